@@ -1,0 +1,305 @@
+//! `sqlite-source`: reads tables from a SQLite database through the host's
+//! `sql` capability (label `source`).
+//!
+//! Discovery uses `sqlite_master` and the `pragma_*` table-valued functions;
+//! reading is a plain `SELECT` the host runs itself, so rows never enter Wasm.
+//! Declared types are mapped to logical types with SQLite's affinity rules,
+//! refined by common declarations (BOOLEAN, DATETIME, JSON, ...); the declared
+//! type is also passed on verbatim as `native-type`.
+
+use godwit_sdk::caps::sql;
+use godwit_sdk::db::query_rows;
+use godwit_sdk::source::{
+    CapabilityKind, CapabilityRequest, PluginInfo, ReadPlan, Reader, Source, SqlRead,
+};
+use godwit_sdk::values::{as_i64, as_str, quote_double};
+use godwit_sdk::{
+    ColumnDef, DecimalSpec, Error, ForeignKey, IndexDef, LogicalType, TableDef, UniqueConstraint,
+    Value,
+};
+
+/// The connection label this plugin requests.
+const LABEL: &str = "source";
+
+struct SqliteSource;
+
+impl Source for SqliteSource {
+    type Reader = NoReader;
+
+    fn describe() -> PluginInfo {
+        PluginInfo {
+            name: "sqlite-source".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: "Reads tables, columns, keys and indexes from a SQLite database.".into(),
+            requests: vec![CapabilityRequest {
+                kind: CapabilityKind::Sql,
+                label: LABEL.into(),
+                purpose: "read the schema and rows of the source database".into(),
+            }],
+            params_doc: "No parameters.".into(),
+        }
+    }
+
+    fn configure(params: String) -> Result<(), Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Params {}
+        let _: Params = godwit_sdk::params::parse(&params)?;
+        Ok(())
+    }
+
+    fn discover() -> Result<Vec<TableDef>, Error> {
+        let conn = sql::open(LABEL)?;
+        let objects = query_rows(
+            &conn,
+            "SELECT name, type, coalesce(sql, '') FROM sqlite_master \
+             WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+             ORDER BY name",
+            &[],
+        )?;
+        objects
+            .iter()
+            .map(|row| {
+                let name = text(&row[0]);
+                let is_view = text(&row[1]) == "view";
+                let ddl = text(&row[2]);
+                describe_table(&conn, &name, is_view, &ddl)
+            })
+            .collect()
+    }
+
+    fn plan_read(table: String) -> Result<ReadPlan, Error> {
+        let conn = sql::open(LABEL)?;
+        let columns = query_rows(
+            &conn,
+            "SELECT name FROM pragma_table_info(?) ORDER BY cid",
+            &[Value::Text(table.clone())],
+        )?;
+        if columns.is_empty() {
+            return Err(Error::NotFound(format!("table {table:?} does not exist")));
+        }
+        let list: Vec<String> = columns.iter().map(|r| quote_double(&text(&r[0]))).collect();
+        Ok(ReadPlan::Sql(SqlRead {
+            connection: LABEL.into(),
+            statement: format!("SELECT {} FROM {}", list.join(", "), quote_double(&table)),
+            params: vec![],
+        }))
+    }
+
+    fn open_reader(table: String) -> Result<Reader, Error> {
+        Err(Error::Unsupported(format!(
+            "sqlite-source reads {table:?} through SQL; it has no batch reader"
+        )))
+    }
+}
+
+/// Never constructed: this source always answers `plan-read` with SQL.
+struct NoReader;
+
+impl godwit_sdk::source::GuestReader for NoReader {
+    fn next_batch(&self, _max_rows: u32) -> Result<Option<godwit_sdk::Batch>, Error> {
+        Err(Error::Unsupported("no batch reader".into()))
+    }
+}
+
+fn text(v: &Value) -> String {
+    as_str(v).map(str::to_owned).unwrap_or_default()
+}
+
+fn int(v: &Value) -> i64 {
+    as_i64(v).unwrap_or(0)
+}
+
+fn describe_table(conn: &sql::Connection, name: &str, is_view: bool, ddl: &str) -> Result<TableDef, Error> {
+    let table = Value::Text(name.to_owned());
+    // cid, name, type, notnull, dflt_value, pk
+    let cols = query_rows(
+        conn,
+        "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid",
+        &[table.clone()],
+    )?;
+    let upper_ddl = ddl.to_ascii_uppercase();
+    let mut pk: Vec<(i64, String)> = Vec::new();
+    let mut columns = Vec::with_capacity(cols.len());
+    for c in &cols {
+        let col_name = text(&c[0]);
+        let declared = text(&c[1]);
+        let pk_pos = int(&c[4]);
+        if pk_pos > 0 {
+            pk.push((pk_pos, col_name.clone()));
+        }
+        let rowid_alias = pk_pos > 0 && declared.eq_ignore_ascii_case("INTEGER");
+        columns.push(ColumnDef {
+            logical: logical_type(&declared),
+            native_type: declared,
+            nullable: int(&c[2]) == 0 && !rowid_alias,
+            default: as_str(&c[3]).map(str::to_owned),
+            auto_increment: rowid_alias && upper_ddl.contains("AUTOINCREMENT"),
+            comment: None,
+            name: col_name,
+        });
+    }
+    pk.sort();
+    let primary_key: Vec<String> = pk.into_iter().map(|(_, n)| n).collect();
+    // A single INTEGER PRIMARY KEY is only the rowid alias when it is the whole key.
+    if primary_key.len() > 1 {
+        for c in &mut columns {
+            c.auto_increment = false;
+            if primary_key.contains(&c.name) && c.native_type.eq_ignore_ascii_case("INTEGER") {
+                c.nullable = cols.iter().any(|r| text(&r[0]) == c.name && int(&r[2]) == 0);
+            }
+        }
+    }
+
+    let mut foreign_keys = Vec::new();
+    if !is_view {
+        // id, seq, table, from, to, on_update, on_delete, match
+        let fks = query_rows(
+            conn,
+            "SELECT id, seq, \"table\", \"from\", \"to\", on_update, on_delete \
+             FROM pragma_foreign_key_list(?) ORDER BY id, seq",
+            &[table.clone()],
+        )?;
+        let mut current: Option<(i64, ForeignKey)> = None;
+        for fk in &fks {
+            let id = int(&fk[0]);
+            if current.as_ref().map(|(cid, _)| *cid) != Some(id) {
+                if let Some((_, done)) = current.take() {
+                    foreign_keys.push(done);
+                }
+                current = Some((
+                    id,
+                    ForeignKey {
+                        name: None,
+                        columns: vec![],
+                        ref_table: text(&fk[2]),
+                        ref_columns: vec![],
+                        on_delete: text(&fk[6]),
+                        on_update: text(&fk[5]),
+                        deferrable: false,
+                        validated: true,
+                    },
+                ));
+            }
+            if let Some((_, f)) = current.as_mut() {
+                f.columns.push(text(&fk[3]));
+                // `to` is NULL when the key references the parent's primary key.
+                f.ref_columns.push(text(&fk[4]));
+            }
+        }
+        if let Some((_, done)) = current.take() {
+            foreign_keys.push(done);
+        }
+        for f in &mut foreign_keys {
+            if f.ref_columns.iter().any(String::is_empty) {
+                f.ref_columns = primary_key_of(conn, &f.ref_table)?;
+            }
+        }
+        let deferrable = upper_ddl.contains("DEFERRABLE INITIALLY DEFERRED");
+        for f in &mut foreign_keys {
+            f.deferrable = deferrable;
+        }
+    }
+
+    let mut uniques = Vec::new();
+    let mut indexes = Vec::new();
+    if !is_view {
+        // seq, name, unique, origin ('c' = CREATE INDEX, 'u' = UNIQUE, 'pk'), partial
+        let idx = query_rows(
+            conn,
+            "SELECT l.name, l.\"unique\", l.origin, coalesce(m.sql, '') \
+             FROM pragma_index_list(?) AS l LEFT JOIN sqlite_master AS m ON m.name = l.name \
+             ORDER BY l.name",
+            &[table.clone()],
+        )?;
+        for i in &idx {
+            let index_name = text(&i[0]);
+            let origin = text(&i[2]);
+            let cols = query_rows(
+                conn,
+                "SELECT coalesce(name, '') FROM pragma_index_info(?) ORDER BY seqno",
+                &[Value::Text(index_name.clone())],
+            )?;
+            let cols: Vec<String> = cols.iter().map(|r| text(&r[0])).collect();
+            match origin.as_str() {
+                "pk" => {}
+                "u" => uniques.push(UniqueConstraint { name: None, columns: cols }),
+                _ => indexes.push(IndexDef {
+                    unique: int(&i[1]) == 1,
+                    definition: Some(text(&i[3])).filter(|s| !s.is_empty()),
+                    columns: if cols.iter().any(String::is_empty) { vec![] } else { cols },
+                    name: index_name,
+                }),
+            }
+        }
+    }
+
+    Ok(TableDef {
+        schema: None,
+        name: name.to_owned(),
+        columns,
+        primary_key,
+        uniques,
+        foreign_keys,
+        indexes,
+        comment: None,
+        estimated_rows: None,
+        is_view,
+        native_dialect: "sqlite".into(),
+    })
+}
+
+fn primary_key_of(conn: &sql::Connection, table: &str) -> Result<Vec<String>, Error> {
+    let rows = query_rows(
+        conn,
+        "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk",
+        &[Value::Text(table.to_owned())],
+    )?;
+    Ok(rows.iter().map(|r| text(&r[0])).collect())
+}
+
+/// Maps a declared SQLite type to a logical type: common declarations first,
+/// then SQLite's own affinity rules (section 3.1 of "Datatypes In SQLite").
+fn logical_type(declared: &str) -> LogicalType {
+    let t = declared.trim().to_ascii_uppercase();
+    let base = t.split('(').next().unwrap_or("").trim();
+    let args: Vec<u32> = t
+        .split_once('(')
+        .map(|(_, rest)| {
+            rest.trim_end_matches(')')
+                .split(',')
+                .filter_map(|a| a.trim().parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    match base {
+        "" => return LogicalType::Any,
+        "BOOLEAN" | "BOOL" => return LogicalType::Boolean,
+        "DATE" => return LogicalType::Date,
+        "DATETIME" | "TIMESTAMP" => return LogicalType::Timestamp,
+        "TIME" => return LogicalType::Time,
+        "JSON" | "JSONB" => return LogicalType::Json,
+        "UUID" => return LogicalType::Uuid,
+        "DECIMAL" | "NUMERIC" => {
+            return LogicalType::Decimal(DecimalSpec {
+                precision: args.first().map(|p| *p as u8),
+                scale: args.get(1).map(|s| *s as u8),
+            })
+        }
+        _ => {}
+    }
+    if t.contains("INT") {
+        LogicalType::Int(64)
+    } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") {
+        LogicalType::Text(args.first().copied())
+    } else if t.contains("BLOB") {
+        LogicalType::Bytes(None)
+    } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") {
+        LogicalType::Float(64)
+    } else {
+        // NUMERIC affinity: values keep whatever storage class they have.
+        LogicalType::Any
+    }
+}
+
+godwit_sdk::source::export_source!(SqliteSource);

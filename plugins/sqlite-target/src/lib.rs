@@ -1,0 +1,177 @@
+//! `sqlite-target`: plans writing tables into a SQLite database (label `target`).
+//!
+//! SQLite cannot add primary keys, unique constraints or foreign keys to an
+//! existing table, so they are part of `CREATE TABLE`; indexes are created after
+//! the data. Declared types from a SQLite source are kept verbatim (exact
+//! round trip); other dialects' types are mapped from the logical type.
+
+use godwit_sdk::source::CapabilityKind;
+use godwit_sdk::target::{CapabilityRequest, PluginInfo, Target, WriteMode, WritePlan};
+use godwit_sdk::values::quote_double as q;
+use godwit_sdk::{ColumnDef, Error, LogicalType, TableDef};
+
+/// The connection label this plugin requests.
+const LABEL: &str = "target";
+
+struct SqliteTarget;
+
+impl Target for SqliteTarget {
+    fn describe() -> PluginInfo {
+        PluginInfo {
+            name: "sqlite-target".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: "Creates tables, keys and indexes in a SQLite database and loads rows.".into(),
+            requests: vec![CapabilityRequest {
+                kind: CapabilityKind::Sql,
+                label: LABEL.into(),
+                purpose: "create tables in and load rows into the target database".into(),
+            }],
+            params_doc: "No parameters.".into(),
+        }
+    }
+
+    fn configure(params: String) -> Result<(), Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Params {}
+        let _: Params = godwit_sdk::params::parse(&params)?;
+        Ok(())
+    }
+
+    fn plan_write(table: TableDef, mode: WriteMode) -> Result<WritePlan, Error> {
+        if table.is_view {
+            return Err(Error::Unsupported(format!("{} is a view; views are not copied", table.name)));
+        }
+        let name = q(&table.name);
+        let create = create_table(&table);
+        let mut pre = Vec::new();
+        let mut upsert_key = Vec::new();
+        match mode {
+            WriteMode::Create => pre.push(create),
+            WriteMode::Replace => {
+                pre.push(format!("DROP TABLE IF EXISTS {name}"));
+                pre.push(create);
+            }
+            WriteMode::Truncate => {
+                pre.push(create.replacen("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1));
+                pre.push(format!("DELETE FROM {name}"));
+            }
+            WriteMode::Append => {
+                pre.push(create.replacen("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1));
+            }
+            WriteMode::Upsert => {
+                if table.primary_key.is_empty() {
+                    return Err(Error::InvalidInput(format!(
+                        "upsert needs a primary key and {} has none",
+                        table.name
+                    )));
+                }
+                pre.push(create.replacen("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1));
+                upsert_key = table.primary_key.clone();
+            }
+        }
+        let keep_existing = matches!(mode, WriteMode::Append | WriteMode::Upsert | WriteMode::Truncate);
+        let post = table
+            .indexes
+            .iter()
+            .map(|i| index_ddl(&table, i, keep_existing))
+            .collect();
+        Ok(WritePlan {
+            connection: LABEL.into(),
+            pre,
+            table: name,
+            columns: table.columns.iter().map(|c| c.name.clone()).collect(),
+            post,
+            upsert_key,
+        })
+    }
+}
+
+fn create_table(t: &TableDef) -> String {
+    let single_rowid_pk = t.primary_key.len() == 1
+        && t.columns.iter().any(|c| c.name == t.primary_key[0] && c.auto_increment);
+    let mut parts: Vec<String> = t.columns.iter().map(|c| column_ddl(t, c, single_rowid_pk)).collect();
+    if !t.primary_key.is_empty() && !single_rowid_pk {
+        parts.push(format!("PRIMARY KEY ({})", list(&t.primary_key)));
+    }
+    for u in &t.uniques {
+        parts.push(format!("UNIQUE ({})", list(&u.columns)));
+    }
+    for f in &t.foreign_keys {
+        let mut s = format!(
+            "FOREIGN KEY ({}) REFERENCES {} ({})",
+            list(&f.columns),
+            q(&f.ref_table),
+            list(&f.ref_columns)
+        );
+        for (word, action) in [("DELETE", &f.on_delete), ("UPDATE", &f.on_update)] {
+            if !action.is_empty() && !action.eq_ignore_ascii_case("NO ACTION") {
+                s.push_str(&format!(" ON {word} {action}"));
+            }
+        }
+        if f.deferrable {
+            s.push_str(" DEFERRABLE INITIALLY DEFERRED");
+        }
+        parts.push(s);
+    }
+    format!("CREATE TABLE {} (\n  {}\n)", q(&t.name), parts.join(",\n  "))
+}
+
+fn column_ddl(t: &TableDef, c: &ColumnDef, single_rowid_pk: bool) -> String {
+    let ty = if t.native_dialect == "sqlite" { c.native_type.clone() } else { sqlite_type(&c.logical) };
+    let mut s = q(&c.name);
+    if !ty.is_empty() {
+        s.push(' ');
+        s.push_str(&ty);
+    }
+    if single_rowid_pk && t.primary_key[0] == c.name {
+        s.push_str(" PRIMARY KEY AUTOINCREMENT");
+    } else if !c.nullable {
+        s.push_str(" NOT NULL");
+    }
+    if let Some(d) = &c.default {
+        if t.native_dialect == "sqlite" {
+            s.push_str(&format!(" DEFAULT {d}"));
+        }
+    }
+    s
+}
+
+/// SQLite declarations for logical types from other dialects, chosen so that
+/// the column affinity never alters the stored values.
+fn sqlite_type(l: &LogicalType) -> String {
+    match l {
+        LogicalType::Boolean => "BOOLEAN".into(),
+        LogicalType::Int(_) | LogicalType::Uint(_) => "INTEGER".into(),
+        LogicalType::Float(_) => "REAL".into(),
+        // NUMERIC affinity would turn "1.10" into 1.1: keep decimals as text.
+        LogicalType::Decimal(_) => "TEXT".into(),
+        LogicalType::Text(_) | LogicalType::Json | LogicalType::Uuid => "TEXT".into(),
+        LogicalType::Bytes(_) | LogicalType::Vector(_) => "BLOB".into(),
+        LogicalType::Timestamp | LogicalType::Timestamptz | LogicalType::Date | LogicalType::Time => {
+            "TEXT".into()
+        }
+        LogicalType::Any => String::new(),
+    }
+}
+
+fn index_ddl(t: &TableDef, i: &godwit_sdk::IndexDef, if_not_exists: bool) -> String {
+    let guard = if if_not_exists { "IF NOT EXISTS " } else { "" };
+    match (&i.definition, t.native_dialect.as_str()) {
+        (Some(def), "sqlite") if if_not_exists => def.replacen("INDEX", "INDEX IF NOT EXISTS", 1),
+        (Some(def), "sqlite") => def.clone(),
+        _ => format!(
+            "CREATE {}INDEX {guard}{} ON {} ({})",
+            if i.unique { "UNIQUE " } else { "" },
+            q(&i.name),
+            q(&t.name),
+            list(&i.columns)
+        ),
+    }
+}
+
+fn list(cols: &[String]) -> String {
+    cols.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ")
+}
+
+godwit_sdk::target::export_target!(SqliteTarget);

@@ -1,0 +1,128 @@
+//! # godwit-sdk
+//!
+//! Everything needed to write a godwit plugin in Rust: the bindings of the
+//! `godwit:plugin@0.1.0` WIT package, one module and one export macro per plugin
+//! kind, and helpers for values, batches, parameters and errors.
+//!
+//! A plugin is a type implementing its kind's trait (`describe` and
+//! `configure` for identity and parameters, plus the kind's own functions) and
+//! one macro call:
+//!
+//! ```ignore
+//! use godwit_sdk::rewrite::{Outcome, PluginInfo, Rewriter};
+//! struct Upper;
+//! impl Rewriter for Upper { /* describe, configure, rewrite */ }
+//! godwit_sdk::rewrite::export_rewrite!(Upper);
+//! ```
+//!
+//! Build with `cargo build --target wasm32-wasip2 --release`: the output `.wasm`
+//! is a component the host loads directly. This crate is only for guests; it is
+//! not a host library.
+
+#![allow(missing_docs)] // generated bindings carry the WIT docs
+
+/// Shared bindings: the data types and the host capabilities every world imports.
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "godwit:plugin/capabilities@0.1.0",
+        generate_all,
+    });
+}
+
+pub use bindings::godwit::plugin::types::{
+    Batch, CapabilityKind, CapabilityRequest, Column, ColumnDef, ColumnValues, DecimalSpec, Error,
+    ForeignKey, IndexDef, LogicalType, PluginInfo, TableDef, UniqueConstraint, Value,
+};
+/// Host capabilities: `sql`, `blob`, `log`, `progress`.
+pub mod caps {
+    pub use crate::bindings::godwit::plugin::{blob, log, progress, sql};
+}
+
+macro_rules! kind_module {
+    ($(#[$doc:meta])* $module:ident, $world:literal, $macro_name:literal, $path:literal, { $($extra:item)* }) => {
+        $(#[$doc])*
+        pub mod $module {
+            wit_bindgen::generate!({
+                path: "../wit",
+                world: $world,
+                with: {
+                    "godwit:plugin/types@0.1.0": crate::bindings::godwit::plugin::types,
+                    "godwit:plugin/sql@0.1.0": crate::bindings::godwit::plugin::sql,
+                    "godwit:plugin/blob@0.1.0": crate::bindings::godwit::plugin::blob,
+                    "godwit:plugin/log@0.1.0": crate::bindings::godwit::plugin::log,
+                    "godwit:plugin/progress@0.1.0": crate::bindings::godwit::plugin::progress,
+                },
+                pub_export_macro: true,
+                export_macro_name: $macro_name,
+                default_bindings_module: $path,
+            });
+            pub use crate::{
+                Batch, CapabilityKind, CapabilityRequest, Column, ColumnDef, ColumnValues, Error,
+                PluginInfo, TableDef, Value,
+            };
+            $($extra)*
+        }
+    };
+}
+
+kind_module!(
+    /// Source adapters: `impl Source`, then `godwit_sdk::source::export_source!(T)`.
+    source, "godwit:plugin/source@0.1.0", "export_source", "godwit_sdk::source", {
+        pub use self::exports::godwit::plugin::source_adapter::{
+            Guest as Source, GuestReader, ReadPlan, Reader, SqlRead,
+        };
+    }
+);
+kind_module!(
+    /// Target adapters: `impl Target`, then `godwit_sdk::target::export_target!(T)`.
+    target, "godwit:plugin/target@0.1.0", "export_target", "godwit_sdk::target", {
+        pub use self::exports::godwit::plugin::target_adapter::{
+            Guest as Target, WriteMode, WritePlan,
+        };
+    }
+);
+kind_module!(
+    /// Rewrite rules: `impl Rewriter`, then `godwit_sdk::rewrite::export_rewrite!(T)`.
+    rewrite, "godwit:plugin/rewrite@0.1.0", "export_rewrite", "godwit_sdk::rewrite", {
+        pub use self::exports::godwit::plugin::rewriter::{Guest as Rewriter, Outcome};
+    }
+);
+kind_module!(
+    /// Validators: `impl Validator`, then `godwit_sdk::validator::export_validator!(T)`.
+    validator, "godwit:plugin/validator@0.1.0", "export_validator", "godwit_sdk::validator", {
+        pub use self::exports::godwit::plugin::validation::{
+            Finding, Guest as Validator, Severity, TablePair,
+        };
+    }
+);
+
+pub mod params;
+pub mod values;
+
+/// Logs through the host (`log` capability, always granted).
+pub fn log(level: caps::log::Level, message: &str) {
+    caps::log::emit(level, message);
+}
+
+/// Convenience over the `sql` capability.
+pub mod db {
+    use crate::caps::sql::Connection;
+    use crate::{Error, Value};
+
+    /// Rows per batch asked of the host by [`query_rows`]; the host caps it too.
+    pub const QUERY_BATCH_ROWS: u32 = 1024;
+    /// Bytes per batch asked of the host by [`query_rows`].
+    pub const QUERY_BATCH_BYTES: u64 = 4 << 20;
+
+    /// Runs a query and collects every row. For catalog queries and other small
+    /// results; large results should be read batch by batch.
+    pub fn query_rows(conn: &Connection, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, Error> {
+        let rows = conn.query(sql, params)?;
+        let mut out = Vec::new();
+        while let Some(batch) = rows.next_batch(QUERY_BATCH_ROWS, QUERY_BATCH_BYTES)? {
+            out.extend(crate::values::rows(&batch));
+        }
+        Ok(out)
+    }
+}

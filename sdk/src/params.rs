@@ -1,0 +1,11 @@
+//! Plugin parameters: the project file's `params` table arrives as JSON text.
+
+use crate::Error;
+use serde::de::DeserializeOwned;
+
+/// Parses `configure`'s JSON into `T`; unknown or malformed fields become
+/// `Error::InvalidInput` naming the problem (use `#[serde(deny_unknown_fields)]`).
+pub fn parse<T: DeserializeOwned>(json: &str) -> Result<T, Error> {
+    let text = if json.trim().is_empty() { "{}" } else { json };
+    serde_json::from_str(text).map_err(|e| Error::InvalidInput(format!("bad params: {e}")))
+}
