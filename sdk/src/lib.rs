@@ -31,8 +31,9 @@ pub mod bindings {
 }
 
 pub use bindings::godwit::plugin::types::{
-    Batch, CapabilityKind, CapabilityRequest, Column, ColumnDef, ColumnValues, DecimalSpec, Error,
-    ForeignKey, IndexDef, LogicalType, PluginInfo, TableDef, UniqueConstraint, Value,
+    Batch, CapabilityKind, CapabilityRequest, CheckConstraint, Column, ColumnDef, ColumnValues,
+    DecimalSpec, Error, ForeignKey, IndexDef, LogicalType, PluginInfo, TableDef, UniqueConstraint,
+    Value,
 };
 /// Host capabilities: `sql`, `blob`, `log`, `progress`.
 pub mod caps {
@@ -117,7 +118,11 @@ pub mod db {
 
     /// Runs a query and collects every row. For catalog queries and other small
     /// results; large results should be read batch by batch.
-    pub fn query_rows(conn: &Connection, sql: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, Error> {
+    pub fn query_rows(
+        conn: &Connection,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Vec<Vec<Value>>, Error> {
         let rows = conn.query(sql, params)?;
         let mut out = Vec::new();
         while let Some(batch) = rows.next_batch(QUERY_BATCH_ROWS, QUERY_BATCH_BYTES)? {

@@ -1,1 +1,264 @@
-fn main(){}
+//! `godwit`: the command line. Parses arguments, calls `godwit-host`, prints.
+//!
+//! Exit codes (also in `--help` and docs/cli.md): 0 success, 1 validation
+//! failed or rows rejected, 2 usage or project-file error, 3 runtime failure.
+
+mod output;
+mod scaffold;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use godwit_host::engine::{Observer, Session};
+use godwit_host::runtime::Runtime;
+use godwit_host::{project, Error, ErrorKind, EXIT_OK, EXIT_USAGE, EXIT_VALIDATION};
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success
+  1  validation failed (a validator reported an error) or rows were rejected
+  2  usage or project-file error
+  3  runtime failure (a plugin trapped or failed, a database or store failed)
+
+Logs go to stderr; set the level with -v/-vv or GODWIT_LOG (e.g. GODWIT_LOG=debug).
+Secrets in DSNs are never printed: passwords show as ***.";
+
+/// godwit — move data between storage systems with sandboxed Wasm plugins.
+#[derive(Parser)]
+#[command(name = "godwit", version, about, after_help = AFTER_HELP)]
+struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Print results as JSON on stdout instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a starter godwit.toml in DIR (default: current directory).
+    Init {
+        /// Project directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Show everything `run` would do — DDL, load order, row counts, sample
+    /// rewrites, validators — and write nothing.
+    Plan {
+        /// Project directory holding godwit.toml.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Run every step of the project, then its validators.
+    Run {
+        /// Project directory holding godwit.toml.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Run the project's validators against the current source and target.
+    Validate {
+        /// Project directory holding godwit.toml.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// List and inspect plugins.
+    Plugins {
+        #[command(subcommand)]
+        command: PluginsCommand,
+    },
+    /// Plugin development tools.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginsCommand {
+    /// List the built-in plugins and those configured in a project.
+    List {
+        /// Project directory (its [plugins] are listed too, if it has a godwit.toml).
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Show a plugin's world, requested capabilities, grants, limits and digest.
+    Inspect {
+        /// A plugin instance of the project, a built-in name, or a .wasm file.
+        plugin: String,
+        /// Project directory.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Scaffold a plugin crate that builds to a component with `cargo build`.
+    New {
+        /// Crate name (also the folder created).
+        name: String,
+        /// Plugin kind.
+        #[arg(long, value_enum)]
+        kind: ScaffoldKind,
+        /// Parent directory for the new crate.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// Path to the godwit-sdk crate (default: the SDK this godwit was built from).
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
+}
+
+/// Plugin kinds for scaffolding.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ScaffoldKind {
+    /// A source adapter.
+    Source,
+    /// A target adapter.
+    Target,
+    /// A rewrite rule.
+    Rewrite,
+    /// A validator.
+    Validator,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                EXIT_USAGE as u8
+            } else {
+                EXIT_OK as u8
+            });
+        }
+    };
+    init_logging(cli.verbose);
+    let json = cli.json;
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let code = match rt.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            output::error(&e, json);
+            e.exit_code()
+        }
+    };
+    ExitCode::from(code as u8)
+}
+
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_env("GODWIT_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+async fn session(
+    dir: &std::path::Path,
+    dry_run: bool,
+    observer: Arc<dyn Observer>,
+) -> Result<Session, Error> {
+    let project = project::load(dir)?;
+    let runtime = Runtime::new(Runtime::default_cache_dir())?;
+    Session::new(project, runtime, dry_run, observer)
+}
+
+async fn dispatch(cli: Cli) -> Result<i32, Error> {
+    let json = cli.json;
+    match cli.command {
+        Command::Init { dir } => {
+            let file = dir.join(project::PROJECT_FILE);
+            if file.exists() {
+                return Err(Error::project(format!("{} already exists", file.display())));
+            }
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| Error::io(format!("{}: {e}", dir.display())))?;
+            std::fs::write(&file, scaffold::PROJECT_TEMPLATE)
+                .map_err(|e| Error::io(format!("{}: {e}", file.display())))?;
+            output::created(&file, json);
+            Ok(EXIT_OK)
+        }
+        Command::Plan { dir } => {
+            let s = session(&dir, true, Arc::new(godwit_host::engine::Silent)).await?;
+            let plan = s.plan().await?;
+            output::plan(&plan, json);
+            Ok(EXIT_OK)
+        }
+        Command::Run { dir } => {
+            let progress = output::Progress::new(json);
+            let s = session(&dir, false, progress.clone()).await?;
+            let report = s.run().await;
+            progress.finish();
+            let report = report?;
+            output::run(&report, json);
+            Ok(if !report.validation.passed || report.rows_rejected() > 0 {
+                EXIT_VALIDATION
+            } else {
+                EXIT_OK
+            })
+        }
+        Command::Validate { dir } => {
+            let s = session(&dir, false, Arc::new(godwit_host::engine::Silent)).await?;
+            let report = s.validate_all().await?;
+            output::validation(&report, json);
+            Ok(if report.passed {
+                EXIT_OK
+            } else {
+                EXIT_VALIDATION
+            })
+        }
+        Command::Plugins { command } => match command {
+            PluginsCommand::List { dir } => {
+                let items = scaffold::list_plugins(&dir).await?;
+                output::plugin_list(&items, json);
+                Ok(EXIT_OK)
+            }
+            PluginsCommand::Inspect { plugin, dir } => {
+                let info = scaffold::inspect(&plugin, &dir).await?;
+                output::inspect(&info, json);
+                Ok(EXIT_OK)
+            }
+        },
+        Command::Plugin { command } => match command {
+            PluginCommand::New {
+                name,
+                kind,
+                dir,
+                sdk,
+            } => {
+                let path = scaffold::new_plugin(&name, kind, &dir, sdk)?;
+                output::created(&path, json);
+                Ok(EXIT_OK)
+            }
+        },
+    }
+}
+
+/// An error for a bad command-line value.
+pub fn usage(msg: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Project, msg)
+}

@@ -35,7 +35,8 @@ impl Validator for RowCount {
                 req("source", "count rows in the source tables"),
                 req("target", "count rows in the target tables"),
             ],
-            params_doc: "- `allowed_difference` (integer, default 0): tolerated |source - target|".into(),
+            params_doc: "- `allowed_difference` (integer, default 0): tolerated |source - target|"
+                .into(),
         }
     }
 

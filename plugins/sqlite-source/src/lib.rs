@@ -110,7 +110,12 @@ fn int(v: &Value) -> i64 {
     as_i64(v).unwrap_or(0)
 }
 
-fn describe_table(conn: &sql::Connection, name: &str, is_view: bool, ddl: &str) -> Result<TableDef, Error> {
+fn describe_table(
+    conn: &sql::Connection,
+    name: &str,
+    is_view: bool,
+    ddl: &str,
+) -> Result<TableDef, Error> {
     let table = Value::Text(name.to_owned());
     // cid, name, type, notnull, dflt_value, pk
     let cols = query_rows(
@@ -146,7 +151,9 @@ fn describe_table(conn: &sql::Connection, name: &str, is_view: bool, ddl: &str) 
         for c in &mut columns {
             c.auto_increment = false;
             if primary_key.contains(&c.name) && c.native_type.eq_ignore_ascii_case("INTEGER") {
-                c.nullable = cols.iter().any(|r| text(&r[0]) == c.name && int(&r[2]) == 0);
+                c.nullable = cols
+                    .iter()
+                    .any(|r| text(&r[0]) == c.name && int(&r[2]) == 0);
             }
         }
     }
@@ -223,11 +230,18 @@ fn describe_table(conn: &sql::Connection, name: &str, is_view: bool, ddl: &str) 
             let cols: Vec<String> = cols.iter().map(|r| text(&r[0])).collect();
             match origin.as_str() {
                 "pk" => {}
-                "u" => uniques.push(UniqueConstraint { name: None, columns: cols }),
+                "u" => uniques.push(UniqueConstraint {
+                    name: None,
+                    columns: cols,
+                }),
                 _ => indexes.push(IndexDef {
                     unique: int(&i[1]) == 1,
                     definition: Some(text(&i[3])).filter(|s| !s.is_empty()),
-                    columns: if cols.iter().any(String::is_empty) { vec![] } else { cols },
+                    columns: if cols.iter().any(String::is_empty) {
+                        vec![]
+                    } else {
+                        cols
+                    },
                     name: index_name,
                 }),
             }
@@ -240,6 +254,7 @@ fn describe_table(conn: &sql::Connection, name: &str, is_view: bool, ddl: &str) 
         columns,
         primary_key,
         uniques,
+        checks: vec![],
         foreign_keys,
         indexes,
         comment: None,

@@ -20,7 +20,8 @@ impl Target for SqliteTarget {
         PluginInfo {
             name: "sqlite-target".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            description: "Creates tables, keys and indexes in a SQLite database and loads rows.".into(),
+            description: "Creates tables, keys and indexes in a SQLite database and loads rows."
+                .into(),
             requests: vec![CapabilityRequest {
                 kind: CapabilityKind::Sql,
                 label: LABEL.into(),
@@ -40,7 +41,10 @@ impl Target for SqliteTarget {
 
     fn plan_write(table: TableDef, mode: WriteMode) -> Result<WritePlan, Error> {
         if table.is_view {
-            return Err(Error::Unsupported(format!("{} is a view; views are not copied", table.name)));
+            return Err(Error::Unsupported(format!(
+                "{} is a view; views are not copied",
+                table.name
+            )));
         }
         let name = q(&table.name);
         let create = create_table(&table);
@@ -70,7 +74,10 @@ impl Target for SqliteTarget {
                 upsert_key = table.primary_key.clone();
             }
         }
-        let keep_existing = matches!(mode, WriteMode::Append | WriteMode::Upsert | WriteMode::Truncate);
+        let keep_existing = matches!(
+            mode,
+            WriteMode::Append | WriteMode::Upsert | WriteMode::Truncate
+        );
         let post = table
             .indexes
             .iter()
@@ -89,13 +96,27 @@ impl Target for SqliteTarget {
 
 fn create_table(t: &TableDef) -> String {
     let single_rowid_pk = t.primary_key.len() == 1
-        && t.columns.iter().any(|c| c.name == t.primary_key[0] && c.auto_increment);
-    let mut parts: Vec<String> = t.columns.iter().map(|c| column_ddl(t, c, single_rowid_pk)).collect();
+        && t.columns
+            .iter()
+            .any(|c| c.name == t.primary_key[0] && c.auto_increment);
+    let mut parts: Vec<String> = t
+        .columns
+        .iter()
+        .map(|c| column_ddl(t, c, single_rowid_pk))
+        .collect();
     if !t.primary_key.is_empty() && !single_rowid_pk {
         parts.push(format!("PRIMARY KEY ({})", list(&t.primary_key)));
     }
     for u in &t.uniques {
         parts.push(format!("UNIQUE ({})", list(&u.columns)));
+    }
+    if t.native_dialect == "sqlite" {
+        for c in &t.checks {
+            parts.push(match &c.name {
+                Some(n) => format!("CONSTRAINT {} CHECK ({})", q(n), c.expression),
+                None => format!("CHECK ({})", c.expression),
+            });
+        }
     }
     for f in &t.foreign_keys {
         let mut s = format!(
@@ -114,11 +135,19 @@ fn create_table(t: &TableDef) -> String {
         }
         parts.push(s);
     }
-    format!("CREATE TABLE {} (\n  {}\n)", q(&t.name), parts.join(",\n  "))
+    format!(
+        "CREATE TABLE {} (\n  {}\n)",
+        q(&t.name),
+        parts.join(",\n  ")
+    )
 }
 
 fn column_ddl(t: &TableDef, c: &ColumnDef, single_rowid_pk: bool) -> String {
-    let ty = if t.native_dialect == "sqlite" { c.native_type.clone() } else { sqlite_type(&c.logical) };
+    let ty = if t.native_dialect == "sqlite" {
+        c.native_type.clone()
+    } else {
+        sqlite_type(&c.logical)
+    };
     let mut s = q(&c.name);
     if !ty.is_empty() {
         s.push(' ');
@@ -148,9 +177,10 @@ fn sqlite_type(l: &LogicalType) -> String {
         LogicalType::Decimal(_) => "TEXT".into(),
         LogicalType::Text(_) | LogicalType::Json | LogicalType::Uuid => "TEXT".into(),
         LogicalType::Bytes(_) | LogicalType::Vector(_) => "BLOB".into(),
-        LogicalType::Timestamp | LogicalType::Timestamptz | LogicalType::Date | LogicalType::Time => {
-            "TEXT".into()
-        }
+        LogicalType::Timestamp
+        | LogicalType::Timestamptz
+        | LogicalType::Date
+        | LogicalType::Time => "TEXT".into(),
         LogicalType::Any => String::new(),
     }
 }

@@ -1,0 +1,379 @@
+//! Everything the CLI prints: tables for people, JSON for machines
+//! (`--json`), progress bars on stderr when it is a terminal.
+
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
+
+use godwit_host::engine::{Observer, Plan, RunReport, TableReport, ValidationReport};
+use godwit_host::Error;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::scaffold::{InspectInfo, ListedPlugin};
+
+#[allow(clippy::print_stdout)]
+fn out(s: &str) {
+    println!("{s}");
+}
+
+fn print_json<T: Serialize>(v: &T) {
+    match serde_json::to_string_pretty(v) {
+        Ok(s) => out(&s),
+        Err(e) => eprintln!("error: cannot render JSON: {e}"),
+    }
+}
+
+/// Prints an error: to stderr, or as `{"error": ...}` on stdout with `--json`.
+pub fn error(e: &Error, json: bool) {
+    if json {
+        print_json(&serde_json::json!({
+            "error": { "kind": e.kind, "message": e.message, "retryable": e.retryable, "exit_code": e.exit_code() }
+        }));
+    } else {
+        eprintln!("error: {e}");
+    }
+}
+
+/// Reports a created file or folder.
+pub fn created(path: &std::path::Path, json: bool) {
+    if json {
+        print_json(&serde_json::json!({ "created": path.display().to_string() }));
+    } else {
+        out(&format!("created {}", path.display()));
+    }
+}
+
+/// A plain text table with left-aligned columns.
+struct Table {
+    head: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn new(head: &[&str]) -> Self {
+        Self {
+            head: head.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+    fn row(&mut self, r: Vec<String>) {
+        self.rows.push(r);
+    }
+    fn render(&self) -> String {
+        let n = self.head.len();
+        let mut w = vec![0; n];
+        for r in std::iter::once(&self.head).chain(&self.rows) {
+            for (i, c) in r.iter().enumerate().take(n) {
+                w[i] = w[i].max(c.chars().count());
+            }
+        }
+        let line = |r: &Vec<String>| {
+            r.iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c:<width$}", width = w[i]))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_owned()
+        };
+        let mut s = line(&self.head);
+        s.push('\n');
+        s.push_str(
+            &w.iter()
+                .map(|x| "-".repeat(*x))
+                .collect::<Vec<_>>()
+                .join("  "),
+        );
+        for r in &self.rows {
+            s.push('\n');
+            s.push_str(&line(r));
+        }
+        s
+    }
+}
+
+/// Prints a plan.
+pub fn plan(p: &Plan, json: bool) {
+    if json {
+        return print_json(p);
+    }
+    out(&format!(
+        "Plan for project {} (dry run: nothing is written)\n",
+        p.project
+    ));
+    for s in &p.steps {
+        out(&format!(
+            "step {}: {} -> {} (mode {:?})",
+            s.name, s.source, s.target, s.mode
+        ));
+        let mut t = Table::new(&["#", "source", "target", "rows", "columns"]);
+        for (i, tb) in s.tables.iter().enumerate() {
+            t.row(vec![
+                (i + 1).to_string(),
+                tb.source.clone(),
+                tb.target.clone(),
+                tb.rows.map_or("?".into(), |r| r.to_string()),
+                tb.columns.len().to_string(),
+            ]);
+        }
+        out(&t.render());
+        if !s.cycles_broken_at.is_empty() {
+            out(&format!(
+                "  foreign-key cycles broken at: {}",
+                s.cycles_broken_at.join(", ")
+            ));
+        }
+        if !s.skipped_views.is_empty() {
+            out(&format!(
+                "  views not copied: {}",
+                s.skipped_views.join(", ")
+            ));
+        }
+        for tb in &s.tables {
+            out(&format!(
+                "\n  {} -> {} on connection {}",
+                tb.source, tb.target, tb.target_connection
+            ));
+            out(&format!("    read: {}", tb.read));
+            for st in &tb.pre {
+                out(&format!(
+                    "    before: {}",
+                    st.replace('\n', "\n            ")
+                ));
+            }
+            for st in &tb.post {
+                out(&format!("    after:  {st}"));
+            }
+            for r in &tb.rewrites {
+                out(&format!(
+                    "    rewrite {} ({}): {} -> {}{}",
+                    r.column,
+                    r.rule,
+                    r.before,
+                    r.after,
+                    if r.rejected { " [rejected]" } else { "" }
+                ));
+            }
+        }
+        out("");
+    }
+    if !p.validators.is_empty() {
+        out(&format!(
+            "validators: {}",
+            p.validators
+                .iter()
+                .map(|(v, s)| format!("{v} (step {s})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    out("\nplugins:");
+    for pl in &p.plugins {
+        out(&format!(
+            "  {} = {} {} ({}), grants: [{}]{}",
+            pl.instance,
+            pl.name,
+            pl.version,
+            short(&pl.digest),
+            pl.granted.join(", "),
+            if pl.not_granted.is_empty() {
+                String::new()
+            } else {
+                format!(", NOT granted: [{}]", pl.not_granted.join(", "))
+            }
+        ));
+    }
+}
+
+fn short(digest: &str) -> String {
+    let hex = digest.trim_start_matches("sha256:");
+    format!("sha256:{}", &hex[..hex.len().min(12)])
+}
+
+/// Prints a run report.
+pub fn run(r: &RunReport, json: bool) {
+    if json {
+        return print_json(r);
+    }
+    let mut t = Table::new(&[
+        "step", "source", "target", "read", "written", "rejected", "MiB", "seconds", "rows/s",
+    ]);
+    for s in &r.steps {
+        for tb in &s.tables {
+            t.row(vec![
+                s.name.clone(),
+                tb.source.clone(),
+                tb.target.clone(),
+                tb.rows_read.to_string(),
+                tb.rows_written.to_string(),
+                tb.rows_rejected.to_string(),
+                format!("{:.2}", tb.bytes as f64 / (1 << 20) as f64),
+                format!("{:.2}", tb.seconds),
+                format!("{:.0}", tb.rows_per_second),
+            ]);
+        }
+    }
+    out(&t.render());
+    if let Some(f) = &r.rejects_file {
+        out(&format!(
+            "\n{} rows rejected; details in {f}",
+            r.rows_rejected()
+        ));
+    }
+    out("");
+    validation(&r.validation, false);
+    out(&format!("finished in {:.2} s", r.seconds));
+}
+
+/// Prints validation findings.
+pub fn validation(v: &ValidationReport, json: bool) {
+    if json {
+        return print_json(v);
+    }
+    if v.findings.is_empty() {
+        out("validation: no validators configured");
+        return;
+    }
+    let mut t = Table::new(&["result", "check", "subject", "message"]);
+    for f in &v.findings {
+        let result = match f.severity.as_str() {
+            "error" => "FAIL",
+            "warning" => "warn",
+            _ => "ok",
+        };
+        t.row(vec![
+            result.into(),
+            f.check.clone(),
+            f.subject.clone(),
+            f.message.clone(),
+        ]);
+    }
+    out(&t.render());
+    let failed = v.findings.iter().filter(|f| f.severity == "error").count();
+    out(&if v.passed {
+        format!("validation passed ({} checks)", v.findings.len())
+    } else {
+        format!("validation FAILED: {failed} of {} checks", v.findings.len())
+    });
+}
+
+/// Prints the plugin list.
+pub fn plugin_list(items: &[ListedPlugin], json: bool) {
+    if json {
+        return print_json(&items);
+    }
+    let mut t = Table::new(&["plugin", "kinds", "version", "digest", "description"]);
+    for p in items {
+        t.row(vec![
+            p.reference.clone(),
+            p.kinds.join(","),
+            p.version.clone(),
+            short(&p.digest),
+            p.description.clone(),
+        ]);
+    }
+    out(&t.render());
+}
+
+/// Prints one plugin's details.
+pub fn inspect(i: &InspectInfo, json: bool) {
+    if json {
+        return print_json(i);
+    }
+    out(&format!("plugin:       {}", i.reference));
+    out(&format!("name:         {} {}", i.info.name, i.info.version));
+    out(&format!("description:  {}", i.info.description));
+    out(&format!(
+        "worlds:       {} ({})",
+        i.worlds.join(", "),
+        i.wit_package
+    ));
+    out(&format!("digest:       {}", i.digest));
+    out("requests:");
+    if i.info.requests.is_empty() {
+        out("  (none)");
+    }
+    for r in &i.info.requests {
+        let grant = match &i.granted {
+            None => String::new(),
+            Some(g) => match g
+                .iter()
+                .find(|x| x.starts_with(&format!("{}:{} ", r.kind, r.label)))
+            {
+                Some(x) => format!("  [granted: {}]", x.split(" -> ").nth(1).unwrap_or("")),
+                None => "  [NOT granted]".into(),
+            },
+        };
+        out(&format!("  {}:{}  {}{grant}", r.kind, r.label, r.purpose));
+    }
+    if let Some(l) = &i.limits {
+        out(&format!(
+            "limits:       memory {} MiB, call {} ms, host call {} ms",
+            l.memory_bytes >> 20,
+            l.call_timeout.as_millis(),
+            l.host_call_timeout.as_millis()
+        ));
+    }
+    out(&format!("parameters:\n{}", indent(&i.info.params_doc)));
+}
+
+fn indent(s: &str) -> String {
+    s.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Progress bars for `run`, drawn on stderr when it is a terminal.
+pub struct Progress {
+    bar: Mutex<Option<ProgressBar>>,
+    enabled: bool,
+}
+
+impl Progress {
+    /// Enabled unless `--json` or stderr is not a terminal.
+    pub fn new(json: bool) -> Arc<Self> {
+        Arc::new(Self {
+            bar: Mutex::new(None),
+            enabled: !json && std::io::stderr().is_terminal(),
+        })
+    }
+    /// Clears any bar.
+    pub fn finish(&self) {
+        if let Some(b) = self.bar.lock().expect("progress lock").take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn table_started(&self, step: &str, table: &str, estimate: Option<u64>) {
+        if !self.enabled {
+            return;
+        }
+        let bar = match estimate {
+            Some(n) => ProgressBar::new(n).with_style(
+                ProgressStyle::with_template(
+                    "{msg} [{bar:30}] {pos}/{len} rows {per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ),
+            None => ProgressBar::new_spinner().with_style(
+                ProgressStyle::with_template("{spinner} {msg} {pos} rows {per_sec}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ),
+        };
+        bar.set_message(format!("{step}: {table}"));
+        if let Some(old) = self.bar.lock().expect("progress lock").replace(bar) {
+            old.finish_and_clear();
+        }
+    }
+    fn rows_written(&self, rows: u64) {
+        if let Some(b) = self.bar.lock().expect("progress lock").as_ref() {
+            b.inc(rows);
+        }
+    }
+    fn table_finished(&self, _report: &TableReport) {
+        self.finish();
+    }
+}

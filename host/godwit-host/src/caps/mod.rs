@@ -1,0 +1,438 @@
+//! Host capabilities offered to plugins: `sql`, `blob`, `log`, `progress`.
+//!
+//! Every `open(label)` is checked against the plugin's resolved grants (labels
+//! it requested AND the project granted); anything else is `access-denied`,
+//! returned as a WIT error value, never a trap. Each host call is bounded by
+//! the plugin's host-call timeout and by caps on rows and bytes returned.
+
+pub mod blob;
+pub mod sql;
+
+use std::future::Future;
+
+use wasmtime::component::Resource;
+
+use crate::runtime::bindings::godwit::plugin::{
+    blob as wblob, log as wlog, progress as wprogress, sql as wsql,
+};
+use crate::runtime::bindings::types::{self, Batch, Error as WErr, Value};
+use crate::runtime::limits::{MAX_BATCH_ROWS, MAX_RESULT_BYTES};
+use crate::runtime::HostState;
+use crate::runtime::ProgressEvent;
+use blob::{ListerHandle, StoreHandle, WriterHandle};
+use sql::{ConnectionHandle, RowsHandle};
+
+type WResult<T> = wasmtime::Result<Result<T, WErr>>;
+
+/// Runs a host operation under the plugin's host-call timeout.
+async fn bounded<T>(
+    limit: std::time::Duration,
+    what: &str,
+    fut: impl Future<Output = crate::Result<T>>,
+) -> Result<T, WErr> {
+    match tokio::time::timeout(limit, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(sql::to_wit(&e)),
+        Err(_) => Err(WErr::Timeout(format!(
+            "{what} took longer than {} ms",
+            limit.as_millis()
+        ))),
+    }
+}
+
+impl HostState {
+    fn denied(&self, kind: &str, label: &str) -> WErr {
+        WErr::AccessDenied(format!(
+            "{kind} label {label:?} is not granted to plugin {} (it must be requested by the plugin and granted under [plugins.{}.grants.{kind}])",
+            self.ctx.name, self.ctx.name
+        ))
+    }
+
+    fn release_handle(&mut self) {
+        self.open_handles = self.open_handles.saturating_sub(1);
+    }
+}
+
+fn gone() -> WErr {
+    WErr::Internal("handle is no longer valid".into())
+}
+
+impl types::Host for HostState {}
+
+impl wsql::Host for HostState {
+    async fn open(&mut self, label: String) -> WResult<Resource<ConnectionHandle>> {
+        let Some(lazy) = self.ctx.sql.get(&label).cloned() else {
+            tracing::warn!(plugin = %self.ctx.name, label, "sql access denied");
+            return Ok(Err(self.denied("sql", &label)));
+        };
+        if let Err(e) = self.take_handle() {
+            return Ok(Err(e));
+        }
+        match bounded(self.ctx.host_call_timeout, "open", lazy.get()).await {
+            Ok(db) => Ok(Ok(self.table.push(ConnectionHandle { db })?)),
+            Err(e) => {
+                self.release_handle();
+                Ok(Err(e))
+            }
+        }
+    }
+}
+
+impl wsql::HostConnection for HostState {
+    async fn dialect(
+        &mut self,
+        this: Resource<ConnectionHandle>,
+    ) -> wasmtime::Result<wsql::Dialect> {
+        Ok(self.table.get(&this)?.db.dialect)
+    }
+
+    async fn query(
+        &mut self,
+        this: Resource<ConnectionHandle>,
+        statement: String,
+        params: Vec<Value>,
+    ) -> WResult<Resource<RowsHandle>> {
+        let db = self.table.get(&this)?.db.clone();
+        if let Err(e) = self.take_handle() {
+            return Ok(Err(e));
+        }
+        match bounded(
+            self.ctx.host_call_timeout,
+            "query",
+            db.query(&statement, params),
+        )
+        .await
+        {
+            Ok(stream) => Ok(Ok(self.table.push(RowsHandle { stream })?)),
+            Err(e) => {
+                self.release_handle();
+                Ok(Err(e))
+            }
+        }
+    }
+
+    async fn execute(
+        &mut self,
+        this: Resource<ConnectionHandle>,
+        statement: String,
+        params: Vec<Value>,
+    ) -> WResult<u64> {
+        let db = self.table.get(&this)?.db.clone();
+        Ok(bounded(
+            self.ctx.host_call_timeout,
+            "execute",
+            db.execute(&statement, params),
+        )
+        .await)
+    }
+
+    async fn load(
+        &mut self,
+        this: Resource<ConnectionHandle>,
+        table: String,
+        columns: Vec<String>,
+        data: Batch,
+    ) -> WResult<u64> {
+        let db = self.table.get(&this)?.db.clone();
+        let rows = match crate::value::batch_to_rows(data) {
+            Ok(r) => r,
+            Err(m) => return Ok(Err(WErr::InvalidInput(format!("malformed batch: {m}")))),
+        };
+        let fut = async {
+            let mut loader = db.begin_load(&table, &columns, &[]).await?;
+            let outcome = loader.load(rows).await?;
+            if let Some((row, reason)) = outcome.rejected.first() {
+                return Err(crate::Error::new(
+                    crate::ErrorKind::Rejected,
+                    format!("row {row} of the batch was refused: {reason}"),
+                ));
+            }
+            loader.commit().await?;
+            Ok(outcome.written)
+        };
+        Ok(bounded(self.ctx.host_call_timeout, "load", fut).await)
+    }
+
+    async fn drop(&mut self, rep: Resource<ConnectionHandle>) -> wasmtime::Result<()> {
+        self.table.delete(rep)?;
+        self.release_handle();
+        Ok(())
+    }
+}
+
+impl wsql::HostRows for HostState {
+    async fn columns(
+        &mut self,
+        this: Resource<RowsHandle>,
+    ) -> wasmtime::Result<Vec<wsql::ColumnInfo>> {
+        Ok(self.table.get(&this)?.stream.columns.clone())
+    }
+
+    async fn next_batch(
+        &mut self,
+        this: Resource<RowsHandle>,
+        max_rows: u32,
+        max_bytes: u64,
+    ) -> WResult<Option<Batch>> {
+        let max_rows = max_rows.clamp(1, MAX_BATCH_ROWS) as usize;
+        let max_bytes = max_bytes.clamp(1, MAX_RESULT_BYTES) as usize;
+        let limit = self.ctx.host_call_timeout;
+        let handle = self.table.get_mut(&this)?;
+        let width = handle.stream.columns.len();
+        let fut = handle.stream.next_rows(max_rows, max_bytes);
+        Ok(match tokio::time::timeout(limit, fut).await {
+            Ok(Ok(Some(rows))) => {
+                let width = if width == 0 {
+                    rows.first().map_or(0, Vec::len)
+                } else {
+                    width
+                };
+                Ok(Some(crate::value::rows_to_batch(rows, width)))
+            }
+            Ok(Ok(None)) => Ok(None),
+            Ok(Err(e)) => Err(sql::to_wit(&e)),
+            Err(_) => Err(WErr::Timeout(format!(
+                "next-batch took longer than {} ms",
+                limit.as_millis()
+            ))),
+        })
+    }
+
+    async fn drop(&mut self, rep: Resource<RowsHandle>) -> wasmtime::Result<()> {
+        self.table.delete(rep)?;
+        self.release_handle();
+        Ok(())
+    }
+}
+
+impl wblob::Host for HostState {
+    async fn open(&mut self, label: String) -> WResult<Resource<StoreHandle>> {
+        let Some(store) = self.ctx.blob.get(&label).cloned() else {
+            tracing::warn!(plugin = %self.ctx.name, label, "blob access denied");
+            return Ok(Err(self.denied("blob", &label)));
+        };
+        if let Err(e) = self.take_handle() {
+            return Ok(Err(e));
+        }
+        Ok(Ok(self.table.push(StoreHandle { store })?))
+    }
+}
+
+impl wblob::HostStore for HostState {
+    async fn list(
+        &mut self,
+        this: Resource<StoreHandle>,
+        prefix: String,
+        recursive: bool,
+    ) -> WResult<Resource<ListerHandle>> {
+        let store = self.table.get(&this)?.store.clone();
+        if let Err(e) = self.take_handle() {
+            return Ok(Err(e));
+        }
+        match bounded(
+            self.ctx.host_call_timeout,
+            "list",
+            store.list(&prefix, recursive),
+        )
+        .await
+        {
+            Ok(lister) => Ok(Ok(self.table.push(ListerHandle { lister })?)),
+            Err(e) => {
+                self.release_handle();
+                Ok(Err(e))
+            }
+        }
+    }
+
+    async fn stat(
+        &mut self,
+        this: Resource<StoreHandle>,
+        path: String,
+    ) -> WResult<wblob::ObjectMeta> {
+        let store = self.table.get(&this)?.store.clone();
+        Ok(bounded(self.ctx.host_call_timeout, "stat", store.stat(&path)).await)
+    }
+
+    async fn read(
+        &mut self,
+        this: Resource<StoreHandle>,
+        path: String,
+        offset: u64,
+        max_bytes: u32,
+    ) -> WResult<Vec<u8>> {
+        let store = self.table.get(&this)?.store.clone();
+        Ok(bounded(
+            self.ctx.host_call_timeout,
+            "read",
+            store.read(&path, offset, max_bytes),
+        )
+        .await)
+    }
+
+    async fn open_writer(
+        &mut self,
+        this: Resource<StoreHandle>,
+        path: String,
+    ) -> WResult<Resource<WriterHandle>> {
+        let store = self.table.get(&this)?.store.clone();
+        if let Err(e) = self.take_handle() {
+            return Ok(Err(e));
+        }
+        match bounded(
+            self.ctx.host_call_timeout,
+            "open-writer",
+            store.writer(&path),
+        )
+        .await
+        {
+            Ok(writer) => Ok(Ok(self.table.push(WriterHandle {
+                writer: Some(writer),
+                path,
+                store,
+            })?)),
+            Err(e) => {
+                self.release_handle();
+                Ok(Err(e))
+            }
+        }
+    }
+
+    async fn delete(&mut self, this: Resource<StoreHandle>, path: String) -> WResult<()> {
+        let store = self.table.get(&this)?.store.clone();
+        Ok(bounded(self.ctx.host_call_timeout, "delete", store.delete(&path)).await)
+    }
+
+    async fn drop(&mut self, rep: Resource<StoreHandle>) -> wasmtime::Result<()> {
+        self.table.delete(rep)?;
+        self.release_handle();
+        Ok(())
+    }
+}
+
+impl wblob::HostLister for HostState {
+    async fn next_page(
+        &mut self,
+        this: Resource<ListerHandle>,
+        max_entries: u32,
+    ) -> WResult<Vec<wblob::ObjectMeta>> {
+        let limit = self.ctx.host_call_timeout;
+        let name = self.ctx.name.clone();
+        let handle = self.table.get_mut(&this)?;
+        Ok(
+            match tokio::time::timeout(
+                limit,
+                blob::next_page(&name, &mut handle.lister, max_entries),
+            )
+            .await
+            {
+                Ok(r) => r.map_err(|e| sql::to_wit(&e)),
+                Err(_) => Err(WErr::Timeout(format!(
+                    "next-page took longer than {} ms",
+                    limit.as_millis()
+                ))),
+            },
+        )
+    }
+
+    async fn drop(&mut self, rep: Resource<ListerHandle>) -> wasmtime::Result<()> {
+        self.table.delete(rep)?;
+        self.release_handle();
+        Ok(())
+    }
+}
+
+impl wblob::HostWriter for HostState {
+    async fn write(&mut self, this: Resource<WriterHandle>, chunk: Vec<u8>) -> WResult<()> {
+        if chunk.len() > blob::MAX_CHUNK_BYTES as usize {
+            return Ok(Err(WErr::LimitExceeded(format!(
+                "chunk of {} bytes is larger than the {} byte limit",
+                chunk.len(),
+                blob::MAX_CHUNK_BYTES
+            ))));
+        }
+        let limit = self.ctx.host_call_timeout;
+        let handle = self.table.get_mut(&this)?;
+        let Some(w) = handle.writer.as_mut() else {
+            return Ok(Err(gone()));
+        };
+        Ok(match tokio::time::timeout(limit, w.write(chunk)).await {
+            Ok(r) => r.map_err(|e| WErr::Io(format!("write: {e}"))),
+            Err(_) => Err(WErr::Timeout(format!(
+                "write took longer than {} ms",
+                limit.as_millis()
+            ))),
+        })
+    }
+
+    async fn finish(&mut self, this: Resource<WriterHandle>) -> WResult<wblob::ObjectMeta> {
+        let limit = self.ctx.host_call_timeout;
+        let handle = self.table.get_mut(&this)?;
+        let Some(mut w) = handle.writer.take() else {
+            return Ok(Err(gone()));
+        };
+        let (path, store) = (handle.path.clone(), handle.store.clone());
+        let fut = async move {
+            w.close()
+                .await
+                .map_err(|e| crate::Error::io(format!("finish: {e}")))?;
+            store.stat(&path).await
+        };
+        Ok(match tokio::time::timeout(limit, fut).await {
+            Ok(r) => r.map_err(|e| sql::to_wit(&e)),
+            Err(_) => Err(WErr::Timeout(format!(
+                "finish took longer than {} ms",
+                limit.as_millis()
+            ))),
+        })
+    }
+
+    async fn drop(&mut self, rep: Resource<WriterHandle>) -> wasmtime::Result<()> {
+        let mut h = self.table.delete(rep)?;
+        if let Some(mut w) = h.writer.take() {
+            // Abandoned writers leave nothing behind.
+            let _ = w.abort().await;
+        }
+        self.release_handle();
+        Ok(())
+    }
+}
+
+impl wlog::Host for HostState {
+    async fn emit(&mut self, level: wlog::Level, message: String) -> wasmtime::Result<()> {
+        /// Longest log message kept from a plugin; longer ones are cut.
+        const MAX_LOG_MESSAGE: usize = 4096;
+        let mut message = message;
+        if message.len() > MAX_LOG_MESSAGE {
+            let mut cut = MAX_LOG_MESSAGE;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+        }
+        let plugin = self.ctx.name.as_str();
+        match level {
+            wlog::Level::Trace => tracing::trace!(target: "godwit::plugin", plugin, "{message}"),
+            wlog::Level::Debug => tracing::debug!(target: "godwit::plugin", plugin, "{message}"),
+            wlog::Level::Info => tracing::info!(target: "godwit::plugin", plugin, "{message}"),
+            wlog::Level::Warn => tracing::warn!(target: "godwit::plugin", plugin, "{message}"),
+            wlog::Level::Error => tracing::error!(target: "godwit::plugin", plugin, "{message}"),
+        }
+        Ok(())
+    }
+}
+
+impl wprogress::Host for HostState {
+    async fn set_total(&mut self, total: u64, unit: String) -> wasmtime::Result<()> {
+        if let Some(p) = &self.ctx.progress {
+            p(ProgressEvent::Total(total, unit));
+        }
+        Ok(())
+    }
+
+    async fn advance(&mut self, amount: u64) -> wasmtime::Result<()> {
+        if let Some(p) = &self.ctx.progress {
+            p(ProgressEvent::Advance(amount));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,349 @@
+//! The engine: plans, runs and validates a project's steps.
+//!
+//! A [`Session`] is one command invocation: it owns the runtime, the lazily
+//! opened connections and stores, and the plugin instances. Plugins decide
+//! (schema, SQL, DDL, rewrites, findings); the engine moves the rows host to
+//! host, lifting into Wasm only the columns a rewrite rule must see.
+
+mod order;
+mod plan;
+mod report;
+mod run;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+
+use crate::caps::blob::BlobStore;
+use crate::caps::sql::LazyDatabase;
+use crate::error::{Error, ErrorKind, Result};
+use crate::project::{PluginSource, Project};
+use crate::runtime::limits::Limits;
+use crate::runtime::{Compiled, Kind, Plugin, PluginContext, PluginInfo, Runtime};
+
+pub use plan::{Plan, PlannedStep, PlannedTable, SampleRewrite};
+pub use report::{
+    FindingReport, PluginReport, RunReport, StepReport, TableReport, ValidationReport,
+};
+
+/// Receives progress while a session works (the CLI draws progress bars).
+pub trait Observer: Send + Sync {
+    /// A table copy starts; `estimate` is the expected row count if known.
+    fn table_started(&self, _step: &str, _table: &str, _estimate: Option<u64>) {}
+    /// Rows were written.
+    fn rows_written(&self, _rows: u64) {}
+    /// A table copy ended.
+    fn table_finished(&self, _report: &TableReport) {}
+}
+
+/// An observer that ignores everything.
+pub struct Silent;
+impl Observer for Silent {}
+
+/// A loaded plugin instance with what it was granted.
+pub struct Loaded {
+    /// The instance (locked per call).
+    pub plugin: Mutex<Plugin>,
+    /// What it said about itself.
+    pub info: PluginInfo,
+    /// Its component digest.
+    pub digest: String,
+    /// Labels granted per capability kind: `(kind, label, resource name)`.
+    pub granted: Vec<(String, String, String)>,
+    /// Requested labels the project did not grant.
+    pub not_granted: Vec<(String, String)>,
+    /// Labels the project granted that the plugin never requested (ignored).
+    pub unrequested: Vec<(String, String)>,
+    /// Resolved connections by label.
+    sql: BTreeMap<String, Arc<LazyDatabase>>,
+}
+
+impl Loaded {
+    /// The connection behind `label`, if this plugin was granted it.
+    pub fn connection(&self, label: &str) -> Result<Arc<LazyDatabase>> {
+        self.sql.get(label).cloned().ok_or_else(|| {
+            Error::new(
+                ErrorKind::PluginError,
+                format!(
+                    "plugin {} asked the host to use connection label {label:?}, which is not granted to it: access-denied",
+                    self.info.name
+                ),
+            )
+        })
+    }
+}
+
+/// One command invocation over a project.
+pub struct Session {
+    /// The project.
+    pub project: Project,
+    /// True for `plan`: databases open read-only, nothing is written.
+    pub dry_run: bool,
+    runtime: Runtime,
+    connections: BTreeMap<String, Arc<LazyDatabase>>,
+    stores: BTreeMap<String, Arc<BlobStore>>,
+    compiled: Mutex<BTreeMap<String, Compiled>>,
+    plugins: Mutex<BTreeMap<String, Arc<Loaded>>>,
+    observer: Arc<dyn Observer>,
+}
+
+impl Session {
+    /// Prepares a session; nothing is opened or instantiated yet.
+    pub fn new(
+        project: Project,
+        runtime: Runtime,
+        dry_run: bool,
+        observer: Arc<dyn Observer>,
+    ) -> Result<Self> {
+        let connections = project
+            .connections
+            .iter()
+            .map(|(name, c)| {
+                (
+                    name.clone(),
+                    Arc::new(LazyDatabase::new(
+                        name,
+                        c.dsn.clone(),
+                        &project.dir,
+                        dry_run,
+                    )),
+                )
+            })
+            .collect();
+        let mut stores = BTreeMap::new();
+        for (name, s) in &project.stores {
+            stores.insert(
+                name.clone(),
+                Arc::new(BlobStore::open_fs(name, &s.root, dry_run)?),
+            );
+        }
+        Ok(Self {
+            project,
+            dry_run,
+            runtime,
+            connections,
+            stores,
+            compiled: Mutex::new(BTreeMap::new()),
+            plugins: Mutex::new(BTreeMap::new()),
+            observer,
+        })
+    }
+
+    /// Compiles a plugin's component (once per session).
+    pub async fn compiled(&self, instance: &str) -> Result<Compiled> {
+        let spec = self
+            .project
+            .plugins
+            .get(instance)
+            .ok_or_else(|| Error::project(format!("no plugin named {instance:?}")))?;
+        let mut cache = self.compiled.lock().await;
+        if let Some(c) = cache.get(instance) {
+            return Ok(c.clone());
+        }
+        let (origin, bytes) = plugin_bytes(&spec.source)?;
+        let compiled = self
+            .runtime
+            .compile(&format!("{instance} ({origin})"), &bytes)?;
+        cache.insert(instance.to_owned(), compiled.clone());
+        Ok(compiled)
+    }
+
+    /// The plugin instance `name`, instantiated, described, granted and
+    /// configured on first use. Fails if it does not export `kind`.
+    pub async fn plugin(&self, name: &str, kind: Kind) -> Result<Arc<Loaded>> {
+        let p = self.load(name).await?;
+        self.check_kind(p, name, kind).await
+    }
+
+    /// The plugin instance `name`, whatever its kind (see [`Session::plugin`]).
+    pub async fn load(&self, name: &str) -> Result<Arc<Loaded>> {
+        if let Some(p) = self.plugins.lock().await.get(name) {
+            return Ok(p.clone());
+        }
+        if !self.project.plugins.contains_key(name) {
+            return Err(Error::project(format!(
+                "no plugin named {name:?} in the project"
+            )));
+        }
+        let spec = self.project.plugins[name].clone();
+        let compiled = self.compiled(name).await?;
+        let limits = Limits::from_spec(&spec.limits);
+        let mut plugin = self.runtime.instantiate(name, &compiled, limits).await?;
+        let info = plugin.describe().await?;
+
+        let mut ctx = PluginContext::default();
+        let (mut granted, mut not_granted, mut unrequested) = (Vec::new(), Vec::new(), Vec::new());
+        for r in &info.requests {
+            let bound = match r.kind.as_str() {
+                "sql" => spec.sql_grants.get(&r.label).map(|c| {
+                    ctx.sql.insert(r.label.clone(), self.connections[c].clone());
+                    c.clone()
+                }),
+                "blob" => spec.blob_grants.get(&r.label).map(|s| {
+                    ctx.blob.insert(r.label.clone(), self.stores[s].clone());
+                    s.clone()
+                }),
+                _ => None,
+            };
+            match bound {
+                Some(res) => granted.push((r.kind.clone(), r.label.clone(), res)),
+                None => not_granted.push((r.kind.clone(), r.label.clone())),
+            }
+        }
+        let requested = |kind: &str, label: &str| {
+            info.requests
+                .iter()
+                .any(|r| r.kind == kind && r.label == label)
+        };
+        for label in spec.sql_grants.keys().filter(|l| !requested("sql", l)) {
+            tracing::warn!(
+                plugin = name,
+                label,
+                "granted sql label was not requested by the plugin; ignored"
+            );
+            unrequested.push(("sql".to_owned(), label.clone()));
+        }
+        for label in spec.blob_grants.keys().filter(|l| !requested("blob", l)) {
+            tracing::warn!(
+                plugin = name,
+                label,
+                "granted blob label was not requested by the plugin; ignored"
+            );
+            unrequested.push(("blob".to_owned(), label.clone()));
+        }
+        let sql = ctx.sql.clone();
+        plugin.set_context(ctx);
+        plugin.configure(&spec.params_json).await?;
+        tracing::info!(plugin = name, digest = %compiled.digest, version = %info.version, "plugin ready");
+        let loaded = Arc::new(Loaded {
+            plugin: Mutex::new(plugin),
+            info,
+            digest: compiled.digest.clone(),
+            granted,
+            not_granted,
+            unrequested,
+            sql,
+        });
+        self.plugins
+            .lock()
+            .await
+            .insert(name.to_owned(), loaded.clone());
+        Ok(loaded)
+    }
+
+    async fn check_kind(&self, p: Arc<Loaded>, name: &str, kind: Kind) -> Result<Arc<Loaded>> {
+        let kinds = p.plugin.lock().await.kinds.clone();
+        if !kinds.contains(&kind) {
+            return Err(Error::project(format!(
+                "plugin {name} is used as a {} plugin but exports only: {}",
+                kind.world(),
+                kinds
+                    .iter()
+                    .map(|k| k.world())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        Ok(p)
+    }
+
+    /// Reports on every plugin loaded so far.
+    pub async fn plugin_reports(&self) -> Vec<PluginReport> {
+        let plugins = self.plugins.lock().await;
+        let mut out = Vec::new();
+        for (name, p) in plugins.iter() {
+            let guard = p.plugin.lock().await;
+            out.push(PluginReport {
+                instance: name.clone(),
+                name: p.info.name.clone(),
+                version: p.info.version.clone(),
+                digest: p.digest.clone(),
+                kinds: guard.kinds.clone(),
+                granted: p
+                    .granted
+                    .iter()
+                    .map(|(k, l, r)| format!("{k}:{l} -> {r}"))
+                    .collect(),
+                not_granted: p
+                    .not_granted
+                    .iter()
+                    .map(|(k, l)| format!("{k}:{l}"))
+                    .collect(),
+                ignored_grants: p
+                    .unrequested
+                    .iter()
+                    .map(|(k, l)| format!("{k}:{l}"))
+                    .collect(),
+                limits: guard.limits,
+            });
+        }
+        out
+    }
+}
+
+/// The bytes of a plugin and a description of where they came from.
+pub fn plugin_bytes(source: &PluginSource) -> Result<(String, Vec<u8>)> {
+    match source {
+        PluginSource::Builtin(name) => crate::builtin::bytes(name)
+            .map(|b| (format!("builtin:{name}"), b.to_vec()))
+            .ok_or_else(|| Error::project(format!("unknown built-in plugin {name:?}"))),
+        PluginSource::File(path) => std::fs::read(path)
+            .map(|b| (path.display().to_string(), b))
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::PluginLoad,
+                    format!("cannot read plugin {}: {e}", path.display()),
+                )
+            }),
+    }
+}
+
+/// Names of the source tables a step copies, after `tables`/`exclude`, with
+/// views set aside. Unknown names in `tables` are an error.
+pub(crate) fn select_tables(
+    step: &crate::project::Step,
+    discovered: Vec<crate::runtime::bindings::types::TableDef>,
+) -> Result<(Vec<crate::runtime::bindings::types::TableDef>, Vec<String>)> {
+    let (views, tables): (Vec<_>, Vec<_>) = discovered.into_iter().partition(|t| t.is_view);
+    let mut selected: Vec<_> = match &step.tables {
+        Some(names) => {
+            let mut out = Vec::new();
+            for n in names {
+                match tables.iter().find(|t| &t.name == n) {
+                    Some(t) => out.push(t.clone()),
+                    None => {
+                        return Err(Error::project(format!(
+                            "step {}: table {n:?} is not in the source (found: {})",
+                            step.name,
+                            tables
+                                .iter()
+                                .map(|t| t.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )))
+                    }
+                }
+            }
+            out
+        }
+        None => tables,
+    };
+    selected.retain(|t| !step.exclude.contains(&t.name));
+    for r in &step.rewrites {
+        let Some(t) = selected.iter().find(|t| t.name == r.table) else {
+            return Err(Error::project(format!(
+                "step {}: rewrite of {}.{}: table {:?} is not copied by this step",
+                step.name, r.table, r.column, r.table
+            )));
+        };
+        if !t.columns.iter().any(|c| c.name == r.column) {
+            return Err(Error::project(format!(
+                "step {}: rewrite of {}.{}: table {} has no column {:?}",
+                step.name, r.table, r.column, r.table, r.column
+            )));
+        }
+    }
+    Ok((selected, views.into_iter().map(|v| v.name).collect()))
+}

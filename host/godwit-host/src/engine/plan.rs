@@ -1,0 +1,229 @@
+//! `godwit plan`: everything `run` would do, computed without writing
+//! anything. Databases are opened read-only (and never created), stores
+//! refuse writes, and no statement the target plugin planned is executed.
+
+use serde::Serialize;
+
+use super::run::{plan_step, RowSource};
+use super::{PluginReport, Session};
+use crate::error::Result;
+use crate::runtime::bindings::exports::godwit::plugin::rewriter::Outcome;
+use crate::runtime::bindings::exports::godwit::plugin::source_adapter::ReadPlan;
+use crate::runtime::bindings::types::Value;
+use crate::runtime::Kind;
+use crate::value::excerpt;
+
+/// Values sampled per rewritten column to show before → after.
+pub const REWRITE_SAMPLES: usize = 3;
+/// Rows scanned at most to find those samples.
+pub const SAMPLE_SCAN_ROWS: usize = 1000;
+
+/// One before → after example of a rewrite rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleRewrite {
+    /// `table.column`.
+    pub column: String,
+    /// Rule instance.
+    pub rule: String,
+    /// Value before.
+    pub before: serde_json::Value,
+    /// Value after, or the rejection reason.
+    pub after: serde_json::Value,
+    /// True when the rule rejects this value.
+    pub rejected: bool,
+}
+
+/// A table as `run` would copy it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedTable {
+    /// Source table.
+    pub source: String,
+    /// Target table.
+    pub target: String,
+    /// Columns.
+    pub columns: Vec<String>,
+    /// Source row count (exact, counted read-only), if it could be counted.
+    pub rows: Option<u64>,
+    /// How rows are read (`sql: <statement>` or `plugin batches`).
+    pub read: String,
+    /// Target connection (project name).
+    pub target_connection: String,
+    /// Statements before the data.
+    pub pre: Vec<String>,
+    /// Statements after the data.
+    pub post: Vec<String>,
+    /// Upsert key, if any.
+    pub upsert_key: Vec<String>,
+    /// Sample rewrites.
+    pub rewrites: Vec<SampleRewrite>,
+}
+
+/// A step as `run` would execute it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedStep {
+    /// Step name.
+    pub name: String,
+    /// Source plugin instance.
+    pub source: String,
+    /// Target plugin instance.
+    pub target: String,
+    /// Write mode.
+    pub mode: crate::project::WriteMode,
+    /// Tables in load order.
+    pub tables: Vec<PlannedTable>,
+    /// Tables loaded before one of their parents to break a foreign-key cycle.
+    pub cycles_broken_at: Vec<String>,
+    /// Views found and not copied.
+    pub skipped_views: Vec<String>,
+}
+
+/// The whole plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// Project name.
+    pub project: String,
+    /// Steps.
+    pub steps: Vec<PlannedStep>,
+    /// Validators that would run: `(plugin instance, step or "all")`.
+    pub validators: Vec<(String, String)>,
+    /// Plugins involved, with digests and grants.
+    pub plugins: Vec<PluginReport>,
+}
+
+impl Session {
+    /// Computes the plan. Writes nothing.
+    pub async fn plan(&self) -> Result<Plan> {
+        let mut steps = Vec::new();
+        for step in &self.project.steps {
+            let (plans, views, broken) = plan_step(self, step).await?;
+            let src = self.plugin(&step.source, Kind::Source).await?;
+            let tgt = self.plugin(&step.target, Kind::Target).await?;
+            let mut tables = Vec::new();
+            for p in plans {
+                let rows = match &p.read {
+                    ReadPlan::Sql(r) => count(&src, &r.connection, &r.statement, &r.params).await,
+                    ReadPlan::Batches => None,
+                };
+                let mut rewrites = Vec::new();
+                for r in step.rewrites.iter().filter(|r| r.table == p.source.name) {
+                    let idx = p
+                        .source
+                        .columns
+                        .iter()
+                        .position(|c| c.name == r.column)
+                        .expect("checked");
+                    let samples = sample_values(&src, &p.source.name, &p.read, idx).await?;
+                    let rule = self.plugin(&r.rule, Kind::Rewrite).await?;
+                    let outcomes = rule.plugin.lock().await.rewrite(&samples).await?;
+                    for (before, o) in samples.iter().zip(outcomes) {
+                        let (after, rejected) = match o {
+                            Outcome::Unchanged => (excerpt(before), false),
+                            Outcome::Replaced(v) => (excerpt(&v), false),
+                            Outcome::Rejected(reason) => (serde_json::Value::String(reason), true),
+                        };
+                        rewrites.push(SampleRewrite {
+                            column: format!("{}.{}", r.table, r.column),
+                            rule: r.rule.clone(),
+                            before: excerpt(before),
+                            after,
+                            rejected,
+                        });
+                    }
+                }
+                let target_connection = tgt
+                    .connection(&p.write.connection)
+                    .map(|c| c.name().to_owned())
+                    .unwrap_or_else(|e| format!("<{e}>"));
+                tables.push(PlannedTable {
+                    source: p.source.name.clone(),
+                    target: p.target.name.clone(),
+                    columns: p.write.columns.clone(),
+                    rows,
+                    read: match &p.read {
+                        ReadPlan::Sql(r) => format!("sql: {}", r.statement),
+                        ReadPlan::Batches => "plugin batches".into(),
+                    },
+                    target_connection,
+                    pre: p.write.pre,
+                    post: p.write.post,
+                    upsert_key: p.write.upsert_key,
+                    rewrites,
+                });
+            }
+            steps.push(PlannedStep {
+                name: step.name.clone(),
+                source: step.source.clone(),
+                target: step.target.clone(),
+                mode: step.mode,
+                tables,
+                cycles_broken_at: broken,
+                skipped_views: views,
+            });
+        }
+        let mut validators = Vec::new();
+        for v in &self.project.validators {
+            // Instantiating shows grants and catches misconfiguration early;
+            // validators are not run by `plan`.
+            self.plugin(&v.plugin, Kind::Validator).await?;
+            validators.push((
+                v.plugin.clone(),
+                v.step.clone().unwrap_or_else(|| "all".into()),
+            ));
+        }
+        Ok(Plan {
+            project: self.project.name.clone(),
+            steps,
+            validators,
+            plugins: self.plugin_reports().await,
+        })
+    }
+}
+
+/// Counts the rows of a read statement (read-only); `None` if that fails.
+async fn count(src: &super::Loaded, label: &str, statement: &str, params: &[Value]) -> Option<u64> {
+    /// A plan must stay quick: give up on counting after this long.
+    const COUNT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+    let db = src.connection(label).ok()?.get().await.ok()?;
+    let fut = async {
+        let mut s = db
+            .query(
+                &format!("SELECT count(*) FROM ({statement}) AS godwit_count"),
+                params.to_vec(),
+            )
+            .await?;
+        s.next_rows(1, 1024).await
+    };
+    match tokio::time::timeout(COUNT_TIMEOUT, fut).await {
+        Ok(Ok(Some(rows))) => match rows.first().and_then(|r| r.first()) {
+            Some(Value::Int(n)) => u64::try_from(*n).ok(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Up to [`REWRITE_SAMPLES`] distinct non-NULL values of a column.
+async fn sample_values(
+    src: &std::sync::Arc<super::Loaded>,
+    table: &str,
+    read: &ReadPlan,
+    idx: usize,
+) -> Result<Vec<Value>> {
+    let mut source = RowSource::open(src, table, read).await?;
+    let mut out: Vec<Value> = Vec::new();
+    let mut scanned = 0;
+    while out.len() < REWRITE_SAMPLES && scanned < SAMPLE_SCAN_ROWS {
+        let Some(rows) = source.next(100).await? else {
+            break;
+        };
+        scanned += rows.len();
+        for r in rows {
+            let v = r[idx].clone();
+            if !matches!(v, Value::Null) && !out.contains(&v) && out.len() < REWRITE_SAMPLES {
+                out.push(v);
+            }
+        }
+    }
+    source.close().await;
+    Ok(out)
+}

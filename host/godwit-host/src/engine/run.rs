@@ -1,0 +1,417 @@
+//! `godwit run`: DDL, then data, then post-data statements, then validation.
+//!
+//! Per step: every table's `pre` statements run first, children before
+//! parents (so `replace` can drop tables that others reference); then the data
+//! loads parents first, one transaction per table; then indexes and other
+//! `post` statements. Rows stream from the source query to the target loader
+//! in bounded batches; only columns bound to a rewrite rule enter Wasm.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::order::load_order;
+use super::report::{RunReport, StepReport, TableReport};
+use super::{select_tables, Loaded, Session};
+use crate::caps::sql::{Database, RowStream};
+use crate::error::{Error, ErrorKind, Result};
+use crate::project::{Step, WriteMode};
+use crate::runtime::bindings::exports::godwit::plugin::rewriter::Outcome;
+use crate::runtime::bindings::exports::godwit::plugin::source_adapter::ReadPlan;
+use crate::runtime::bindings::exports::godwit::plugin::target_adapter::{self, WritePlan};
+use crate::runtime::bindings::types::{TableDef, Value};
+use crate::runtime::Kind;
+use crate::value::{excerpt, row_size};
+
+/// Rows per batch when the step does not say: large enough that per-batch
+/// costs (one Wasm crossing per rewrite rule, one statement round) vanish,
+/// small enough that a batch of wide rows stays a few MiB.
+pub const DEFAULT_BATCH_ROWS: usize = 1000;
+/// Bytes per batch: caps memory for tables with large cells (1 MiB texts).
+pub const BATCH_BYTES: usize = 8 << 20;
+
+pub(crate) fn wit_mode(m: WriteMode) -> target_adapter::WriteMode {
+    match m {
+        WriteMode::Create => target_adapter::WriteMode::Create,
+        WriteMode::Replace => target_adapter::WriteMode::Replace,
+        WriteMode::Truncate => target_adapter::WriteMode::Truncate,
+        WriteMode::Append => target_adapter::WriteMode::Append,
+        WriteMode::Upsert => target_adapter::WriteMode::Upsert,
+    }
+}
+
+/// The target table definition: the source's, renamed as configured.
+pub(crate) fn target_def(step: &Step, t: &TableDef) -> TableDef {
+    let mut def = t.clone();
+    let rename = |n: &str| step.rename.get(n).cloned().unwrap_or_else(|| n.to_owned());
+    def.name = rename(&t.name);
+    for f in &mut def.foreign_keys {
+        f.ref_table = rename(&f.ref_table);
+    }
+    def
+}
+
+/// Everything needed to copy one table.
+pub(crate) struct TablePlan {
+    pub source: TableDef,
+    pub target: TableDef,
+    pub read: ReadPlan,
+    pub write: WritePlan,
+}
+
+/// Asks the plugins for the read and write plans of a step's tables, in load order.
+pub(crate) async fn plan_step(
+    session: &Session,
+    step: &Step,
+) -> Result<(Vec<TablePlan>, Vec<String>, Vec<String>)> {
+    let src = session.plugin(&step.source, Kind::Source).await?;
+    let tgt = session.plugin(&step.target, Kind::Target).await?;
+    let discovered = src.plugin.lock().await.discover().await?;
+    let (tables, views) = select_tables(step, discovered)?;
+    let (order, broken) = load_order(&tables);
+    let mut plans = Vec::with_capacity(tables.len());
+    for i in order {
+        let source = tables[i].clone();
+        let target = target_def(step, &source);
+        let read = src.plugin.lock().await.plan_read(&source.name).await?;
+        let write = tgt
+            .plugin
+            .lock()
+            .await
+            .plan_write(&target, wit_mode(step.mode))
+            .await?;
+        if write.columns.len() != source.columns.len() {
+            return Err(Error::new(
+                ErrorKind::PluginError,
+                format!(
+                    "plugin {}: write plan for {} names {} columns, the source has {}",
+                    step.target,
+                    target.name,
+                    write.columns.len(),
+                    source.columns.len()
+                ),
+            ));
+        }
+        plans.push(TablePlan {
+            source,
+            target,
+            read,
+            write,
+        });
+    }
+    Ok((plans, views, broken))
+}
+
+/// Rows coming from a source, whichever way it reads.
+pub(crate) enum RowSource {
+    Sql(RowStream),
+    Plugin(Arc<Loaded>, wasmtime::component::ResourceAny),
+}
+
+impl RowSource {
+    pub(crate) async fn open(src: &Arc<Loaded>, table: &str, read: &ReadPlan) -> Result<Self> {
+        match read {
+            ReadPlan::Sql(r) => {
+                let db = src.connection(&r.connection)?.get().await?;
+                Ok(RowSource::Sql(
+                    db.query(&r.statement, r.params.clone()).await?,
+                ))
+            }
+            ReadPlan::Batches => {
+                let reader = src.plugin.lock().await.open_reader(table).await?;
+                Ok(RowSource::Plugin(src.clone(), reader))
+            }
+        }
+    }
+
+    pub(crate) async fn next(&mut self, rows: usize) -> Result<Option<Vec<Vec<Value>>>> {
+        match self {
+            RowSource::Sql(s) => s.next_rows(rows, BATCH_BYTES).await,
+            RowSource::Plugin(p, reader) => {
+                let mut guard = p.plugin.lock().await;
+                let batch = guard.reader_next(*reader, rows as u32).await?;
+                match batch {
+                    None => Ok(None),
+                    Some(b) => crate::value::batch_to_rows(b).map(Some).map_err(|m| {
+                        Error::new(
+                            ErrorKind::PluginError,
+                            format!("plugin {}: malformed batch: {m}", guard.name),
+                        )
+                    }),
+                }
+            }
+        }
+    }
+
+    pub(crate) async fn close(self) {
+        if let RowSource::Plugin(p, reader) = self {
+            p.plugin.lock().await.drop_resource(reader).await;
+        }
+    }
+}
+
+/// Writes rejected rows as JSON lines, creating the file on the first one.
+struct Rejects {
+    path: std::path::PathBuf,
+    file: Option<std::io::BufWriter<std::fs::File>>,
+    count: u64,
+}
+
+impl Rejects {
+    fn write(&mut self, record: serde_json::Value) -> Result<()> {
+        if self.file.is_none() {
+            if let Some(dir) = self.path.parent() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| Error::io(format!("{}: {e}", dir.display())))?;
+            }
+            let f = std::fs::File::create(&self.path)
+                .map_err(|e| Error::io(format!("{}: {e}", self.path.display())))?;
+            self.file = Some(std::io::BufWriter::new(f));
+        }
+        let f = self.file.as_mut().expect("opened above");
+        serde_json::to_writer(&mut *f, &record).map_err(|e| Error::io(e.to_string()))?;
+        f.write_all(b"\n").map_err(|e| Error::io(e.to_string()))?;
+        self.count += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        if let Some(f) = self.file.as_mut() {
+            f.flush().map_err(|e| Error::io(e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+/// A sortable, filesystem-safe id for this run (UTC time).
+fn run_id() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let ts = crate::value::format_timestamp(now.as_micros() as i64);
+    ts.replace(['-', ':'], "")
+        .replace(' ', "T")
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+        + "Z"
+}
+
+impl Session {
+    /// Runs every step, then the validators.
+    pub async fn run(&self) -> Result<RunReport> {
+        if self.dry_run {
+            return Err(Error::internal("run called on a dry-run session"));
+        }
+        let started = Instant::now();
+        let run_dir = self.project.state_dir.join("runs").join(run_id());
+        let mut rejects = Rejects {
+            path: run_dir.join("rejects.jsonl"),
+            file: None,
+            count: 0,
+        };
+        let mut steps = Vec::new();
+        for step in &self.project.steps {
+            let report = self.run_step(step, &mut rejects).await;
+            rejects.finish()?;
+            steps.push(report?);
+        }
+        let validation = self.validate_all().await?;
+        Ok(RunReport {
+            project: self.project.name.clone(),
+            steps,
+            validation,
+            rejects_file: (rejects.count > 0).then(|| rejects.path.display().to_string()),
+            plugins: self.plugin_reports().await,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+
+    async fn run_step(&self, step: &Step, rejects: &mut Rejects) -> Result<StepReport> {
+        let (plans, views, broken) = plan_step(self, step).await?;
+        for t in &broken {
+            tracing::warn!(step = %step.name, table = %t, "foreign-key cycle: loaded before a parent (checks deferred to commit)");
+        }
+        let src = self.plugin(&step.source, Kind::Source).await?;
+        let tgt = self.plugin(&step.target, Kind::Target).await?;
+
+        // DDL first, children before parents.
+        for p in plans.iter().rev() {
+            let db = tgt.connection(&p.write.connection)?.get().await?;
+            for stmt in &p.write.pre {
+                db.execute(stmt, vec![]).await.map_err(|e| {
+                    e.context(format!("step {}: preparing {}", step.name, p.target.name))
+                })?;
+            }
+        }
+        let mut tables = Vec::new();
+        let mut rejected_total = 0;
+        for p in &plans {
+            let db = tgt.connection(&p.write.connection)?.get().await?;
+            let report = self
+                .copy_table(step, &src, &db, p, rejects, &mut rejected_total)
+                .await?;
+            self.observer.table_finished(&report);
+            tables.push(report);
+        }
+        for p in &plans {
+            let db = tgt.connection(&p.write.connection)?.get().await?;
+            for stmt in &p.write.post {
+                db.execute(stmt, vec![]).await.map_err(|e| {
+                    e.context(format!("step {}: finishing {}", step.name, p.target.name))
+                })?;
+            }
+        }
+        Ok(StepReport {
+            name: step.name.clone(),
+            tables,
+            skipped_views: views,
+        })
+    }
+
+    async fn copy_table(
+        &self,
+        step: &Step,
+        src: &Arc<Loaded>,
+        db: &Arc<Database>,
+        p: &TablePlan,
+        rejects: &mut Rejects,
+        rejected_total: &mut u64,
+    ) -> Result<TableReport> {
+        let started = Instant::now();
+        let table = &p.source.name;
+        self.observer
+            .table_started(&step.name, table, p.source.estimated_rows);
+        // Rewrite rules of this table: (column index, column name, rule).
+        let mut rules = Vec::new();
+        for r in step.rewrites.iter().filter(|r| &r.table == table) {
+            let idx = p
+                .source
+                .columns
+                .iter()
+                .position(|c| c.name == r.column)
+                .expect("checked in select_tables");
+            rules.push((
+                idx,
+                r.column.clone(),
+                r.rule.clone(),
+                self.plugin(&r.rule, Kind::Rewrite).await?,
+            ));
+        }
+        let key_idx: Vec<usize> = p
+            .source
+            .primary_key
+            .iter()
+            .filter_map(|k| p.source.columns.iter().position(|c| &c.name == k))
+            .collect();
+        let key_of = |row: &[Value]| -> serde_json::Value {
+            if key_idx.is_empty() {
+                serde_json::Value::Null
+            } else {
+                serde_json::Value::Object(
+                    key_idx
+                        .iter()
+                        .map(|&i| (p.source.columns[i].name.clone(), excerpt(&row[i])))
+                        .collect(),
+                )
+            }
+        };
+
+        let mut source = RowSource::open(src, table, &p.read).await?;
+        let mut loader = db
+            .begin_load(&p.write.table, &p.write.columns, &p.write.upsert_key)
+            .await?;
+        let batch_rows = step.batch_rows.unwrap_or(DEFAULT_BATCH_ROWS);
+        let (mut read, mut written, mut rejected, mut bytes) = (0u64, 0u64, 0u64, 0u64);
+        let result: Result<()> = async {
+            while let Some(mut rows) = source.next(batch_rows).await? {
+                read += rows.len() as u64;
+                let width = p.source.columns.len();
+                if let Some(bad) = rows.iter().find(|r| r.len() != width) {
+                    return Err(Error::new(
+                        ErrorKind::PluginError,
+                        format!("{table}: the source returned rows of {} values for {width} columns", bad.len()),
+                    ));
+                }
+                let mut keep = vec![true; rows.len()];
+                for (idx, column, rule, plugin) in &rules {
+                    let values: Vec<Value> = rows.iter().map(|r| r[*idx].clone()).collect();
+                    let outcomes = plugin.plugin.lock().await.rewrite(&values).await?;
+                    for (i, o) in outcomes.into_iter().enumerate() {
+                        match o {
+                            Outcome::Unchanged => {}
+                            Outcome::Replaced(v) => rows[i][*idx] = v,
+                            Outcome::Rejected(reason) => {
+                                if keep[i] {
+                                    keep[i] = false;
+                                    rejects.write(json!({
+                                        "step": step.name, "table": table, "key": key_of(&rows[i]),
+                                        "column": column, "value": excerpt(&values[i]),
+                                        "stage": "rewrite", "rule": rule, "reason": reason,
+                                    }))?;
+                                    rejected += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+                let mut i = 0;
+                rows.retain(|_| {
+                    i += 1;
+                    keep[i - 1]
+                });
+                bytes += rows.iter().map(|r| row_size(r) as u64).sum::<u64>();
+                let kept: Vec<serde_json::Value> = rows.iter().map(|r| key_of(r)).collect();
+                let outcome = loader.load(rows).await?;
+                for (i, reason) in &outcome.rejected {
+                    rejects.write(json!({
+                        "step": step.name, "table": table, "key": kept[*i],
+                        "column": null, "value": null, "stage": "load", "reason": reason,
+                    }))?;
+                }
+                rejected += outcome.rejected.len() as u64;
+                written += outcome.written;
+                self.observer.rows_written(outcome.written);
+                if *rejected_total + rejected > step.max_rejects {
+                    return Err(Error::new(
+                        ErrorKind::Rejected,
+                        format!(
+                            "step {}: {} rows rejected, more than max_rejects = {} (see {}); table {table} rolled back",
+                            step.name,
+                            *rejected_total + rejected,
+                            step.max_rejects,
+                            rejects.path.display()
+                        ),
+                    ));
+                }
+            }
+            Ok(())
+        }
+        .await;
+        source.close().await;
+        result?;
+        loader
+            .commit()
+            .await
+            .map_err(|e| e.context(format!("table {}", p.target.name)))?;
+        *rejected_total += rejected;
+        let seconds = started.elapsed().as_secs_f64();
+        Ok(TableReport {
+            source: table.clone(),
+            target: p.target.name.clone(),
+            rows_read: read,
+            rows_written: written,
+            rows_rejected: rejected,
+            bytes,
+            seconds,
+            rows_per_second: if seconds > 0.0 {
+                written as f64 / seconds
+            } else {
+                0.0
+            },
+        })
+    }
+}

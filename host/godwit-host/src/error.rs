@@ -1,0 +1,89 @@
+//! Typed errors for the host library.
+//!
+//! Every failure has a [`ErrorKind`] (what went wrong, which decides the CLI's
+//! exit code), a message with context, and a retryable flag. Messages never
+//! contain secrets: DSNs are redacted before they are formatted into one.
+
+use std::fmt;
+
+/// What went wrong, coarsely. Decides the process exit code.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    /// The project file (or a file it names) is malformed or inconsistent.
+    Project,
+    /// A plugin could not be loaded (missing file, not a component, wrong WIT version).
+    PluginLoad,
+    /// A plugin trapped, panicked, timed out or exhausted its memory.
+    PluginTrap,
+    /// A plugin returned an error value.
+    PluginError,
+    /// A database or store failed.
+    Io,
+    /// Something is not supported (yet).
+    Unsupported,
+    /// Rows were rejected beyond what the project allows.
+    Rejected,
+    /// A bug in the host.
+    Internal,
+}
+
+/// The host library's error type.
+#[derive(Debug, Clone)]
+pub struct Error {
+    /// The kind of failure.
+    pub kind: ErrorKind,
+    /// What failed, with context; safe to show (no secrets).
+    pub message: String,
+    /// Whether trying again may succeed.
+    pub retryable: bool,
+}
+
+impl Error {
+    /// Creates an error of `kind`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        let retryable = matches!(kind, ErrorKind::Io);
+        Self {
+            kind,
+            message: message.into(),
+            retryable,
+        }
+    }
+    /// A project-file error.
+    pub fn project(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Project, message)
+    }
+    /// An I/O error.
+    pub fn io(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Io, message)
+    }
+    /// An internal error.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, message)
+    }
+    /// Prefixes the message with context.
+    pub fn context(mut self, context: impl fmt::Display) -> Self {
+        self.message = format!("{context}: {}", self.message);
+        self
+    }
+    /// The documented process exit code for this error (see docs/cli.md).
+    pub fn exit_code(&self) -> i32 {
+        match self.kind {
+            ErrorKind::Project => crate::EXIT_USAGE,
+            ErrorKind::Rejected => crate::EXIT_VALIDATION,
+            _ => crate::EXIT_RUNTIME,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Result alias for the host library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

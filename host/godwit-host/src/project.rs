@@ -1,0 +1,589 @@
+//! The project file, `godwit.toml`: what connects where, which plugins run with
+//! which grants and limits, and which steps and validators make up the job.
+//!
+//! Parsing is strict: unknown keys, wrong types and references to things that
+//! do not exist are errors that name the file, line and column. Secrets only
+//! enter through `${ENV_VAR}` references, are resolved here, and are kept in
+//! [`Secret`], whose `Debug` and `Display` never show them. Field-by-field
+//! documentation: docs/project-file.md.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::{Error, Result};
+
+/// The project file's name inside a project directory.
+pub const PROJECT_FILE: &str = "godwit.toml";
+
+/// A string that may hold a secret (a DSN with a password). Shown redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for the code that must use it (the connection opener).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", redact_dsn(&self.0))
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact_dsn(&self.0))
+    }
+}
+
+/// Replaces the password of a URL-style DSN (`scheme://user:password@host/...`)
+/// and any `password=`/`pwd=`/`secret=`/`token=` parameter with `***`.
+pub fn redact_dsn(dsn: &str) -> String {
+    let mut out = dsn.to_owned();
+    if let Some(scheme_end) = out.find("://") {
+        let rest_start = scheme_end + 3;
+        let authority_end = out[rest_start..]
+            .find(['/', '?', '#'])
+            .map_or(out.len(), |i| rest_start + i);
+        if let Some(at) = out[rest_start..authority_end].rfind('@') {
+            let userinfo = &out[rest_start..rest_start + at];
+            if let Some(colon) = userinfo.find(':') {
+                let start = rest_start + colon + 1;
+                out.replace_range(start..rest_start + at, "***");
+            }
+        }
+    }
+    for key in ["password=", "pwd=", "secret=", "token=", "sslpassword="] {
+        let mut from = 0;
+        while let Some(pos) = out[from..].to_ascii_lowercase().find(key) {
+            let start = from + pos + key.len();
+            let end = out[start..]
+                .find(['&', ';', ' '])
+                .map_or(out.len(), |i| start + i);
+            out.replace_range(start..end, "***");
+            from = start + 3;
+        }
+    }
+    out
+}
+
+/// A loaded, validated project.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// Directory holding `godwit.toml`; relative paths resolve against it.
+    pub dir: PathBuf,
+    /// Project name.
+    pub name: String,
+    /// Where state, reject files and reports go.
+    pub state_dir: PathBuf,
+    /// Named database connections.
+    pub connections: BTreeMap<String, Connection>,
+    /// Named object stores.
+    pub stores: BTreeMap<String, Store>,
+    /// Plugin instances by name.
+    pub plugins: BTreeMap<String, PluginInstance>,
+    /// Copy steps, in order.
+    pub steps: Vec<Step>,
+    /// Validators, in order.
+    pub validators: Vec<Validator>,
+}
+
+/// A database connection.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    /// The DSN with `${VAR}` references resolved (a secret).
+    pub dsn: Secret,
+}
+
+/// An object store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    /// Local folder root (absolute).
+    pub root: PathBuf,
+}
+
+/// Where a plugin's code comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PluginSource {
+    /// A plugin compiled into the godwit binary (`builtin:NAME`).
+    Builtin(String),
+    /// A component file on disk.
+    File(PathBuf),
+}
+
+/// Per-plugin limits (the defaults are in [`crate::runtime::limits`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LimitsSpec {
+    /// Linear memory per instance, MiB.
+    pub memory_mib: Option<u64>,
+    /// Deadline per plugin call, ms.
+    pub call_timeout_ms: Option<u64>,
+    /// Deadline per host call made by the plugin, ms.
+    pub host_call_timeout_ms: Option<u64>,
+}
+
+/// A plugin instance as configured.
+#[derive(Debug, Clone)]
+pub struct PluginInstance {
+    /// Instance name (the key under `[plugins]`).
+    pub name: String,
+    /// Where the component comes from.
+    pub source: PluginSource,
+    /// `label -> connection name` granted for the `sql` capability.
+    pub sql_grants: BTreeMap<String, String>,
+    /// `label -> store name` granted for the `blob` capability.
+    pub blob_grants: BTreeMap<String, String>,
+    /// Parameters, as JSON text passed to `configure`.
+    pub params_json: String,
+    /// Limits.
+    pub limits: LimitsSpec,
+}
+
+/// How a step writes tables that may exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WriteMode {
+    /// Fail if the table exists.
+    Create,
+    /// Drop and recreate.
+    Replace,
+    /// Keep the table, delete its rows.
+    Truncate,
+    /// Keep table and rows, add rows.
+    Append,
+    /// Insert or update by primary key.
+    Upsert,
+}
+
+/// A column routed through a rewrite rule.
+#[derive(Debug, Clone)]
+pub struct Rewrite {
+    /// Source table name.
+    pub table: String,
+    /// Column name.
+    pub column: String,
+    /// Rewrite plugin instance name.
+    pub rule: String,
+}
+
+/// A copy step.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Step name.
+    pub name: String,
+    /// Source plugin instance.
+    pub source: String,
+    /// Target plugin instance.
+    pub target: String,
+    /// Tables to copy (`None`: all that the source discovers).
+    pub tables: Option<Vec<String>>,
+    /// Tables to leave out.
+    pub exclude: Vec<String>,
+    /// Source table -> target table renames.
+    pub rename: BTreeMap<String, String>,
+    /// Write mode.
+    pub mode: WriteMode,
+    /// Rewrites applied to columns.
+    pub rewrites: Vec<Rewrite>,
+    /// Rows per batch.
+    pub batch_rows: Option<usize>,
+    /// Rejected rows tolerated before the step fails.
+    pub max_rejects: u64,
+}
+
+/// A validator run.
+#[derive(Debug, Clone)]
+pub struct Validator {
+    /// Validator plugin instance.
+    pub plugin: String,
+    /// The step whose tables it checks (`None`: every step's).
+    pub step: Option<String>,
+}
+
+// ---------------------------------------------------------------------------
+// The file format (serde), kept apart from the validated model above.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileProject {
+    project: FileProjectSection,
+    #[serde(default)]
+    connections: BTreeMap<String, FileConnection>,
+    #[serde(default)]
+    stores: BTreeMap<String, FileStore>,
+    #[serde(default)]
+    plugins: BTreeMap<String, FilePlugin>,
+    #[serde(default)]
+    steps: Vec<FileStep>,
+    #[serde(default)]
+    validators: Vec<FileValidator>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileProjectSection {
+    name: String,
+    #[serde(default)]
+    state_dir: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConnection {
+    dsn: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileStore {
+    #[serde(rename = "type")]
+    kind: Spanned<String>,
+    root: Spanned<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileGrants {
+    #[serde(default)]
+    sql: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    blob: BTreeMap<String, Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileLimits {
+    memory_mib: Option<u64>,
+    call_timeout_ms: Option<u64>,
+    host_call_timeout_ms: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePlugin {
+    path: Spanned<String>,
+    #[serde(default)]
+    grants: FileGrants,
+    #[serde(default)]
+    params: toml::Table,
+    #[serde(default)]
+    limits: FileLimits,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRewrite {
+    column: Spanned<String>,
+    rule: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileStep {
+    name: String,
+    source: Spanned<String>,
+    target: Spanned<String>,
+    #[serde(default)]
+    tables: Option<Vec<String>>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[serde(default)]
+    rename: BTreeMap<String, String>,
+    #[serde(default = "default_mode")]
+    mode: WriteMode,
+    #[serde(default)]
+    rewrites: Vec<FileRewrite>,
+    #[serde(default)]
+    batch_rows: Option<Spanned<usize>>,
+    #[serde(default)]
+    max_rejects: u64,
+}
+
+fn default_mode() -> WriteMode {
+    WriteMode::Create
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileValidator {
+    plugin: Spanned<String>,
+    #[serde(default)]
+    step: Option<Spanned<String>>,
+}
+
+/// Largest `batch_rows` accepted: bigger batches only cost memory.
+pub const MAX_BATCH_ROWS: usize = 100_000;
+
+/// Loads and validates `DIR/godwit.toml`.
+pub fn load(dir: &Path) -> Result<Project> {
+    let file = dir.join(PROJECT_FILE);
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| Error::project(format!("cannot read {}: {e}", file.display())))?;
+    parse(dir, &file, &text, &|name| std::env::var(name).ok())
+}
+
+/// Parses project text; `env` resolves `${VAR}` references. `file` is only used
+/// in messages.
+pub fn parse(
+    dir: &Path,
+    file: &Path,
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Project> {
+    let at = |span: Range<usize>, msg: String| -> Error {
+        let (line, col) = line_col(text, span.start);
+        Error::project(format!("{}:{line}:{col}: {msg}", file.display()))
+    };
+    let raw: FileProject = toml::from_str(text).map_err(|e| {
+        let msg = e.message().to_owned();
+        match e.span() {
+            Some(span) => at(span, msg),
+            None => Error::project(format!("{}: {msg}", file.display())),
+        }
+    })?;
+    let dir = dir.to_path_buf();
+    let abs = |p: &str| -> PathBuf {
+        let p = Path::new(p);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            dir.join(p)
+        }
+    };
+
+    let mut connections = BTreeMap::new();
+    for (name, c) in raw.connections {
+        let dsn = interpolate(c.dsn.get_ref(), env).map_err(|m| at(c.dsn.span(), m))?;
+        connections.insert(name, Connection { dsn: Secret(dsn) });
+    }
+    let mut stores = BTreeMap::new();
+    for (name, s) in raw.stores {
+        if s.kind.get_ref() != "fs" {
+            return Err(at(
+                s.kind.span(),
+                format!(
+                    "unknown store type {:?} (supported: \"fs\")",
+                    s.kind.get_ref()
+                ),
+            ));
+        }
+        let root = interpolate(s.root.get_ref(), env).map_err(|m| at(s.root.span(), m))?;
+        stores.insert(name, Store { root: abs(&root) });
+    }
+
+    let mut plugins = BTreeMap::new();
+    for (name, p) in raw.plugins {
+        let path = p.path.get_ref();
+        let source = match path.strip_prefix("builtin:") {
+            Some(b) => {
+                if !crate::builtin::names().contains(&b) {
+                    return Err(at(
+                        p.path.span(),
+                        format!(
+                            "unknown built-in plugin {b:?} (available: {})",
+                            crate::builtin::names().join(", ")
+                        ),
+                    ));
+                }
+                PluginSource::Builtin(b.to_owned())
+            }
+            None => PluginSource::File(abs(path)),
+        };
+        let mut sql_grants = BTreeMap::new();
+        for (label, conn) in p.grants.sql {
+            if !connections.contains_key(conn.get_ref()) {
+                return Err(at(
+                    conn.span(),
+                    format!("no connection named {:?}", conn.get_ref()),
+                ));
+            }
+            sql_grants.insert(label, conn.into_inner());
+        }
+        let mut blob_grants = BTreeMap::new();
+        for (label, store) in p.grants.blob {
+            if !stores.contains_key(store.get_ref()) {
+                return Err(at(
+                    store.span(),
+                    format!("no store named {:?}", store.get_ref()),
+                ));
+            }
+            blob_grants.insert(label, store.into_inner());
+        }
+        let params_json = serde_json::to_string(&p.params)
+            .map_err(|e| Error::project(format!("plugin {name}: params: {e}")))?;
+        plugins.insert(
+            name.clone(),
+            PluginInstance {
+                name,
+                source,
+                sql_grants,
+                blob_grants,
+                params_json,
+                limits: LimitsSpec {
+                    memory_mib: p.limits.memory_mib,
+                    call_timeout_ms: p.limits.call_timeout_ms,
+                    host_call_timeout_ms: p.limits.host_call_timeout_ms,
+                },
+            },
+        );
+    }
+
+    let plugin_ref = |r: &Spanned<String>| -> Result<String> {
+        if plugins.contains_key(r.get_ref()) {
+            Ok(r.get_ref().clone())
+        } else {
+            Err(at(
+                r.span(),
+                format!("no plugin named {:?} under [plugins]", r.get_ref()),
+            ))
+        }
+    };
+    let mut steps = Vec::new();
+    for s in raw.steps {
+        if steps.iter().any(|x: &Step| x.name == s.name) {
+            return Err(Error::project(format!(
+                "{}: duplicate step name {:?}",
+                file.display(),
+                s.name
+            )));
+        }
+        let mut rewrites = Vec::new();
+        for r in &s.rewrites {
+            let Some((table, column)) = r.column.get_ref().split_once('.') else {
+                return Err(at(r.column.span(), "expected \"table.column\"".into()));
+            };
+            rewrites.push(Rewrite {
+                table: table.into(),
+                column: column.into(),
+                rule: plugin_ref(&r.rule)?,
+            });
+        }
+        let batch_rows = match s.batch_rows {
+            Some(b) if *b.get_ref() == 0 || *b.get_ref() > MAX_BATCH_ROWS => {
+                return Err(at(
+                    b.span(),
+                    format!("batch_rows must be between 1 and {MAX_BATCH_ROWS}"),
+                ))
+            }
+            Some(b) => Some(b.into_inner()),
+            None => None,
+        };
+        steps.push(Step {
+            name: s.name,
+            source: plugin_ref(&s.source)?,
+            target: plugin_ref(&s.target)?,
+            tables: s.tables,
+            exclude: s.exclude,
+            rename: s.rename,
+            mode: s.mode,
+            rewrites,
+            batch_rows,
+            max_rejects: s.max_rejects,
+        });
+    }
+    let mut validators = Vec::new();
+    for v in raw.validators {
+        let step = match &v.step {
+            Some(s) if !steps.iter().any(|x| &x.name == s.get_ref()) => {
+                return Err(at(s.span(), format!("no step named {:?}", s.get_ref())))
+            }
+            Some(s) => Some(s.get_ref().clone()),
+            None => None,
+        };
+        validators.push(Validator {
+            plugin: plugin_ref(&v.plugin)?,
+            step,
+        });
+    }
+
+    let state_dir = abs(raw.project.state_dir.as_deref().unwrap_or(".godwit"));
+    Ok(Project {
+        dir,
+        name: raw.project.name,
+        state_dir,
+        connections,
+        stores,
+        plugins,
+        steps,
+        validators,
+    })
+}
+
+/// Resolves `${NAME}` references from the environment.
+fn interpolate(
+    s: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> std::result::Result<String, String> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| "unterminated ${...} reference".to_owned())?;
+        let name = &after[..end];
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!("invalid environment variable name {name:?}"));
+        }
+        let value = env(name).ok_or_else(|| format!("environment variable {name} is not set"))?;
+        out.push_str(&value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_url_passwords_and_params() {
+        assert_eq!(
+            redact_dsn("postgres://app:s3cret@db:5432/x"),
+            "postgres://app:***@db:5432/x"
+        );
+        assert_eq!(
+            redact_dsn("mysql://u:p%40ss@h/db?password=zz&x=1"),
+            "mysql://u:***@h/db?password=***&x=1"
+        );
+        assert_eq!(
+            redact_dsn("sqlite://data/app.db?mode=ro"),
+            "sqlite://data/app.db?mode=ro"
+        );
+        assert_eq!(
+            redact_dsn("host=db user=u password=pw dbname=x"),
+            "host=db user=u password=*** dbname=x"
+        );
+    }
+
+    #[test]
+    fn line_and_column() {
+        assert_eq!(line_col("a\nbc\nd", 3), (2, 2));
+        assert_eq!(line_col("x", 0), (1, 1));
+    }
+
+    #[test]
+    fn env_interpolation() {
+        let env = |n: &str| (n == "PW").then(|| "pw".to_owned());
+        assert_eq!(interpolate("a:${PW}@h", &env).unwrap(), "a:pw@h");
+        assert!(interpolate("${NOPE}", &env).unwrap_err().contains("NOPE"));
+    }
+}

@@ -1,0 +1,593 @@
+//! One plugin instance: its store, sandbox, grants and typed calls.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use wasmtime::component::{Component, Instance, InstancePre, Linker, ResourceTable};
+use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use super::bindings::exports::godwit::plugin::{
+    rewriter, source_adapter, target_adapter, validation,
+};
+use super::bindings::types::{self, CapabilityKind, TableDef};
+use super::limits::{self, Limits};
+use super::{Compiled, WIT_PACKAGE};
+use crate::caps::blob::BlobStore;
+use crate::caps::sql::LazyDatabase;
+use crate::error::{Error, ErrorKind, Result};
+
+/// A kind of plugin, by the interface it exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Exports `source-adapter` (world `source`).
+    Source,
+    /// Exports `target-adapter` (world `target`).
+    Target,
+    /// Exports `rewriter` (world `rewrite`).
+    Rewrite,
+    /// Exports `validation` (world `validator`).
+    Validator,
+}
+
+impl Kind {
+    fn interface(self) -> &'static str {
+        match self {
+            Kind::Source => "source-adapter",
+            Kind::Target => "target-adapter",
+            Kind::Rewrite => "rewriter",
+            Kind::Validator => "validation",
+        }
+    }
+    /// The WIT world name.
+    pub fn world(self) -> &'static str {
+        match self {
+            Kind::Source => "source",
+            Kind::Target => "target",
+            Kind::Rewrite => "rewrite",
+            Kind::Validator => "validator",
+        }
+    }
+}
+
+/// Finds which plugin interfaces a component exports, refusing components
+/// built against another version of the contract.
+pub fn detect_kinds(
+    engine: &Engine,
+    component: &Component,
+) -> std::result::Result<Vec<Kind>, String> {
+    let mut kinds = Vec::new();
+    for (name, _) in component.component_type().exports(engine) {
+        let Some(rest) = name.strip_prefix("godwit:plugin/") else {
+            continue;
+        };
+        let (iface, version) = rest.split_once('@').unwrap_or((rest, ""));
+        let kind = [Kind::Source, Kind::Target, Kind::Rewrite, Kind::Validator]
+            .into_iter()
+            .find(|k| k.interface() == iface);
+        match kind {
+            Some(k) if version == "0.1.0" => kinds.push(k),
+            Some(_) => {
+                return Err(format!(
+                    "built against godwit:plugin@{version}; this host supports {WIT_PACKAGE}"
+                ))
+            }
+            None => {}
+        }
+    }
+    if kinds.is_empty() {
+        return Err(format!(
+            "exports no godwit plugin interface (expected one of the {WIT_PACKAGE} worlds: source, target, rewrite, validator)"
+        ));
+    }
+    Ok(kinds)
+}
+
+/// What a plugin said about itself (`describe`), in host types.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PluginInfo {
+    /// Plugin name.
+    pub name: String,
+    /// Plugin version.
+    pub version: String,
+    /// Description.
+    pub description: String,
+    /// Requested capabilities as `(kind, label, purpose)`.
+    pub requests: Vec<Request>,
+    /// Parameter documentation.
+    pub params_doc: String,
+}
+
+/// One requested capability.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+pub struct Request {
+    /// `sql`, `blob` or `http`.
+    pub kind: String,
+    /// The plugin's label.
+    pub label: String,
+    /// Why.
+    pub purpose: String,
+}
+
+impl From<types::PluginInfo> for PluginInfo {
+    fn from(i: types::PluginInfo) -> Self {
+        Self {
+            name: i.name,
+            version: i.version,
+            description: i.description,
+            requests: i
+                .requests
+                .into_iter()
+                .map(|r| Request {
+                    kind: match r.kind {
+                        CapabilityKind::Sql => "sql",
+                        CapabilityKind::Blob => "blob",
+                        CapabilityKind::Http => "http",
+                    }
+                    .into(),
+                    label: r.label,
+                    purpose: r.purpose,
+                })
+                .collect(),
+            params_doc: i.params_doc,
+        }
+    }
+}
+
+/// What a plugin may reach: resolved grants plus reporting hooks.
+#[derive(Default)]
+pub struct PluginContext {
+    /// Instance name from the project.
+    pub name: String,
+    /// `label -> database`, only labels requested AND granted.
+    pub sql: BTreeMap<String, Arc<LazyDatabase>>,
+    /// `label -> store`, only labels requested AND granted.
+    pub blob: BTreeMap<String, Arc<BlobStore>>,
+    /// Deadline per host call.
+    pub host_call_timeout: std::time::Duration,
+    /// Receives plugin progress reports.
+    pub progress: Option<Arc<dyn Fn(ProgressEvent) + Send + Sync>>,
+}
+
+/// A plugin's progress report.
+#[derive(Debug, Clone)]
+pub enum ProgressEvent {
+    /// New total.
+    Total(u64, String),
+    /// Work done.
+    Advance(u64),
+}
+
+/// The data of a plugin's store.
+pub struct HostState {
+    wasi: WasiCtx,
+    pub(crate) table: ResourceTable,
+    limits: StoreLimits,
+    pub(crate) ctx: Arc<PluginContext>,
+    pub(crate) open_handles: usize,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl HostState {
+    /// Counts a new handle; `limit-exceeded` past [`limits::MAX_OPEN_HANDLES`].
+    pub(crate) fn take_handle(&mut self) -> std::result::Result<(), types::Error> {
+        if self.open_handles >= limits::MAX_OPEN_HANDLES {
+            return Err(types::Error::LimitExceeded(format!(
+                "plugin {} holds {} open handles (limit {})",
+                self.ctx.name,
+                self.open_handles,
+                limits::MAX_OPEN_HANDLES
+            )));
+        }
+        self.open_handles += 1;
+        Ok(())
+    }
+}
+
+/// A running plugin instance.
+pub struct Plugin {
+    /// Instance name from the project.
+    pub name: String,
+    /// `sha256:<hex>` of its component.
+    pub digest: String,
+    /// Kinds it exports.
+    pub kinds: Vec<Kind>,
+    /// Its limits.
+    pub limits: Limits,
+    store: Store<HostState>,
+    stderr: MemoryOutputPipe,
+    source: Option<source_adapter::Guest>,
+    target: Option<target_adapter::Guest>,
+    rewrite: Option<rewriter::Guest>,
+    validator: Option<validation::Guest>,
+    /// Set once the guest trapped; it is never entered again.
+    failed: Option<Error>,
+}
+
+impl Plugin {
+    pub(super) async fn instantiate(
+        engine: &Engine,
+        linker: &Linker<HostState>,
+        name: &str,
+        compiled: &Compiled,
+        limits: Limits,
+    ) -> Result<Self> {
+        let stderr = MemoryOutputPipe::new(limits::STDERR_CAPTURE_BYTES);
+        let wasi = WasiCtxBuilder::new()
+            .stdout(stderr.clone())
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        let store_limits = StoreLimitsBuilder::new()
+            .memory_size(limits.memory_bytes)
+            .instances(limits::MAX_INSTANCES)
+            .tables(limits::MAX_TABLES)
+            .memories(limits::MAX_MEMORIES)
+            .table_elements(limits::MAX_TABLE_ELEMENTS)
+            .trap_on_grow_failure(true)
+            .build();
+        let ctx = PluginContext {
+            name: name.to_owned(),
+            host_call_timeout: limits.host_call_timeout,
+            ..Default::default()
+        };
+        let mut store = Store::new(
+            engine,
+            HostState {
+                wasi,
+                table: ResourceTable::new(),
+                limits: store_limits,
+                ctx: Arc::new(ctx),
+                open_handles: 0,
+            },
+        );
+        store.limiter(|s| &mut s.limits);
+        store.epoch_deadline_trap();
+        store.set_epoch_deadline(limits.deadline_ticks());
+
+        let load_err = |e: wasmtime::Error| {
+            Error::new(
+                ErrorKind::PluginLoad,
+                format!("plugin {name} ({}): {e:#}", compiled.digest),
+            )
+        };
+        let pre: InstancePre<HostState> = linker
+            .instantiate_pre(&compiled.component)
+            .map_err(load_err)?;
+        let instance: Instance = pre.instantiate_async(&mut store).await.map_err(load_err)?;
+        let has = |k: Kind| compiled.kinds.contains(&k);
+        let source = if has(Kind::Source) {
+            Some(
+                source_adapter::GuestIndices::new(&pre)
+                    .and_then(|i| i.load(&mut store, &instance))
+                    .map_err(load_err)?,
+            )
+        } else {
+            None
+        };
+        let target = if has(Kind::Target) {
+            Some(
+                target_adapter::GuestIndices::new(&pre)
+                    .and_then(|i| i.load(&mut store, &instance))
+                    .map_err(load_err)?,
+            )
+        } else {
+            None
+        };
+        let rewrite = if has(Kind::Rewrite) {
+            Some(
+                rewriter::GuestIndices::new(&pre)
+                    .and_then(|i| i.load(&mut store, &instance))
+                    .map_err(load_err)?,
+            )
+        } else {
+            None
+        };
+        let validator = if has(Kind::Validator) {
+            Some(
+                validation::GuestIndices::new(&pre)
+                    .and_then(|i| i.load(&mut store, &instance))
+                    .map_err(load_err)?,
+            )
+        } else {
+            None
+        };
+        Ok(Self {
+            name: name.to_owned(),
+            digest: compiled.digest.clone(),
+            kinds: compiled.kinds.clone(),
+            limits,
+            store,
+            stderr,
+            source,
+            target,
+            rewrite,
+            validator,
+            failed: None,
+        })
+    }
+
+    /// Installs the resolved grants (after `describe`, before `configure`).
+    pub fn set_context(&mut self, mut ctx: PluginContext) {
+        ctx.name = self.name.clone();
+        ctx.host_call_timeout = self.limits.host_call_timeout;
+        self.store.data_mut().ctx = Arc::new(ctx);
+    }
+
+    /// Short digest for messages.
+    pub fn short_digest(&self) -> &str {
+        let hex = self.digest.trim_start_matches("sha256:");
+        &hex[..hex.len().min(12)]
+    }
+
+    fn arm(&mut self, call: &str) -> Result<()> {
+        if let Some(e) = &self.failed {
+            return Err(Error::new(
+                ErrorKind::PluginTrap,
+                format!(
+                    "plugin {} is disabled after an earlier failure ({}); refusing {call}",
+                    self.name, e.message
+                ),
+            ));
+        }
+        self.store.set_epoch_deadline(self.limits.deadline_ticks());
+        Ok(())
+    }
+
+    /// Turns a trap into a report naming the plugin, and disables the plugin.
+    fn trapped(&mut self, call: &str, e: wasmtime::Error) -> Error {
+        let stderr = String::from_utf8_lossy(&self.stderr.contents()).into_owned();
+        let text = format!("{e:#}");
+        let reason = if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+            format!(
+                "exceeded its time limit of {} ms",
+                self.limits.call_timeout.as_millis()
+            )
+        } else if text.contains("forcing trap when growing memory")
+            || text.contains("memory") && text.contains("limit")
+        {
+            format!(
+                "exceeded its memory limit of {} MiB",
+                self.limits.memory_bytes >> 20
+            )
+        } else if let Some(p) = stderr.lines().find(|l| l.contains("panicked at")) {
+            let detail: Vec<&str> = stderr
+                .lines()
+                .skip_while(|l| !l.contains("panicked at"))
+                .take(2)
+                .collect();
+            let _ = p;
+            format!("panicked: {}", detail.join(" ").trim())
+        } else {
+            format!("trapped: {}", text.lines().next().unwrap_or("unknown trap"))
+        };
+        let err = Error::new(
+            ErrorKind::PluginTrap,
+            format!(
+                "plugin {} (sha256:{}) {reason} (in {call}); it was stopped",
+                self.name,
+                self.short_digest()
+            ),
+        );
+        tracing::error!(plugin = %self.name, digest = %self.digest, call, error = %text, "plugin trapped");
+        self.failed = Some(err.clone());
+        err
+    }
+
+    fn plugin_error(&self, call: &str, e: types::Error) -> Error {
+        let (kind, msg) = match e {
+            types::Error::AccessDenied(m) => ("access-denied", m),
+            types::Error::NotFound(m) => ("not-found", m),
+            types::Error::InvalidInput(m) => ("invalid-input", m),
+            types::Error::Unsupported(m) => ("unsupported", m),
+            types::Error::Io(m) => ("io", m),
+            types::Error::Timeout(m) => ("timeout", m),
+            types::Error::LimitExceeded(m) => ("limit-exceeded", m),
+            types::Error::Rejected(m) => ("rejected", m),
+            types::Error::Internal(m) => ("internal", m),
+        };
+        Error::new(
+            ErrorKind::PluginError,
+            format!(
+                "plugin {} (sha256:{}) failed in {call}: {kind}: {msg}",
+                self.name,
+                self.short_digest()
+            ),
+        )
+    }
+
+    fn missing(&self, kind: Kind) -> Error {
+        Error::new(
+            ErrorKind::Project,
+            format!(
+                "plugin {} is not a {} plugin (it exports: {})",
+                self.name,
+                kind.world(),
+                self.kinds
+                    .iter()
+                    .map(|k| k.world())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    }
+
+    /// Calls `describe` on whichever interface the plugin exports.
+    pub async fn describe(&mut self) -> Result<PluginInfo> {
+        self.arm("describe")?;
+        let r = if let Some(g) = &self.source {
+            g.call_describe(&mut self.store).await
+        } else if let Some(g) = &self.target {
+            g.call_describe(&mut self.store).await
+        } else if let Some(g) = &self.rewrite {
+            g.call_describe(&mut self.store).await
+        } else if let Some(g) = &self.validator {
+            g.call_describe(&mut self.store).await
+        } else {
+            return Err(Error::internal("plugin exports nothing"));
+        };
+        r.map(PluginInfo::from)
+            .map_err(|e| self.trapped("describe", e))
+    }
+
+    /// Calls `configure` on every interface the plugin exports.
+    pub async fn configure(&mut self, params_json: &str) -> Result<()> {
+        macro_rules! conf {
+            ($g:expr) => {
+                if $g.is_some() {
+                    self.arm("configure")?;
+                    let g = $g.as_ref().expect("checked");
+                    match g.call_configure(&mut self.store, params_json).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => return Err(self.plugin_error("configure", e)),
+                        Err(e) => return Err(self.trapped("configure", e)),
+                    }
+                }
+            };
+        }
+        conf!(self.source);
+        conf!(self.target);
+        conf!(self.rewrite);
+        conf!(self.validator);
+        Ok(())
+    }
+
+    /// `source-adapter.discover`.
+    pub async fn discover(&mut self) -> Result<Vec<TableDef>> {
+        self.arm("discover")?;
+        let g = self
+            .source
+            .as_ref()
+            .ok_or_else(|| self.missing(Kind::Source))?;
+        match g.call_discover(&mut self.store).await {
+            Ok(r) => r.map_err(|e| self.plugin_error("discover", e)),
+            Err(e) => Err(self.trapped("discover", e)),
+        }
+    }
+
+    /// `source-adapter.plan-read`.
+    pub async fn plan_read(&mut self, table: &str) -> Result<source_adapter::ReadPlan> {
+        self.arm("plan-read")?;
+        let g = self
+            .source
+            .as_ref()
+            .ok_or_else(|| self.missing(Kind::Source))?;
+        match g.call_plan_read(&mut self.store, table).await {
+            Ok(r) => r.map_err(|e| self.plugin_error("plan-read", e)),
+            Err(e) => Err(self.trapped("plan-read", e)),
+        }
+    }
+
+    /// `source-adapter.open-reader`.
+    pub async fn open_reader(&mut self, table: &str) -> Result<wasmtime::component::ResourceAny> {
+        self.arm("open-reader")?;
+        let g = self
+            .source
+            .as_ref()
+            .ok_or_else(|| self.missing(Kind::Source))?;
+        match g.call_open_reader(&mut self.store, table).await {
+            Ok(r) => r.map_err(|e| self.plugin_error("open-reader", e)),
+            Err(e) => Err(self.trapped("open-reader", e)),
+        }
+    }
+
+    /// `reader.next-batch` on a reader from [`Plugin::open_reader`].
+    pub async fn reader_next(
+        &mut self,
+        reader: wasmtime::component::ResourceAny,
+        max_rows: u32,
+    ) -> Result<Option<types::Batch>> {
+        self.arm("reader.next-batch")?;
+        let g = self
+            .source
+            .as_ref()
+            .ok_or_else(|| self.missing(Kind::Source))?;
+        match g
+            .reader()
+            .call_next_batch(&mut self.store, reader, max_rows)
+            .await
+        {
+            Ok(r) => r.map_err(|e| self.plugin_error("reader.next-batch", e)),
+            Err(e) => Err(self.trapped("reader.next-batch", e)),
+        }
+    }
+
+    /// Drops a guest resource.
+    pub async fn drop_resource(&mut self, r: wasmtime::component::ResourceAny) {
+        if self.failed.is_none() {
+            if let Err(e) = r.resource_drop_async(&mut self.store).await {
+                let _ = self.trapped("resource drop", e);
+            }
+        }
+    }
+
+    /// `target-adapter.plan-write`.
+    pub async fn plan_write(
+        &mut self,
+        table: &TableDef,
+        mode: target_adapter::WriteMode,
+    ) -> Result<target_adapter::WritePlan> {
+        self.arm("plan-write")?;
+        let g = self
+            .target
+            .as_ref()
+            .ok_or_else(|| self.missing(Kind::Target))?;
+        match g.call_plan_write(&mut self.store, table, mode).await {
+            Ok(r) => r.map_err(|e| self.plugin_error("plan-write", e)),
+            Err(e) => Err(self.trapped("plan-write", e)),
+        }
+    }
+
+    /// `rewriter.rewrite`; checks that one outcome comes back per value.
+    pub async fn rewrite(&mut self, values: &[types::Value]) -> Result<Vec<rewriter::Outcome>> {
+        self.arm("rewrite")?;
+        let g = self
+            .rewrite
+            .as_ref()
+            .ok_or_else(|| self.missing(Kind::Rewrite))?;
+        let out = match g.call_rewrite(&mut self.store, values).await {
+            Ok(r) => r.map_err(|e| self.plugin_error("rewrite", e))?,
+            Err(e) => return Err(self.trapped("rewrite", e)),
+        };
+        if out.len() != values.len() {
+            return Err(Error::new(
+                ErrorKind::PluginError,
+                format!(
+                    "plugin {} returned {} outcomes for {} values in rewrite",
+                    self.name,
+                    out.len(),
+                    values.len()
+                ),
+            ));
+        }
+        Ok(out)
+    }
+
+    /// `validation.validate`.
+    pub async fn validate(
+        &mut self,
+        tables: &[validation::TablePair],
+    ) -> Result<Vec<validation::Finding>> {
+        self.arm("validate")?;
+        let g = self
+            .validator
+            .as_ref()
+            .ok_or_else(|| self.missing(Kind::Validator))?;
+        match g.call_validate(&mut self.store, tables).await {
+            Ok(r) => r.map_err(|e| self.plugin_error("validate", e)),
+            Err(e) => Err(self.trapped("validate", e)),
+        }
+    }
+}
