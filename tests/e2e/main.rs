@@ -1,1 +1,8 @@
+//! End-to-end tests: the real `godwit` binary, real Wasm guests, real SQLite.
+//! One test binary with a module per area (see STYLE.md: link once).
 
+mod common;
+mod foundation;
+mod project_file;
+mod sandbox;
+mod scaffold;

@@ -5,6 +5,8 @@
 //! Guests get their own target directory so the nested cargo never waits on
 //! the lock held by the outer build. Used only from `build.rs` files.
 
+#![allow(clippy::print_stdout)] // build scripts talk to cargo through stdout
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

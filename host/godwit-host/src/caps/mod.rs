@@ -147,7 +147,13 @@ impl wsql::HostConnection for HostState {
                     format!("row {row} of the batch was refused: {reason}"),
                 ));
             }
-            loader.commit().await?;
+            let unquoted = table.trim_matches('"').replace("\"\"", "\"");
+            if let Some((_, reason)) = loader.commit(&unquoted).await?.first() {
+                return Err(crate::Error::new(
+                    crate::ErrorKind::Rejected,
+                    reason.clone(),
+                ));
+            }
             Ok(outcome.written)
         };
         Ok(bounded(self.ctx.host_call_timeout, "load", fut).await)

@@ -474,13 +474,44 @@ impl TableLoader {
         Ok(outcome)
     }
 
-    /// Commits the table; deferred foreign keys are checked here.
-    pub async fn commit(self) -> Result<()> {
+    /// Removes rows whose foreign keys point at nothing (checked once, here,
+    /// since checks are deferred) and returns them as `(key, reason)` rejects;
+    /// then commits. `table` is the unquoted table name.
+    pub async fn commit(mut self, table: &str) -> Result<Vec<(serde_json::Value, String)>> {
         let db = self.db.clone();
+        let violations: Vec<(Option<i64>, String)> =
+            sqlx::query_as("SELECT rowid, \"parent\" FROM pragma_foreign_key_check(?)")
+                .bind(table)
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(|e| classify(&db, e).context("foreign key check"))?;
+        let mut rejected = Vec::with_capacity(violations.len());
+        for (rowid, parent) in violations {
+            let Some(rowid) = rowid else {
+                return Err(Error::new(
+                    ErrorKind::Rejected,
+                    format!("{table}: rows reference missing rows of {parent} (WITHOUT ROWID table: cannot single them out)"),
+                ));
+            };
+            let q = format!(
+                "DELETE FROM \"{}\" WHERE rowid = ?",
+                table.replace('"', "\"\"")
+            );
+            sqlx::query(&q)
+                .bind(rowid)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(|e| classify(&db, e))?;
+            rejected.push((
+                serde_json::json!({ "rowid": rowid }),
+                format!("foreign key violation: no matching row in {parent}"),
+            ));
+        }
         self.tx
             .commit()
             .await
-            .map_err(|e| classify(&db, e).context("commit"))
+            .map_err(|e| classify(&db, e).context("commit"))?;
+        Ok(rejected)
     }
 }
 

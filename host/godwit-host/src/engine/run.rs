@@ -393,11 +393,31 @@ impl Session {
         .await;
         source.close().await;
         result?;
-        loader
-            .commit()
+        let late = loader
+            .commit(&p.target.name)
             .await
             .map_err(|e| e.context(format!("table {}", p.target.name)))?;
+        for (key, reason) in &late {
+            rejects.write(json!({
+                "step": step.name, "table": table, "key": key,
+                "column": null, "value": null, "stage": "commit", "reason": reason,
+            }))?;
+        }
+        rejected += late.len() as u64;
+        written -= late.len() as u64;
         *rejected_total += rejected;
+        if *rejected_total > step.max_rejects {
+            return Err(Error::new(
+                ErrorKind::Rejected,
+                format!(
+                    "step {}: {} rows rejected, more than max_rejects = {} (see {})",
+                    step.name,
+                    *rejected_total,
+                    step.max_rejects,
+                    rejects.path.display()
+                ),
+            ));
+        }
         let seconds = started.elapsed().as_secs_f64();
         Ok(TableReport {
             source: table.clone(),

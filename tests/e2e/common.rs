@@ -1,0 +1,141 @@
+//! Shared fixtures for the end-to-end tests.
+
+use std::path::{Path, PathBuf};
+
+pub use godwit_tests::{copy_tree, guests, repo_root, tree_hashes, Run};
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_godwit");
+
+/// A throwaway project directory plus a private compile cache.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub cache: PathBuf,
+}
+
+impl Fixture {
+    /// An empty fixture.
+    pub fn empty() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = shared_cache();
+        Self { dir, cache }
+    }
+
+    /// A copy of `examples/<name>` (without its output folders).
+    pub fn example(name: &str) -> Self {
+        let f = Self::empty();
+        copy_tree(&repo_root().join("examples").join(name), f.path());
+        f
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn arg(&self) -> String {
+        self.path().display().to_string()
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        let p = self.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    /// Runs `godwit` with `args`.
+    pub fn godwit(&self, args: &[&str]) -> Run {
+        godwit_tests::godwit(BIN, &self.cache, args, &[])
+    }
+
+    /// Runs `godwit` with extra environment variables.
+    pub fn godwit_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        godwit_tests::godwit(BIN, &self.cache, args, env)
+    }
+}
+
+/// One compile cache for the whole test run (components compile once).
+fn shared_cache() -> PathBuf {
+    let p = Path::new(env!("CARGO_TARGET_TMPDIR")).join("godwit-cache");
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+/// A project whose single step copies the quickstart database through the
+/// `hostile` test guest in `mode`, with extra plugin settings.
+pub fn hostile_project(mode: &str, extra: &str) -> Fixture {
+    let f = Fixture::example("quickstart");
+    let toml = format!(
+        r#"[project]
+name = "hostile"
+
+[connections.app]
+dsn = "sqlite://data/app.db?mode=ro"
+
+[connections.copy]
+dsn = "sqlite://out/app.db?mode=rwc"
+
+[plugins.src]
+path = "builtin:sqlite-source"
+grants.sql = {{ source = "app" }}
+
+[plugins.dst]
+path = "builtin:sqlite-target"
+grants.sql = {{ target = "copy" }}
+
+[plugins.evil]
+path = "{wasm}"
+params = {{ mode = "{mode}" }}
+{extra}
+
+[[steps]]
+name = "copy"
+source = "src"
+target = "dst"
+mode = "replace"
+tables = ["users", "tasks"]
+rewrites = [{{ column = "tasks.audio_path", rule = "evil" }}]
+"#,
+        wasm = guests::HOSTILE
+    );
+    f.write("godwit.toml", &toml);
+    f
+}
+
+/// Every row of every table of a SQLite file, ordered, rendered as strings.
+pub async fn dump(db: &Path, tables: &[&str]) -> Vec<(String, Vec<Vec<String>>)> {
+    use sqlx::{Row, ValueRef};
+    let url = format!("sqlite://{}?mode=ro", db.display());
+    let pool = sqlx::SqlitePool::connect(&url).await.expect("open sqlite");
+    let mut out = Vec::new();
+    for t in tables {
+        let rows = sqlx::query(&format!("SELECT * FROM \"{t}\" ORDER BY 1, 2"))
+            .fetch_all(&pool)
+            .await
+            .expect("select");
+        let rendered = rows
+            .iter()
+            .map(|r| {
+                (0..r.columns().len())
+                    .map(|i| {
+                        let raw = r.try_get_raw(i).unwrap();
+                        if raw.is_null() {
+                            return "NULL".to_owned();
+                        }
+                        use sqlx::TypeInfo;
+                        let ty = raw.type_info().name().to_owned();
+                        match ty.as_str() {
+                            "INTEGER" => format!("i:{}", r.get::<i64, _>(i)),
+                            // Bit-exact floats.
+                            "REAL" => format!("f:{:016x}", r.get::<f64, _>(i).to_bits()),
+                            "BLOB" => format!("b:{:?}", r.get::<Vec<u8>, _>(i)),
+                            _ => format!("t:{}", r.get::<String, _>(i)),
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        out.push((t.to_string(), rendered));
+    }
+    pool.close().await;
+    out
+}

@@ -1,0 +1,217 @@
+//! The quickstart end to end, plan as a dry run, validation exit codes, rejects.
+
+use super::common::*;
+
+const TABLES: &[&str] = &["users", "tasks", "transcripts", "speakers"];
+
+#[tokio::test]
+async fn quickstart_copies_every_row_and_rewrites_paths() {
+    let f = Fixture::example("quickstart");
+    let run = f.godwit(&["--json", "run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json report");
+    assert_eq!(report["validation"]["passed"], true);
+    let written: u64 = report["steps"][0]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["rows_written"].as_u64().unwrap())
+        .sum();
+    assert_eq!(written, 25 + 200 + 78 + 148);
+
+    let src = dump(&f.path().join("data/app.db"), TABLES).await;
+    let dst = dump(&f.path().join("out/app.db"), TABLES).await;
+    for ((name, a), (_, b)) in src.iter().zip(&dst) {
+        assert_eq!(a.len(), b.len(), "row count of {name}");
+        for (ra, rb) in a.iter().zip(b) {
+            if name == "tasks" {
+                // audio_path (column 4) is rewritten; everything else identical.
+                for (i, (x, y)) in ra.iter().zip(rb).enumerate() {
+                    if i == 4 && x != "NULL" {
+                        let expect = x.replace("t:/app/.data/uploads/", "t:s3://meetings/uploads/");
+                        assert_eq!(y, &expect);
+                        assert!(
+                            y.starts_with("t:s3://meetings/uploads/") && y.ends_with("/audio.m4a")
+                        );
+                    } else {
+                        assert_eq!(x, y, "tasks column {i}");
+                    }
+                }
+            } else {
+                assert_eq!(ra, rb, "a row of {name}");
+            }
+        }
+    }
+    // Constraints and indexes came along.
+    let schema = dump_schema(&f.path().join("out/app.db")).await;
+    assert!(
+        schema.contains("REFERENCES \"users\" (\"id\") ON DELETE CASCADE"),
+        "{schema}"
+    );
+    assert!(schema.contains("CREATE INDEX idx_tasks_user"), "{schema}");
+    assert!(schema.contains("UNIQUE (\"email\")"), "{schema}");
+    assert!(
+        !schema.contains("task_overview"),
+        "views are reported, not copied"
+    );
+}
+
+async fn dump_schema(db: &std::path::Path) -> String {
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", db.display()))
+        .await
+        .unwrap();
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT coalesce(sql, '') FROM sqlite_master ORDER BY name")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    rows.into_iter().map(|r| r.0).collect::<Vec<_>>().join("\n")
+}
+
+#[tokio::test]
+async fn rerunning_replace_changes_nothing() {
+    let f = Fixture::example("quickstart");
+    assert_eq!(f.godwit(&["run", &f.arg()]).code, 0);
+    let first = dump(&f.path().join("out/app.db"), TABLES).await;
+    let again = f.godwit(&["run", &f.arg()]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert_eq!(first, dump(&f.path().join("out/app.db"), TABLES).await);
+}
+
+#[test]
+fn plan_writes_nothing() {
+    let f = Fixture::example("quickstart");
+    let before = tree_hashes(f.path());
+    let plan = f.godwit(&["plan", &f.arg()]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.stdout.contains("CREATE TABLE \"tasks\""),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan
+        .stdout
+        .contains("\"/app/.data/uploads/1/audio.m4a\" -> \"s3://meetings/uploads/1/audio.m4a\""));
+    assert!(!f.path().join("out").exists(), "plan created the target");
+    assert_eq!(before, tree_hashes(f.path()), "plan changed files");
+
+    // With an existing target too: run, then plan must leave it byte for byte.
+    assert_eq!(f.godwit(&["run", &f.arg()]).code, 0);
+    let target = f.path().join("out");
+    let before = tree_hashes(&target);
+    let plan = f.godwit(&["--json", "plan", &f.arg()]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    let json: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    assert_eq!(json["steps"][0]["tables"][0]["source"], "users");
+    assert_eq!(json["steps"][0]["tables"][0]["rows"], 25);
+    assert_eq!(before, tree_hashes(&target), "plan changed the target");
+}
+
+#[tokio::test]
+async fn validate_fails_with_exit_1_when_counts_differ() {
+    let f = Fixture::example("quickstart");
+    assert_eq!(f.godwit(&["run", &f.arg()]).code, 0);
+    let ok = f.godwit(&["validate", &f.arg()]);
+    assert_eq!(ok.code, 0, "{}", ok.all());
+    // Lose rows in the target behind godwit's back.
+    let db = f.path().join("out/app.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM speakers WHERE task_id > 100")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let bad = f.godwit(&["--json", "validate", &f.arg()]);
+    assert_eq!(bad.code, 1, "{}", bad.all());
+    let v: serde_json::Value = serde_json::from_str(&bad.stdout).unwrap();
+    assert_eq!(v["passed"], false);
+    assert_eq!(
+        v["findings"][0]["severity"], "error",
+        "failing findings come first"
+    );
+    assert_eq!(v["findings"][0]["subject"], "speakers");
+}
+
+#[test]
+fn rejected_rows_go_to_the_reject_file() {
+    let f = Fixture::example("quickstart");
+    let toml = std::fs::read_to_string(f.path().join("godwit.toml")).unwrap();
+    // Only paths of task 1x are accepted; every other path is rejected.
+    let strict = toml
+        .replace(
+            r#"params = { from = "/app/.data/uploads/", to = "s3://meetings/uploads/" }"#,
+            r#"params = { from = "/app/.data/uploads/1", to = "s3://meetings/uploads/1", on_mismatch = "reject" }"#,
+        )
+        .replace("mode = \"replace\"", "mode = \"replace\"\nmax_rejects = 1000");
+    f.write("godwit.toml", &strict);
+    let run = f.godwit(&["--json", "run", &f.arg()]);
+    assert_eq!(run.code, 1, "rows were rejected: exit 1\n{}", run.all());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let file = report["rejects_file"].as_str().expect("reject file");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let tables = report["steps"][0]["tables"].as_array().unwrap();
+    let total: u64 = tables
+        .iter()
+        .map(|t| t["rows_rejected"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        total as usize,
+        lines.len(),
+        "one reject line per rejected row"
+    );
+    let tasks = tables.iter().find(|t| t["source"] == "tasks").unwrap();
+    let task_lines: Vec<_> = lines.iter().filter(|l| l["table"] == "tasks").collect();
+    assert_eq!(
+        tasks["rows_rejected"].as_u64().unwrap() as usize,
+        task_lines.len()
+    );
+    assert!(!task_lines.is_empty());
+    let first = task_lines[0];
+    assert_eq!(first["column"], "audio_path");
+    assert_eq!(first["stage"], "rewrite");
+    assert!(first["key"]["id"].is_number());
+    assert!(first["value"]
+        .as_str()
+        .unwrap()
+        .starts_with("/app/.data/uploads/"));
+    assert!(first["reason"]
+        .as_str()
+        .unwrap()
+        .contains("does not start with"));
+    assert_eq!(tasks["rows_read"].as_u64().unwrap(), 200);
+    assert_eq!(
+        tasks["rows_written"].as_u64().unwrap() + tasks["rows_rejected"].as_u64().unwrap(),
+        200
+    );
+    // Children of rejected tasks are refused by the target's foreign keys.
+    let orphan = lines
+        .iter()
+        .find(|l| l["table"] == "transcripts")
+        .expect("a transcript of a rejected task");
+    assert_eq!(orphan["stage"], "commit");
+    assert!(
+        orphan["reason"].as_str().unwrap().contains("foreign key"),
+        "{orphan}"
+    );
+    // And the row-count validator notices the difference.
+    assert_eq!(report["validation"]["passed"], false);
+
+    // Over the threshold: the step fails, exit 1, the table rolled back.
+    f.write(
+        "godwit.toml",
+        &strict.replace("max_rejects = 1000", "max_rejects = 0"),
+    );
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("more than max_rejects = 0"),
+        "{}",
+        run.stderr
+    );
+}

@@ -1,0 +1,126 @@
+//! Bad project files exit 2 naming file, line and column; secrets never show.
+
+use super::common::*;
+
+fn expect_error_at(toml: &str, line: usize, col: usize, needle: &str) {
+    let f = Fixture::example("quickstart");
+    f.write("godwit.toml", toml);
+    for cmd in ["plan", "run", "validate"] {
+        let r = f.godwit(&[cmd, &f.arg()]);
+        assert_eq!(r.code, 2, "{cmd}: {}", r.all());
+        let at = format!("godwit.toml:{line}:{col}:");
+        assert!(
+            r.stderr.contains(&at),
+            "{cmd}: expected {at} in {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains(needle),
+            "{cmd}: expected {needle:?} in {}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn unknown_key_is_reported_with_line_and_column() {
+    expect_error_at(
+        "[project]\nname = \"x\"\n\n[connections.app]\ndsn = \"sqlite://a.db\"\ndsm = \"typo\"\n",
+        6,
+        1,
+        "unknown field `dsm`",
+    );
+}
+
+#[test]
+fn syntax_error_is_reported_with_line_and_column() {
+    expect_error_at("[project]\nname = \"x\"\n[[steps]\n", 3, 8, "");
+}
+
+#[test]
+fn dangling_reference_is_reported_with_line_and_column() {
+    let toml = "[project]\nname = \"x\"\n\n[plugins.a]\npath = \"builtin:sqlite-source\"\n\n[[steps]]\nname = \"s\"\nsource = \"a\"\ntarget = \"nope\"\n";
+    expect_error_at(toml, 10, 10, "no plugin named \"nope\"");
+}
+
+#[test]
+fn unknown_builtin_and_bad_mode_are_reported() {
+    expect_error_at(
+        "[project]\nname = \"x\"\n[plugins.a]\npath = \"builtin:nope\"\n",
+        4,
+        8,
+        "unknown built-in plugin",
+    );
+    let toml = "[project]\nname = \"x\"\n[plugins.a]\npath = \"builtin:sqlite-source\"\n[[steps]]\nname = \"s\"\nsource = \"a\"\ntarget = \"a\"\nmode = \"overwrite\"\n";
+    expect_error_at(toml, 9, 8, "unknown variant `overwrite`");
+}
+
+#[test]
+fn missing_project_file_is_a_usage_error() {
+    let f = Fixture::empty();
+    let r = f.godwit(&["plan", &f.arg()]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stderr.contains("godwit.toml"), "{}", r.stderr);
+}
+
+#[test]
+fn bad_command_line_is_a_usage_error() {
+    let f = Fixture::empty();
+    assert_eq!(f.godwit(&["frobnicate"]).code, 2);
+    let help = f.godwit(&["--help"]);
+    assert_eq!(help.code, 0);
+    assert!(
+        help.stdout.contains("Exit codes:") && help.stdout.contains("3  runtime failure"),
+        "{}",
+        help.stdout
+    );
+}
+
+/// A password reaches godwit only through the environment and must not appear
+/// in any output, at any log level, nor in any file godwit writes.
+#[test]
+fn dsn_passwords_never_appear() {
+    const PW: &str = "Sup3r-S3cret-pw";
+    let f = Fixture::example("quickstart");
+    let toml = std::fs::read_to_string(f.path().join("godwit.toml")).unwrap();
+    // An extra connection with a password, granted to the validator (so it is
+    // resolved and used) and a malformed one in a DSN parameter.
+    let toml = toml
+        .replace(
+            "[connections.copy]",
+            "[connections.remote]\ndsn = \"postgres://app:${GODWIT_TEST_PW}@127.0.0.1:9/app?sslpassword=${GODWIT_TEST_PW}\"\n\n[connections.copy]",
+        )
+        .replace(
+            "grants.sql = { source = \"app\", target = \"copy\" }",
+            "grants.sql = { source = \"remote\", target = \"copy\" }",
+        );
+    f.write("godwit.toml", &toml);
+    let env = [("GODWIT_TEST_PW", PW), ("GODWIT_LOG", "trace")];
+    let mut seen_redacted = false;
+    for args in [
+        vec!["-vvv", "plan"],
+        vec!["-vvv", "run"],
+        vec!["-vvv", "validate"],
+        vec!["-vvv", "--json", "validate"],
+        vec!["plugins", "inspect", "row-count", "--dir"],
+    ] {
+        let mut a: Vec<&str> = args.clone();
+        let dir = f.arg();
+        a.push(&dir);
+        let r = f.godwit_env(&a, &env);
+        assert!(
+            !r.all().contains(PW),
+            "password leaked by {args:?}:\n{}",
+            r.all()
+        );
+        seen_redacted |= r.all().contains("app:***@127.0.0.1");
+    }
+    assert!(seen_redacted, "the redacted DSN should be shown somewhere");
+    for (file, _) in tree_hashes(f.path()) {
+        let bytes = std::fs::read(f.path().join(&file)).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(PW),
+            "password written to {file}"
+        );
+    }
+}
