@@ -25,20 +25,48 @@ pub struct Guest {
 /// holding a `Cargo.toml` with package name `<prefix><folder>`), into
 /// `<target_root>/<subdir>`. Emits `rerun-if-changed` lines for `watch`.
 pub fn build(workspace: &Path, prefix: &str, subdir: &str, watch: &[&Path]) -> Vec<Guest> {
+    let target_dir = cargo_build(workspace, subdir, watch);
+    let mut guests = Vec::new();
+    let mut dirs: Vec<_> = std::fs::read_dir(workspace)
+        .expect("read guest workspace")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("Cargo.toml").exists())
+        .collect();
+    dirs.sort_by_key(|e| e.file_name());
+    for d in dirs {
+        let name = d.file_name().to_string_lossy().into_owned();
+        let wasm = wasm_path(&target_dir, &format!("{prefix}{name}"));
+        guests.push(Guest { name, wasm });
+    }
+    guests
+}
+
+/// Builds the single guest crate at `crate_dir` (its own workspace) into
+/// `<target_root>/<subdir>` and returns its component file.
+pub fn build_one(crate_dir: &Path, subdir: &str, watch: &[&Path]) -> PathBuf {
+    let target_dir = cargo_build(crate_dir, subdir, watch);
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).expect("read Cargo.toml");
+    let name = manifest
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("name = \"").and_then(|r| r.strip_suffix('"')))
+        .expect("package name in Cargo.toml");
+    wasm_path(&target_dir, name)
+}
+
+fn wasm_path(target_dir: &Path, package: &str) -> PathBuf {
+    let wasm = target_dir.join(TARGET).join("release").join(format!("{}.wasm", package.replace('-', "_")));
+    assert!(wasm.exists(), "expected {} after the guest build", wasm.display());
+    wasm
+}
+
+fn cargo_build(workspace: &Path, subdir: &str, watch: &[&Path]) -> PathBuf {
     for w in watch.iter().copied().chain([workspace]) {
         println!("cargo:rerun-if-changed={}", w.display());
     }
     let target_dir = target_root(workspace).join(subdir);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "--target",
-            TARGET,
-            "--manifest-path",
-        ])
+        .args(["build", "--release", "--quiet", "--target", TARGET, "--manifest-path"])
         .arg(workspace.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target_dir)
@@ -57,28 +85,7 @@ pub fn build(workspace: &Path, prefix: &str, subdir: &str, watch: &[&Path]) -> V
             workspace.display()
         );
     }
-    let mut guests = Vec::new();
-    let mut dirs: Vec<_> = std::fs::read_dir(workspace)
-        .expect("read guest workspace")
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("Cargo.toml").exists())
-        .collect();
-    dirs.sort_by_key(|e| e.file_name());
-    for d in dirs {
-        let name = d.file_name().to_string_lossy().into_owned();
-        let file = format!("{prefix}{name}").replace('-', "_");
-        let wasm = target_dir
-            .join(TARGET)
-            .join("release")
-            .join(format!("{file}.wasm"));
-        assert!(
-            wasm.exists(),
-            "expected {} after the guest build",
-            wasm.display()
-        );
-        guests.push(Guest { name, wasm });
-    }
-    guests
+    target_dir
 }
 
 /// The outer build's target directory (`CARGO_TARGET_DIR`, else `<repo>/target`).
