@@ -13,11 +13,17 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 include!(concat!(env!("OUT_DIR"), "/guest.rs"));
 
-wasmtime::component::bindgen!({
-    path: "wit",
-    world: "godwit:bench/crossing",
-    with: { "godwit:plugin/types@0.1.0": godwit_host::runtime::bindings::types },
-});
+/// Bindings of the benchmark world.
+#[allow(missing_docs)]
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "wit",
+        world: "godwit:bench/crossing",
+        with: { "godwit:plugin/types@0.1.0": godwit_host::runtime::bindings::types },
+    });
+}
+use bindings::Crossing;
+use godwit_host::runtime::bindings::types::Value;
 
 struct State {
     wasi: WasiCtx,
@@ -26,7 +32,10 @@ struct State {
 
 impl WasiView for State {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -39,12 +48,29 @@ const REPS: usize = 50;
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn words(&mut self, n: usize) -> String {
-        const W: &[&str] = &["meeting", "budget", "roadmap", "hiring", "launch", "review", "sync", "design", "ünïcödé", "会议"];
-        (0..n).map(|_| W[(self.next() % W.len() as u64) as usize]).collect::<Vec<_>>().join(" ")
+        const W: &[&str] = &[
+            "meeting",
+            "budget",
+            "roadmap",
+            "hiring",
+            "launch",
+            "review",
+            "sync",
+            "design",
+            "ünïcödé",
+            "会议",
+        ];
+        (0..n)
+            .map(|_| W[(self.next() % W.len() as u64) as usize])
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -57,7 +83,11 @@ fn tasks(rng: &mut Lcg) -> Vec<Vec<Value>> {
                 Value::Int((rng.next() % 500) as i64),
                 Value::Text(rng.words(3)),
                 Value::Text("done".into()),
-                if i % 7 == 0 { Value::Null } else { Value::Text(format!("/app/.data/uploads/{i}/audio.m4a")) },
+                if i % 7 == 0 {
+                    Value::Null
+                } else {
+                    Value::Text(format!("/app/.data/uploads/{i}/audio.m4a"))
+                },
                 Value::Float(rng.next() as f64 / 1e6),
                 Value::Text(format!("2024-10-{:02} 12:{:02}:00", 1 + i % 28, i % 60)),
             ]
@@ -70,11 +100,21 @@ fn transcripts(rng: &mut Lcg) -> Vec<Vec<Value>> {
     (0..ROWS as i64)
         .map(|i| {
             let body = rng.words(200);
-            let segments = format!("[{}]", (0..20).map(|s| format!("{{\"start\":{s},\"text\":\"{}\"}}", rng.words(10))).collect::<Vec<_>>().join(","));
+            let segments = format!(
+                "[{}]",
+                (0..20)
+                    .map(|s| format!("{{\"start\":{s},\"text\":\"{}\"}}", rng.words(10)))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
             vec![
                 Value::Int(i),
                 Value::Int(i * 3),
-                if i % 4 == 0 { Value::Null } else { Value::Text("en".into()) },
+                if i % 4 == 0 {
+                    Value::Null
+                } else {
+                    Value::Text("en".into())
+                },
                 Value::Text(body),
                 Value::Json(segments),
                 Value::Int(200),
@@ -89,7 +129,13 @@ fn main() -> wasmtime::Result<()> {
     let component = Component::new(&engine, GUEST)?;
     let mut linker = Linker::<State>::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-    let mut store = Store::new(&engine, State { wasi: WasiCtx::builder().build(), table: ResourceTable::new() });
+    let mut store = Store::new(
+        &engine,
+        State {
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+        },
+    );
     let guest = Crossing::instantiate(&mut store, &component, &linker)?;
 
     let mut rng = Lcg(42);
@@ -98,7 +144,13 @@ fn main() -> wasmtime::Result<()> {
         println!("| table | shape | µs per {ROWS}-row batch | ns per cell | MiB/s of payload |");
         println!("|---|---|---|---|---|");
     }
-    for (name, rows) in [("tasks (7 narrow columns)", tasks(&mut rng)), ("transcripts (7 columns, 1.5 KiB text + 4 KiB JSON)", transcripts(&mut rng))] {
+    for (name, rows) in [
+        ("tasks (7 narrow columns)", tasks(&mut rng)),
+        (
+            "transcripts (7 columns, 1.5 KiB text + 4 KiB JSON)",
+            transcripts(&mut rng),
+        ),
+    ] {
         let cells = (rows.len() * rows[0].len()) as f64;
         let payload: usize = rows.iter().map(|r| godwit_host::value::row_size(r)).sum();
         let batch = rows_to_batch(rows.clone(), rows[0].len());

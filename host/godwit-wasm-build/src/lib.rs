@@ -48,14 +48,25 @@ pub fn build_one(crate_dir: &Path, subdir: &str, watch: &[&Path]) -> PathBuf {
     let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).expect("read Cargo.toml");
     let name = manifest
         .lines()
-        .find_map(|l| l.trim().strip_prefix("name = \"").and_then(|r| r.strip_suffix('"')))
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("name = \"")
+                .and_then(|r| r.strip_suffix('"'))
+        })
         .expect("package name in Cargo.toml");
     wasm_path(&target_dir, name)
 }
 
 fn wasm_path(target_dir: &Path, package: &str) -> PathBuf {
-    let wasm = target_dir.join(TARGET).join("release").join(format!("{}.wasm", package.replace('-', "_")));
-    assert!(wasm.exists(), "expected {} after the guest build", wasm.display());
+    let wasm = target_dir
+        .join(TARGET)
+        .join("release")
+        .join(format!("{}.wasm", package.replace('-', "_")));
+    assert!(
+        wasm.exists(),
+        "expected {} after the guest build",
+        wasm.display()
+    );
     wasm
 }
 
@@ -66,7 +77,14 @@ fn cargo_build(workspace: &Path, subdir: &str, watch: &[&Path]) -> PathBuf {
     let target_dir = target_root(workspace).join(subdir);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "--release", "--quiet", "--target", TARGET, "--manifest-path"])
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "--target",
+            TARGET,
+            "--manifest-path",
+        ])
         .arg(workspace.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target_dir)

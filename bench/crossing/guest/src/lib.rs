@@ -28,9 +28,10 @@ impl Guest for Sink {
         for c in &b.columns {
             sum = sum.wrapping_add(c.nulls.len() as u64);
             sum = sum.wrapping_add(match &c.values {
-                ColumnValues::Int(v) | ColumnValues::Timestamp(v) | ColumnValues::Timestamptz(v) | ColumnValues::Time(v) => {
-                    v.iter().fold(0u64, |a, x| a.wrapping_add(*x as u64))
-                }
+                ColumnValues::Int(v)
+                | ColumnValues::Timestamp(v)
+                | ColumnValues::Timestamptz(v)
+                | ColumnValues::Time(v) => v.iter().fold(0u64, |a, x| a.wrapping_add(*x as u64)),
                 ColumnValues::Float(v) => v.iter().fold(0u64, |a, x| a.wrapping_add(x.to_bits())),
                 ColumnValues::Text(v) | ColumnValues::Json(v) | ColumnValues::Decimal(v) => {
                     v.iter().map(|s| s.len() as u64).sum()
@@ -48,7 +49,9 @@ impl Guest for Sink {
     }
 
     fn take_rows(rows: Vec<Vec<Value>>) -> u64 {
-        rows.iter().flatten().fold(0u64, |a, v| a.wrapping_add(value_sum(v)))
+        rows.iter()
+            .flatten()
+            .fold(0u64, |a, v| a.wrapping_add(value_sum(v)))
     }
 }
 

@@ -68,13 +68,21 @@ impl wsql::Host for HostState {
         if let Err(e) = self.take_handle() {
             return Ok(Err(e));
         }
-        match bounded(self.ctx.host_call_timeout, "open", lazy.get()).await {
-            Ok(db) => Ok(Ok(self.table.push(ConnectionHandle { db })?)),
-            Err(e) => {
-                self.release_handle();
-                Ok(Err(e))
+        let limit = self.ctx.host_call_timeout;
+        let result = match tokio::time::timeout(limit, lazy.get()).await {
+            Ok(Ok(db)) => return Ok(Ok(self.table.push(ConnectionHandle { db })?)),
+            // The plugin gets no DSN, not even redacted; the host log has the details.
+            Ok(Err(e)) => {
+                tracing::warn!(plugin = %self.ctx.name, label, error = %e, "opening a granted connection failed");
+                WErr::Io(format!("the connection granted as {label:?} could not be opened (details in the host log)"))
             }
-        }
+            Err(_) => WErr::Timeout(format!(
+                "opening {label:?} took longer than {} ms",
+                limit.as_millis()
+            )),
+        };
+        self.release_handle();
+        Ok(Err(result))
     }
 }
 

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use wasmtime::component::{Component, Instance, InstancePre, Linker, ResourceTable};
 use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::bindings::exports::godwit::plugin::{
@@ -17,6 +16,56 @@ use super::{Compiled, WIT_PACKAGE};
 use crate::caps::blob::BlobStore;
 use crate::caps::sql::LazyDatabase;
 use crate::error::{Error, ErrorKind, Result};
+
+/// A plugin's stdout and stderr: the first [`limits::STDERR_CAPTURE_BYTES`]
+/// bytes are kept (for panic messages in reports), the rest is discarded —
+/// never an error, so a chatty plugin is not stopped for printing.
+#[derive(Clone, Default)]
+pub struct Capture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Capture {
+    /// What was kept, lossily decoded.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("capture lock")).into_owned()
+    }
+}
+
+impl wasmtime_wasi::cli::IsTerminal for Capture {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl wasmtime_wasi::cli::StdoutStream for Capture {
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+impl tokio::io::AsyncWrite for Capture {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let mut kept = self.0.lock().expect("capture lock");
+        let room = limits::STDERR_CAPTURE_BYTES.saturating_sub(kept.len());
+        kept.extend_from_slice(&buf[..buf.len().min(room)]);
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
 
 /// A kind of plugin, by the interface it exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -205,7 +254,7 @@ pub struct Plugin {
     /// Its limits.
     pub limits: Limits,
     store: Store<HostState>,
-    stderr: MemoryOutputPipe,
+    stderr: Capture,
     source: Option<source_adapter::Guest>,
     target: Option<target_adapter::Guest>,
     rewrite: Option<rewriter::Guest>,
@@ -222,7 +271,7 @@ impl Plugin {
         compiled: &Compiled,
         limits: Limits,
     ) -> Result<Self> {
-        let stderr = MemoryOutputPipe::new(limits::STDERR_CAPTURE_BYTES);
+        let stderr = Capture::default();
         let wasi = WasiCtxBuilder::new()
             .stdout(stderr.clone())
             .stderr(stderr.clone())
@@ -348,7 +397,7 @@ impl Plugin {
 
     /// Turns a trap into a report naming the plugin, and disables the plugin.
     fn trapped(&mut self, call: &str, e: wasmtime::Error) -> Error {
-        let stderr = String::from_utf8_lossy(&self.stderr.contents()).into_owned();
+        let stderr = self.stderr.text();
         let text = format!("{e:#}");
         let reason = if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
             format!(
@@ -451,6 +500,12 @@ impl Plugin {
                     let g = $g.as_ref().expect("checked");
                     match g.call_configure(&mut self.store, params_json).await {
                         Ok(Ok(())) => {}
+                        Ok(Err(types::Error::InvalidInput(m))) => {
+                            return Err(Error::project(format!(
+                                "plugin {} refused its params (check [plugins.{}.params]): {m}",
+                                self.name, self.name
+                            )))
+                        }
                         Ok(Err(e)) => return Err(self.plugin_error("configure", e)),
                         Err(e) => return Err(self.trapped("configure", e)),
                     }
