@@ -13,4 +13,9 @@ rustup toolchain install
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The Wasm guests are separate workspaces (built by build scripts): lint them too.
+for ws in plugins tests/guests; do
+  cargo clippy --manifest-path "$ws/Cargo.toml" --release --target wasm32-wasip2 \
+    --target-dir "target/wasm-lint" --locked -- -D warnings
+done
 cargo test --workspace --locked

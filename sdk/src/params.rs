@@ -9,3 +9,12 @@ pub fn parse<T: DeserializeOwned>(json: &str) -> Result<T, Error> {
     let text = if json.trim().is_empty() { "{}" } else { json };
     serde_json::from_str(text).map_err(|e| Error::InvalidInput(format!("bad params: {e}")))
 }
+
+/// For plugins without parameters: accepts only an empty object, so a typo'd
+/// parameter in the project file is reported instead of ignored.
+pub fn none(json: &str) -> Result<(), Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct NoParams {}
+    parse::<NoParams>(json).map(|_| ())
+}

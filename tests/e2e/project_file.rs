@@ -56,6 +56,24 @@ fn unknown_builtin_and_bad_mode_are_reported() {
 }
 
 #[test]
+fn params_a_plugin_refuses_are_a_usage_error() {
+    let f = Fixture::example("quickstart");
+    let toml = std::fs::read_to_string(f.path().join("godwit.toml")).unwrap();
+    f.write(
+        "godwit.toml",
+        &toml.replace(", to = \"s3://meetings/uploads/\"", ", too = 1"),
+    );
+    let r = f.godwit(&["run", &f.arg()]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(
+        r.stderr.contains("plugin audio-path refused its params"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("unknown field `too`"), "{}", r.stderr);
+}
+
+#[test]
 fn missing_project_file_is_a_usage_error() {
     let f = Fixture::empty();
     let r = f.godwit(&["plan", &f.arg()]);

@@ -75,6 +75,18 @@ fn a_well_behaved_guest_in_the_same_setup_runs() {
 }
 
 #[test]
+fn printing_a_lot_is_not_a_crash() {
+    // Output beyond the capture buffer is discarded, not an error.
+    let f = hostile_project("chatty", "");
+    let r = f.godwit(&["run", &f.arg()]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        !r.stdout.contains("xxxxxxxx"),
+        "plugin output must not reach the terminal"
+    );
+}
+
+#[test]
 fn a_non_component_file_is_a_load_error() {
     let f = hostile_project("ok", "");
     f.write("bogus.wasm", "this is not wasm");

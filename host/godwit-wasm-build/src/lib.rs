@@ -93,6 +93,9 @@ fn cargo_build(workspace: &Path, subdir: &str, watch: &[&Path]) -> PathBuf {
         .env_remove("CARGO_BUILD_RUSTFLAGS")
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("CARGO_BUILD_TARGET")
+        // `cargo clippy` on the host must not turn the guest build into a lint run.
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("CLIPPY_ARGS")
         .status()
         .expect("failed to run cargo for the Wasm guests");
     if !status.success() {

@@ -41,11 +41,7 @@ impl Source for SqliteSource {
     }
 
     fn configure(params: String) -> Result<(), Error> {
-        #[derive(serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Params {}
-        let _: Params = godwit_sdk::params::parse(&params)?;
-        Ok(())
+        godwit_sdk::params::none(&params)
     }
 
     fn discover() -> Result<Vec<TableDef>, Error> {
@@ -121,7 +117,7 @@ fn describe_table(
     let cols = query_rows(
         conn,
         "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid",
-        &[table.clone()],
+        std::slice::from_ref(&table),
     )?;
     let upper_ddl = ddl.to_ascii_uppercase();
     let mut pk: Vec<(i64, String)> = Vec::new();
@@ -165,7 +161,7 @@ fn describe_table(
             conn,
             "SELECT id, seq, \"table\", \"from\", \"to\", on_update, on_delete \
              FROM pragma_foreign_key_list(?) ORDER BY id, seq",
-            &[table.clone()],
+            std::slice::from_ref(&table),
         )?;
         let mut current: Option<(i64, ForeignKey)> = None;
         for fk in &fks {
@@ -217,7 +213,7 @@ fn describe_table(
             "SELECT l.name, l.\"unique\", l.origin, coalesce(m.sql, '') \
              FROM pragma_index_list(?) AS l LEFT JOIN sqlite_master AS m ON m.name = l.name \
              ORDER BY l.name",
-            &[table.clone()],
+            std::slice::from_ref(&table),
         )?;
         for i in &idx {
             let index_name = text(&i[0]);

@@ -32,11 +32,7 @@ impl Target for SqliteTarget {
     }
 
     fn configure(params: String) -> Result<(), Error> {
-        #[derive(serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Params {}
-        let _: Params = godwit_sdk::params::parse(&params)?;
-        Ok(())
+        godwit_sdk::params::none(&params)
     }
 
     fn plan_write(table: TableDef, mode: WriteMode) -> Result<WritePlan, Error> {

@@ -18,11 +18,7 @@ impl Rewriter for Rule {
     }
 
     fn configure(params: String) -> Result<(), Error> {
-        #[derive(serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Params {}
-        let _: Params = godwit_sdk::params::parse(&params)?;
-        Ok(())
+        godwit_sdk::params::none(&params)
     }
 
     fn rewrite(values: Vec<Value>) -> Result<Vec<Outcome>, Error> {

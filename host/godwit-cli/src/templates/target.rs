@@ -23,8 +23,8 @@ impl Target for Adapter {
         }
     }
 
-    fn configure(_params: String) -> Result<(), Error> {
-        Ok(())
+    fn configure(params: String) -> Result<(), Error> {
+        godwit_sdk::params::none(&params)
     }
 
     fn plan_write(table: TableDef, mode: WriteMode) -> Result<WritePlan, Error> {

@@ -24,8 +24,8 @@ impl Validator for Check {
         }
     }
 
-    fn configure(_params: String) -> Result<(), Error> {
-        Ok(())
+    fn configure(params: String) -> Result<(), Error> {
+        godwit_sdk::params::none(&params)
     }
 
     fn validate(tables: Vec<TablePair>) -> Result<Vec<Finding>, Error> {

@@ -48,6 +48,26 @@ impl HostState {
         ))
     }
 
+    /// Creates a handle: counts it against the open-handle limit, runs `fut`
+    /// under the host-call timeout and stores `wrap(result)` in the table.
+    async fn new_handle<T: Send + 'static, U>(
+        &mut self,
+        what: &str,
+        fut: impl Future<Output = crate::Result<U>>,
+        wrap: impl FnOnce(U) -> T,
+    ) -> WResult<Resource<T>> {
+        if let Err(e) = self.take_handle() {
+            return Ok(Err(e));
+        }
+        match bounded(self.ctx.host_call_timeout, what, fut).await {
+            Ok(v) => Ok(Ok(self.table.push(wrap(v))?)),
+            Err(e) => {
+                self.release_handle();
+                Ok(Err(e))
+            }
+        }
+    }
+
     fn release_handle(&mut self) {
         self.open_handles = self.open_handles.saturating_sub(1);
     }
@@ -101,22 +121,10 @@ impl wsql::HostConnection for HostState {
         params: Vec<Value>,
     ) -> WResult<Resource<RowsHandle>> {
         let db = self.table.get(&this)?.db.clone();
-        if let Err(e) = self.take_handle() {
-            return Ok(Err(e));
-        }
-        match bounded(
-            self.ctx.host_call_timeout,
-            "query",
-            db.query(&statement, params),
-        )
+        self.new_handle("query", db.query(&statement, params), |stream| RowsHandle {
+            stream,
+        })
         .await
-        {
-            Ok(stream) => Ok(Ok(self.table.push(RowsHandle { stream })?)),
-            Err(e) => {
-                self.release_handle();
-                Ok(Err(e))
-            }
-        }
     }
 
     async fn execute(
@@ -194,22 +202,17 @@ impl wsql::HostRows for HostState {
         let handle = self.table.get_mut(&this)?;
         let width = handle.stream.columns.len();
         let fut = handle.stream.next_rows(max_rows, max_bytes);
-        Ok(match tokio::time::timeout(limit, fut).await {
-            Ok(Ok(Some(rows))) => {
+        let rows = bounded(limit, "next-batch", fut).await;
+        Ok(rows.map(|batch| {
+            batch.map(|rows| {
                 let width = if width == 0 {
                     rows.first().map_or(0, Vec::len)
                 } else {
                     width
                 };
-                Ok(Some(crate::value::rows_to_batch(rows, width)))
-            }
-            Ok(Ok(None)) => Ok(None),
-            Ok(Err(e)) => Err(sql::to_wit(&e)),
-            Err(_) => Err(WErr::Timeout(format!(
-                "next-batch took longer than {} ms",
-                limit.as_millis()
-            ))),
-        })
+                crate::value::rows_to_batch(rows, width)
+            })
+        }))
     }
 
     async fn drop(&mut self, rep: Resource<RowsHandle>) -> wasmtime::Result<()> {
@@ -240,22 +243,10 @@ impl wblob::HostStore for HostState {
         recursive: bool,
     ) -> WResult<Resource<ListerHandle>> {
         let store = self.table.get(&this)?.store.clone();
-        if let Err(e) = self.take_handle() {
-            return Ok(Err(e));
-        }
-        match bounded(
-            self.ctx.host_call_timeout,
-            "list",
-            store.list(&prefix, recursive),
-        )
+        self.new_handle("list", store.list(&prefix, recursive), |lister| {
+            ListerHandle { lister }
+        })
         .await
-        {
-            Ok(lister) => Ok(Ok(self.table.push(ListerHandle { lister })?)),
-            Err(e) => {
-                self.release_handle();
-                Ok(Err(e))
-            }
-        }
     }
 
     async fn stat(
@@ -289,26 +280,13 @@ impl wblob::HostStore for HostState {
         path: String,
     ) -> WResult<Resource<WriterHandle>> {
         let store = self.table.get(&this)?.store.clone();
-        if let Err(e) = self.take_handle() {
-            return Ok(Err(e));
-        }
-        match bounded(
-            self.ctx.host_call_timeout,
-            "open-writer",
-            store.writer(&path),
-        )
-        .await
-        {
-            Ok(writer) => Ok(Ok(self.table.push(WriterHandle {
-                writer: Some(writer),
-                path,
-                store,
-            })?)),
-            Err(e) => {
-                self.release_handle();
-                Ok(Err(e))
-            }
-        }
+        let fut = store.writer(&path);
+        let wrap = |writer| WriterHandle {
+            writer: Some(writer),
+            path: path.clone(),
+            store: store.clone(),
+        };
+        self.new_handle("open-writer", fut, wrap).await
     }
 
     async fn delete(&mut self, this: Resource<StoreHandle>, path: String) -> WResult<()> {
@@ -332,20 +310,8 @@ impl wblob::HostLister for HostState {
         let limit = self.ctx.host_call_timeout;
         let name = self.ctx.name.clone();
         let handle = self.table.get_mut(&this)?;
-        Ok(
-            match tokio::time::timeout(
-                limit,
-                blob::next_page(&name, &mut handle.lister, max_entries),
-            )
-            .await
-            {
-                Ok(r) => r.map_err(|e| sql::to_wit(&e)),
-                Err(_) => Err(WErr::Timeout(format!(
-                    "next-page took longer than {} ms",
-                    limit.as_millis()
-                ))),
-            },
-        )
+        let fut = blob::next_page(&name, &mut handle.lister, max_entries);
+        Ok(bounded(limit, "next-page", fut).await)
     }
 
     async fn drop(&mut self, rep: Resource<ListerHandle>) -> wasmtime::Result<()> {
@@ -369,13 +335,12 @@ impl wblob::HostWriter for HostState {
         let Some(w) = handle.writer.as_mut() else {
             return Ok(Err(gone()));
         };
-        Ok(match tokio::time::timeout(limit, w.write(chunk)).await {
-            Ok(r) => r.map_err(|e| WErr::Io(format!("write: {e}"))),
-            Err(_) => Err(WErr::Timeout(format!(
-                "write took longer than {} ms",
-                limit.as_millis()
-            ))),
-        })
+        let fut = async {
+            w.write(chunk)
+                .await
+                .map_err(|e| crate::Error::io(format!("write: {e}")))
+        };
+        Ok(bounded(limit, "write", fut).await)
     }
 
     async fn finish(&mut self, this: Resource<WriterHandle>) -> WResult<wblob::ObjectMeta> {
@@ -391,13 +356,7 @@ impl wblob::HostWriter for HostState {
                 .map_err(|e| crate::Error::io(format!("finish: {e}")))?;
             store.stat(&path).await
         };
-        Ok(match tokio::time::timeout(limit, fut).await {
-            Ok(r) => r.map_err(|e| sql::to_wit(&e)),
-            Err(_) => Err(WErr::Timeout(format!(
-                "finish took longer than {} ms",
-                limit.as_millis()
-            ))),
-        })
+        Ok(bounded(limit, "finish", fut).await)
     }
 
     async fn drop(&mut self, rep: Resource<WriterHandle>) -> wasmtime::Result<()> {

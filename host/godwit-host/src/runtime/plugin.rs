@@ -435,6 +435,15 @@ impl Plugin {
         err
     }
 
+    /// The result of a guest call: a trap disables the plugin, an error value
+    /// becomes a host error naming the plugin and the call.
+    fn settle<T>(&mut self, call: &str, r: wasmtime::Result<Result<T, types::Error>>) -> Result<T> {
+        match r {
+            Ok(r) => r.map_err(|e| self.plugin_error(call, e)),
+            Err(e) => Err(self.trapped(call, e)),
+        }
+    }
+
     fn plugin_error(&self, call: &str, e: types::Error) -> Error {
         let (kind, msg) = match e {
             types::Error::AccessDenied(m) => ("access-denied", m),
@@ -526,10 +535,8 @@ impl Plugin {
             .source
             .as_ref()
             .ok_or_else(|| self.missing(Kind::Source))?;
-        match g.call_discover(&mut self.store).await {
-            Ok(r) => r.map_err(|e| self.plugin_error("discover", e)),
-            Err(e) => Err(self.trapped("discover", e)),
-        }
+        let r = g.call_discover(&mut self.store).await;
+        self.settle("discover", r)
     }
 
     /// `source-adapter.plan-read`.
@@ -539,10 +546,8 @@ impl Plugin {
             .source
             .as_ref()
             .ok_or_else(|| self.missing(Kind::Source))?;
-        match g.call_plan_read(&mut self.store, table).await {
-            Ok(r) => r.map_err(|e| self.plugin_error("plan-read", e)),
-            Err(e) => Err(self.trapped("plan-read", e)),
-        }
+        let r = g.call_plan_read(&mut self.store, table).await;
+        self.settle("plan-read", r)
     }
 
     /// `source-adapter.open-reader`.
@@ -552,10 +557,8 @@ impl Plugin {
             .source
             .as_ref()
             .ok_or_else(|| self.missing(Kind::Source))?;
-        match g.call_open_reader(&mut self.store, table).await {
-            Ok(r) => r.map_err(|e| self.plugin_error("open-reader", e)),
-            Err(e) => Err(self.trapped("open-reader", e)),
-        }
+        let r = g.call_open_reader(&mut self.store, table).await;
+        self.settle("open-reader", r)
     }
 
     /// `reader.next-batch` on a reader from [`Plugin::open_reader`].
@@ -569,14 +572,11 @@ impl Plugin {
             .source
             .as_ref()
             .ok_or_else(|| self.missing(Kind::Source))?;
-        match g
+        let r = g
             .reader()
             .call_next_batch(&mut self.store, reader, max_rows)
-            .await
-        {
-            Ok(r) => r.map_err(|e| self.plugin_error("reader.next-batch", e)),
-            Err(e) => Err(self.trapped("reader.next-batch", e)),
-        }
+            .await;
+        self.settle("reader.next-batch", r)
     }
 
     /// Drops a guest resource.
@@ -599,10 +599,8 @@ impl Plugin {
             .target
             .as_ref()
             .ok_or_else(|| self.missing(Kind::Target))?;
-        match g.call_plan_write(&mut self.store, table, mode).await {
-            Ok(r) => r.map_err(|e| self.plugin_error("plan-write", e)),
-            Err(e) => Err(self.trapped("plan-write", e)),
-        }
+        let r = g.call_plan_write(&mut self.store, table, mode).await;
+        self.settle("plan-write", r)
     }
 
     /// `rewriter.rewrite`; checks that one outcome comes back per value.
@@ -612,10 +610,8 @@ impl Plugin {
             .rewrite
             .as_ref()
             .ok_or_else(|| self.missing(Kind::Rewrite))?;
-        let out = match g.call_rewrite(&mut self.store, values).await {
-            Ok(r) => r.map_err(|e| self.plugin_error("rewrite", e))?,
-            Err(e) => return Err(self.trapped("rewrite", e)),
-        };
+        let r = g.call_rewrite(&mut self.store, values).await;
+        let out = self.settle("rewrite", r)?;
         if out.len() != values.len() {
             return Err(Error::new(
                 ErrorKind::PluginError,
@@ -640,9 +636,7 @@ impl Plugin {
             .validator
             .as_ref()
             .ok_or_else(|| self.missing(Kind::Validator))?;
-        match g.call_validate(&mut self.store, tables).await {
-            Ok(r) => r.map_err(|e| self.plugin_error("validate", e)),
-            Err(e) => Err(self.trapped("validate", e)),
-        }
+        let r = g.call_validate(&mut self.store, tables).await;
+        self.settle("validate", r)
     }
 }

@@ -4,6 +4,7 @@
 //! - `memory`: allocates without bound in `rewrite`
 //! - `panic`: panics in `rewrite`
 //! - `sneaky`: opens the sql label `db` (requested, never granted) and returns the error
+//! - `chatty`: prints 1 MiB to stdout and stderr, then behaves
 //! - `ok`: behaves (returns every value unchanged)
 
 use std::cell::RefCell;
@@ -29,7 +30,7 @@ impl Rewriter for Hostile {
                 label: "db".into(),
                 purpose: "probe for access it was not granted".into(),
             }],
-            params_doc: "- `mode`: loop | memory | panic | sneaky | ok".into(),
+            params_doc: "- `mode`: loop | memory | panic | sneaky | chatty | ok".into(),
         }
     }
 
@@ -60,6 +61,14 @@ impl Rewriter for Hostile {
                 }
             }
             "panic" => panic!("hostile guest panicking on purpose"),
+            "chatty" => {
+                let line = "x".repeat(1023);
+                for _ in 0..1024 {
+                    println!("{line}");
+                    eprintln!("{line}");
+                }
+                Ok(values.iter().map(|_| Outcome::Unchanged).collect())
+            }
             "sneaky" => {
                 let conn = sql::open("db")?;
                 let _ = conn.query("SELECT 1", &[])?;
