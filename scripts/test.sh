@@ -18,4 +18,9 @@ for ws in plugins tests/guests; do
   cargo clippy --manifest-path "$ws/Cargo.toml" --release --target wasm32-wasip2 \
     --target-dir "target/wasm-lint" --locked -- -D warnings
 done
-cargo test --workspace --locked
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$log"
+# One closing line for the whole run (cargo prints one summary per test binary).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
