@@ -7,9 +7,15 @@ cd "$(dirname "$0")/.."
 # Toolchain and the wasm32-wasip2 target from rust-toolchain.toml.
 rustup toolchain install
 
-# (Servers for the relational and object-storage suites are installed here
-# once those suites exist; the foundation suite needs only SQLite, which is
-# compiled into sqlx.)
+# Real servers the end-to-end tests start (see tests/lib.rs). SQLite is
+# compiled into sqlx; PostgreSQL comes from Debian when it is not there yet.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${GODWIT_PG_BIN:-}" ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -97,3 +97,174 @@ pub fn tree_hashes(dir: &Path) -> Vec<(String, String)> {
     out.sort();
     out
 }
+
+/// Throwaway PostgreSQL servers for the tests, started from the binaries on
+/// the machine (Debian's `/usr/lib/postgresql/*/bin`, or `GODWIT_PG_BIN`).
+///
+/// One cluster per test process, on a free port, in a temporary directory;
+/// each test gets its own database. A watchdog shell stops the cluster and
+/// removes its directory when the test process exits, however it exits.
+pub mod pg {
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::OnceLock;
+
+    /// A running cluster.
+    pub struct Server {
+        /// TCP port on 127.0.0.1.
+        pub port: u16,
+        bin: PathBuf,
+    }
+
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
+
+    fn bin_dir() -> PathBuf {
+        if let Some(d) = std::env::var_os("GODWIT_PG_BIN") {
+            return PathBuf::from(d);
+        }
+        let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.path().join("bin"))
+                    .filter(|p| p.join("initdb").exists())
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort();
+        found.pop().unwrap_or_else(|| {
+            panic!("PostgreSQL server binaries not found: run `bash scripts/test.sh` (it installs them) or set GODWIT_PG_BIN")
+        })
+    }
+
+    fn is_root() -> bool {
+        Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| o.stdout.starts_with(b"0\n"))
+            .unwrap_or(false)
+    }
+
+    /// Runs a server binary, as the `postgres` user when we are root
+    /// (PostgreSQL refuses to run as root).
+    fn run(bin: &Path, tool: &str, args: &[&str]) -> std::process::Output {
+        let mut cmd = if is_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(bin.join(tool));
+            c
+        } else {
+            Command::new(bin.join(tool))
+        };
+        cmd.args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("running {tool}: {e}"))
+    }
+
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    /// The shared server, started on first use.
+    pub fn server() -> &'static Server {
+        SERVER.get_or_init(|| {
+            let bin = bin_dir();
+            let dir = tempfile::Builder::new().prefix("godwit-pg-").tempdir_in("/tmp").unwrap().keep();
+            if is_root() {
+                let ok = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status().unwrap();
+                assert!(ok.success(), "chown {}", dir.display());
+            }
+            let data = dir.join("data");
+            let d = data.to_str().unwrap();
+            let out = run(&bin, "initdb", &["-D", d, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"]);
+            assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
+            let mut last = String::new();
+            for _ in 0..5 {
+                let port = free_port();
+                let opts = format!(
+                    "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+                    dir.display()
+                );
+                let log = dir.join("server.log");
+                let out = run(&bin, "pg_ctl", &["-D", d, "-l", log.to_str().unwrap(), "-w", "-t", "60", "-o", &opts, "start"]);
+                if out.status.success() {
+                    watchdog(&bin, &dir);
+                    return Server { port, bin };
+                }
+                last = std::fs::read_to_string(&log).unwrap_or_default();
+            }
+            panic!("PostgreSQL did not start: {last}");
+        })
+    }
+
+    /// Stops the cluster and removes its files once this process is gone.
+    fn watchdog(bin: &Path, dir: &Path) {
+        let stop = if is_root() {
+            "runuser -u postgres -- "
+        } else {
+            ""
+        };
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop}{ctl} -D {data} -m immediate stop >/dev/null 2>&1; rm -rf {dir}",
+            pid = std::process::id(),
+            ctl = bin.join("pg_ctl").display(),
+            data = dir.join("data").display(),
+            dir = dir.display(),
+        );
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start the PostgreSQL watchdog");
+    }
+
+    impl Server {
+        /// Runs SQL with psql against `db`; panics on failure.
+        pub fn psql(&self, db: &str, sql: &str) -> String {
+            let out = Command::new(self.bin.join("psql"))
+                .args([
+                    "-X",
+                    "-q",
+                    "-t",
+                    "-A",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "postgres",
+                ])
+                .args(["-p", &self.port.to_string(), "-d", db, "-c", sql])
+                .output()
+                .expect("run psql");
+            assert!(
+                out.status.success(),
+                "psql {sql}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        }
+
+        /// Creates a fresh database and returns its URL.
+        pub fn create_db(&self) -> String {
+            let name = format!(
+                "t{}_{}",
+                std::process::id(),
+                NEXT_DB.fetch_add(1, Ordering::SeqCst)
+            );
+            self.psql("postgres", &format!("CREATE DATABASE {name}"));
+            self.url(&name)
+        }
+
+        /// The URL of database `db`.
+        pub fn url(&self, db: &str) -> String {
+            format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+        }
+    }
+}

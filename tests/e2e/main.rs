@@ -4,5 +4,6 @@
 mod common;
 mod foundation;
 mod project_file;
+mod relational;
 mod sandbox;
 mod scaffold;

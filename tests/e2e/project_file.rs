@@ -106,7 +106,7 @@ fn dsn_passwords_never_appear() {
     let toml = toml
         .replace(
             "[connections.copy]",
-            "[connections.remote]\ndsn = \"postgres://app:${GODWIT_TEST_PW}@127.0.0.1:9/app?sslpassword=${GODWIT_TEST_PW}\"\n\n[connections.copy]",
+            "[connections.remote]\ndsn = \"postgres://app:${GODWIT_TEST_PW}@127.0.0.1:9/app?password=${GODWIT_TEST_PW}\"\n\n[connections.copy]",
         )
         .replace(
             "grants.sql = { source = \"app\", target = \"copy\" }",
@@ -134,6 +134,18 @@ fn dsn_passwords_never_appear() {
         seen_redacted |= r.all().contains("app:***@127.0.0.1");
     }
     assert!(seen_redacted, "the redacted DSN should be shown somewhere");
+    // A parameter the driver does not know is refused (drivers echo such
+    // values into their logs), again without showing the secret.
+    f.write("godwit.toml", &toml.replace("?password=", "?sslpassword="));
+    let dir = f.arg();
+    let r = f.godwit_env(&["-vvv", "run", &dir], &env);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(
+        r.stderr.contains("unsupported parameter \"sslpassword\""),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.all().contains(PW), "password leaked:\n{}", r.all());
     for (file, _) in tree_hashes(f.path()) {
         let bytes = std::fs::read(f.path().join(&file)).unwrap();
         assert!(

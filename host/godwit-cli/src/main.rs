@@ -140,6 +140,13 @@ fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
+    // Panic messages go through the same secret scrubbing as everything else.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "godwit crashed (a bug): {}",
+            godwit_host::redact::scrub(&info.to_string())
+        );
+    }));
     let json = cli.json;
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -170,9 +177,11 @@ fn init_logging(verbose: u8) {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_env("GODWIT_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(output::ScrubbedStderr::new)
         .with_target(false)
         .try_init();
 }

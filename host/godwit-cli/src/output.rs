@@ -13,7 +13,7 @@ use crate::scaffold::{InspectInfo, ListedPlugin};
 
 #[allow(clippy::print_stdout)]
 fn out(s: &str) {
-    println!("{s}");
+    println!("{}", godwit_host::redact::scrub(s));
 }
 
 fn print_json<T: Serialize>(v: &T) {
@@ -27,10 +27,10 @@ fn print_json<T: Serialize>(v: &T) {
 pub fn error(e: &Error, json: bool) {
     if json {
         print_json(&serde_json::json!({
-            "error": { "kind": e.kind, "message": e.message, "retryable": e.retryable, "exit_code": e.exit_code() }
+            "error": { "kind": e.kind, "message": godwit_host::redact::scrub(&e.message), "retryable": e.retryable, "exit_code": e.exit_code() }
         }));
     } else {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", godwit_host::redact::scrub(&e.to_string()));
     }
 }
 
@@ -143,6 +143,9 @@ pub fn plan(p: &Plan, json: bool) {
             }
             for st in &tb.post {
                 out(&format!("    after:  {st}"));
+            }
+            for st in &tb.constraints {
+                out(&format!("    last:   {st}"));
             }
             for r in &tb.rewrites {
                 out(&format!(
@@ -375,5 +378,33 @@ impl Observer for Progress {
     }
     fn table_finished(&self, _report: &TableReport) {
         self.finish();
+    }
+}
+
+/// A log record on its way to stderr: buffered, scrubbed of secrets, written
+/// whole when dropped (tracing makes one writer per event).
+pub struct ScrubbedStderr(Vec<u8>);
+
+impl ScrubbedStderr {
+    /// A new, empty record.
+    pub fn new() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl std::io::Write for ScrubbedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for ScrubbedStderr {
+    fn drop(&mut self) {
+        let text = godwit_host::redact::scrub(&String::from_utf8_lossy(&self.0));
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), text.as_bytes());
     }
 }

@@ -14,6 +14,7 @@ pub mod caps;
 pub mod engine;
 pub mod error;
 pub mod project;
+pub mod redact;
 pub mod runtime;
 pub mod value;
 

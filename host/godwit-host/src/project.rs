@@ -361,6 +361,11 @@ pub fn parse(
     let mut connections = BTreeMap::new();
     for (name, c) in raw.connections {
         let dsn = interpolate(c.dsn.get_ref(), env).map_err(|m| at(c.dsn.span(), m))?;
+        if let Some(pw) = dsn_password(&dsn) {
+            crate::redact::register(pw);
+        }
+        let dsn_secret = Secret(dsn.clone());
+        crate::caps::sql::check_dsn(&dsn_secret).map_err(|m| at(c.dsn.span(), m))?;
         connections.insert(name, Connection { dsn: Secret(dsn) });
     }
     let mut stores = BTreeMap::new();
@@ -516,6 +521,17 @@ pub fn parse(
     })
 }
 
+/// The password part of a URL-style DSN, if any.
+fn dsn_password(dsn: &str) -> Option<&str> {
+    let rest = &dsn[dsn.find("://")? + 3..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let userinfo = &authority[..authority.rfind('@')?];
+    userinfo
+        .split_once(':')
+        .map(|(_, pw)| pw)
+        .filter(|pw| !pw.is_empty())
+}
+
 /// Resolves `${NAME}` references from the environment.
 fn interpolate(
     s: &str,
@@ -534,6 +550,8 @@ fn interpolate(
             return Err(format!("invalid environment variable name {name:?}"));
         }
         let value = env(name).ok_or_else(|| format!("environment variable {name} is not set"))?;
+        // Anything that comes from the environment may be a secret.
+        crate::redact::register(&value);
         out.push_str(&value);
         rest = &after[end + 1..];
     }

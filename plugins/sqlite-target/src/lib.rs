@@ -85,6 +85,7 @@ impl Target for SqliteTarget {
             table: name,
             columns: table.columns.iter().map(|c| c.name.clone()).collect(),
             post,
+            constraints: vec![],
             upsert_key,
         })
     }

@@ -41,6 +41,7 @@ impl Target for Adapter {
             table: q(&table.name),
             columns: table.columns.iter().map(|c| c.name.clone()).collect(),
             post: vec![],
+            constraints: vec![],
             upsert_key: vec![],
         })
     }

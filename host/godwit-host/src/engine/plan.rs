@@ -52,6 +52,8 @@ pub struct PlannedTable {
     pub pre: Vec<String>,
     /// Statements after the data.
     pub post: Vec<String>,
+    /// Statements once every table is loaded (foreign keys).
+    pub constraints: Vec<String>,
     /// Upsert key, if any.
     pub upsert_key: Vec<String>,
     /// Sample rewrites.
@@ -146,6 +148,7 @@ impl Session {
                     target_connection,
                     pre: p.write.pre,
                     post: p.write.post,
+                    constraints: p.write.constraints,
                     upsert_key: p.write.upsert_key,
                     rewrites,
                 });

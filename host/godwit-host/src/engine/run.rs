@@ -53,6 +53,15 @@ pub(crate) fn target_def(step: &Step, t: &TableDef) -> TableDef {
     def
 }
 
+/// The two rounds of statements after the data.
+#[derive(Clone, Copy)]
+enum Phase {
+    /// Each table's keys and indexes.
+    Post,
+    /// Constraints between tables, once every table has its keys.
+    Constraints,
+}
+
 /// Everything needed to copy one table.
 pub(crate) struct TablePlan {
     pub source: TableDef,
@@ -257,12 +266,18 @@ impl Session {
             self.observer.table_finished(&report);
             tables.push(report);
         }
-        for p in &plans {
-            let db = tgt.connection(&p.write.connection)?.get().await?;
-            for stmt in &p.write.post {
-                db.execute(stmt, vec![]).await.map_err(|e| {
-                    e.context(format!("step {}: finishing {}", step.name, p.target.name))
-                })?;
+        for phase in [Phase::Post, Phase::Constraints] {
+            for p in &plans {
+                let db = tgt.connection(&p.write.connection)?.get().await?;
+                let stmts = match phase {
+                    Phase::Post => &p.write.post,
+                    Phase::Constraints => &p.write.constraints,
+                };
+                for stmt in stmts {
+                    db.execute(stmt, vec![]).await.map_err(|e| {
+                        e.context(format!("step {}: finishing {}", step.name, p.target.name))
+                    })?;
+                }
             }
         }
         Ok(StepReport {

@@ -1,0 +1,384 @@
+//! The `sql` capability: connections bound to project connection names.
+//!
+//! The host owns pools, cursors and bulk loads; plugins hold only handles.
+//! A query runs in its own task that feeds a bounded channel, so a slow
+//! consumer applies back-pressure instead of buffering a whole result.
+//!
+//! One module per dialect, each with the same parts: `open`, `query` (the
+//! producer task), `execute`, a `Loader` (bulk load with per-row rejects),
+//! value decoding and binding. Supported: SQLite, PostgreSQL.
+
+mod postgres;
+mod sqlite;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::project::Secret;
+use crate::runtime::bindings::godwit::plugin::sql::{ColumnInfo, Dialect};
+use crate::runtime::bindings::types::Value;
+
+/// Rows buffered between a query task and its reader: enough to keep the
+/// database busy while a batch is processed, small enough to bound memory.
+pub const STREAM_CHANNEL_ROWS: usize = 2048;
+
+/// An opened database, shared by the host and every plugin granted it.
+pub struct Database {
+    /// The project's name for this connection.
+    pub name: String,
+    /// Its dialect.
+    pub dialect: Dialect,
+    /// True when writes are refused (dry runs).
+    pub read_only: bool,
+    backend: Backend,
+}
+
+enum Backend {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Database({})", self.name)
+    }
+}
+
+/// A project connection, opened on first use and shared by the host and every
+/// plugin granted it. Nothing is opened for connections nobody uses, so a
+/// dry run never touches (or creates) a target it does not read.
+pub struct LazyDatabase {
+    name: String,
+    dsn: Secret,
+    project_dir: PathBuf,
+    dry_run: bool,
+    cell: tokio::sync::OnceCell<Arc<Database>>,
+}
+
+impl LazyDatabase {
+    /// A connection that will be opened on first use.
+    pub fn new(name: &str, dsn: Secret, project_dir: &Path, dry_run: bool) -> Self {
+        Self {
+            name: name.to_owned(),
+            dsn,
+            project_dir: project_dir.to_path_buf(),
+            dry_run,
+            cell: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// The project's name for the connection.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The DSN, redacted.
+    pub fn redacted(&self) -> String {
+        self.dsn.to_string()
+    }
+
+    /// Opens the connection (once) and returns it.
+    pub async fn get(&self) -> Result<Arc<Database>> {
+        self.cell
+            .get_or_try_init(|| async {
+                Database::open(&self.name, &self.dsn, &self.project_dir, self.dry_run)
+                    .await
+                    .map(Arc::new)
+            })
+            .await
+            .cloned()
+    }
+}
+
+/// A plugin's handle on a granted connection (WIT `connection`).
+pub struct ConnectionHandle {
+    pub(crate) db: Arc<Database>,
+}
+
+/// A plugin's handle on a running query (WIT `rows`).
+pub struct RowsHandle {
+    pub(crate) stream: RowStream,
+}
+
+/// Where a DSN points.
+enum Target {
+    Sqlite { path: PathBuf, mode: String },
+    Postgres,
+}
+
+fn parse_dsn(dsn: &Secret, project_dir: &Path) -> Result<Target> {
+    let raw = dsn.expose();
+    let lower = raw.to_ascii_lowercase();
+    if let Some(rest) = lower
+        .strip_prefix("sqlite:")
+        .map(|_| &raw["sqlite:".len()..])
+    {
+        let rest = rest.strip_prefix("//").unwrap_or(rest);
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        if path.is_empty() {
+            return Err(Error::project(format!("DSN {dsn}: no database file")));
+        }
+        let mut mode = "rw".to_owned();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("mode", m @ ("ro" | "rw" | "rwc"))) => mode = m.to_owned(),
+                _ => {
+                    return Err(Error::project(format!(
+                        "DSN {dsn}: unsupported parameter {pair:?} (supported: mode=ro|rw|rwc)"
+                    )))
+                }
+            }
+        }
+        let path = Path::new(path);
+        let path = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            project_dir.join(path)
+        };
+        return Ok(Target::Sqlite { path, mode });
+    }
+    let scheme = raw.split(':').next().unwrap_or("");
+    match scheme {
+        "postgres" | "postgresql" => Ok(Target::Postgres),
+        "mysql" | "mariadb" => Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("DSN {dsn}: {scheme} connections are not supported by this build yet"),
+        )),
+        _ => Err(Error::project(format!(
+            "DSN {dsn}: unknown scheme (expected sqlite://PATH or postgres://...)"
+        ))),
+    }
+}
+
+/// Checks a DSN without connecting: known scheme, known parameters. Used
+/// when the project file is loaded, so mistakes point at their line.
+pub fn check_dsn(dsn: &Secret) -> std::result::Result<(), String> {
+    match parse_dsn(dsn, Path::new(".")) {
+        Ok(Target::Postgres) => postgres::check_params(dsn),
+        Ok(Target::Sqlite { .. }) => Ok(()),
+        Err(e) if e.kind == ErrorKind::Unsupported => Ok(()), // reported when used
+        Err(e) => Err(e.message),
+    }
+}
+
+impl Database {
+    /// Opens connection `name`. With `dry_run`, the database is opened
+    /// read-only (SQLite: never created; PostgreSQL: read-only transactions).
+    pub async fn open(name: &str, dsn: &Secret, project_dir: &Path, dry_run: bool) -> Result<Self> {
+        let (dialect, read_only, backend) = match parse_dsn(dsn, project_dir)? {
+            Target::Sqlite { path, mode } => {
+                let (read_only, pool) = sqlite::open(name, dsn, &path, &mode, dry_run).await?;
+                (Dialect::Sqlite, read_only, Backend::Sqlite(pool))
+            }
+            Target::Postgres => {
+                let pool = postgres::open(name, dsn, dry_run).await?;
+                (Dialect::Postgres, dry_run, Backend::Postgres(pool))
+            }
+        };
+        Ok(Self {
+            name: name.to_owned(),
+            dialect,
+            read_only,
+            backend,
+        })
+    }
+
+    fn refuse_writes(&self) -> Result<()> {
+        if self.read_only {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "connection {} is read-only here (dry run or mode=ro)",
+                    self.name
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Starts a query; rows are read from the returned stream.
+    pub async fn query(&self, statement: &str, params: Vec<Value>) -> Result<RowStream> {
+        let sql = statement.to_owned();
+        let (tx, rx) = mpsc::channel::<Result<Vec<Value>>>(STREAM_CHANNEL_ROWS);
+        let (cols_tx, cols_rx) = tokio::sync::oneshot::channel::<Result<Vec<ColumnInfo>>>();
+        let name = self.name.clone();
+        let task = match &self.backend {
+            Backend::Sqlite(pool) => {
+                tokio::spawn(sqlite::query(pool.clone(), name, sql, params, cols_tx, tx))
+            }
+            Backend::Postgres(pool) => tokio::spawn(postgres::query(
+                pool.clone(),
+                name,
+                sql,
+                params,
+                cols_tx,
+                tx,
+            )),
+        };
+        let columns = cols_rx
+            .await
+            .map_err(|_| Error::internal("query task ended before describing its result"))??;
+        Ok(RowStream {
+            columns,
+            rx,
+            task: AbortOnDrop(task),
+            done: false,
+        })
+    }
+
+    /// Runs a statement without result rows; returns affected rows.
+    pub async fn execute(&self, statement: &str, params: Vec<Value>) -> Result<u64> {
+        self.refuse_writes()?;
+        match &self.backend {
+            Backend::Sqlite(pool) => sqlite::execute(pool, &self.name, statement, params).await,
+            Backend::Postgres(pool) => postgres::execute(pool, &self.name, statement, params).await,
+        }
+    }
+
+    /// Starts loading rows into `table` (quoted) inside one transaction.
+    pub async fn begin_load(
+        &self,
+        table: &str,
+        columns: &[String],
+        upsert_key: &[String],
+    ) -> Result<TableLoader> {
+        self.refuse_writes()?;
+        if columns.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("{table}: no columns to load"),
+            ));
+        }
+        Ok(match &self.backend {
+            Backend::Sqlite(pool) => TableLoader::Sqlite(
+                sqlite::Loader::begin(pool, &self.name, table, columns, upsert_key).await?,
+            ),
+            Backend::Postgres(pool) => TableLoader::Postgres(
+                postgres::Loader::begin(pool, &self.name, table, columns, upsert_key).await?,
+            ),
+        })
+    }
+}
+
+/// Aborts a task when dropped (a plugin dropping `rows` stops its query).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Rows of a running query.
+pub struct RowStream {
+    /// Result columns.
+    pub columns: Vec<ColumnInfo>,
+    rx: mpsc::Receiver<Result<Vec<Value>>>,
+    #[allow(dead_code)] // held for its Drop
+    task: AbortOnDrop,
+    done: bool,
+}
+
+impl RowStream {
+    /// Up to `max_rows` rows and about `max_bytes` bytes (at least one row if
+    /// any remain); `None` at the end.
+    pub async fn next_rows(
+        &mut self,
+        max_rows: usize,
+        max_bytes: usize,
+    ) -> Result<Option<Vec<Vec<Value>>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        let mut bytes = 0;
+        while out.len() < max_rows.max(1) && (out.is_empty() || bytes < max_bytes) {
+            match self.rx.recv().await {
+                Some(Ok(row)) => {
+                    bytes += crate::value::row_size(&row);
+                    out.push(row);
+                }
+                Some(Err(e)) => return Err(e),
+                None => {
+                    self.done = true;
+                    break;
+                }
+            }
+        }
+        Ok(if out.is_empty() { None } else { Some(out) })
+    }
+}
+
+/// Result of loading one batch.
+#[derive(Debug, Default)]
+pub struct LoadOutcome {
+    /// Rows written.
+    pub written: u64,
+    /// Rows the database refused: (index in the batch, reason).
+    pub rejected: Vec<(usize, String)>,
+}
+
+/// A table being loaded inside one transaction.
+pub enum TableLoader {
+    /// SQLite: multi-row INSERTs.
+    Sqlite(sqlite::Loader),
+    /// PostgreSQL: COPY.
+    Postgres(postgres::Loader),
+}
+
+impl TableLoader {
+    /// Loads rows; rows the database refuses come back as rejects.
+    pub async fn load(&mut self, rows: Vec<Vec<Value>>) -> Result<LoadOutcome> {
+        match self {
+            TableLoader::Sqlite(l) => l.load(rows).await,
+            TableLoader::Postgres(l) => l.load(rows).await,
+        }
+    }
+
+    /// Final checks, then commit; returns rows rejected by those checks as
+    /// `(key, reason)`. `table` is the unquoted table name.
+    pub async fn commit(self, table: &str) -> Result<Vec<(serde_json::Value, String)>> {
+        match self {
+            TableLoader::Sqlite(l) => l.commit(table).await,
+            TableLoader::Postgres(l) => l.commit().await,
+        }
+    }
+}
+
+pub(crate) fn db_message(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// Maps a sqlx error to a host error (messages from sqlx carry no DSN).
+pub(crate) fn classify(conn: &str, e: sqlx::Error) -> Error {
+    let kind = match &e {
+        sqlx::Error::Database(_)
+        | sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::TypeNotFound { .. } => ErrorKind::Io,
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => ErrorKind::Io,
+        _ => ErrorKind::Io,
+    };
+    let mut err = Error::new(kind, format!("connection {conn}: {}", db_message(&e)));
+    err.retryable = matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_));
+    err
+}
+
+/// The same error as the WIT variant a plugin receives.
+pub fn to_wit(e: &Error) -> crate::runtime::bindings::types::Error {
+    use crate::runtime::bindings::types::Error as W;
+    let m = e.message.clone();
+    match e.kind {
+        ErrorKind::Unsupported => W::Unsupported(m),
+        ErrorKind::Rejected => W::Rejected(m),
+        ErrorKind::Project => W::InvalidInput(m),
+        ErrorKind::Internal => W::Internal(m),
+        _ if m.contains("syntax error") || m.contains("no such") => W::InvalidInput(m),
+        _ => W::Io(m),
+    }
+}
