@@ -202,6 +202,8 @@ pub mod pg {
     }
 
     /// Stops the cluster and removes its files once this process is gone.
+    /// The watchdog must outlive us, so it is deliberately never waited for.
+    #[allow(clippy::zombie_processes)]
     fn watchdog(bin: &Path, dir: &Path) {
         let stop = if is_root() {
             "runuser -u postgres -- "

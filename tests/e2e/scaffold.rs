@@ -18,6 +18,8 @@ fn every_builtin_can_be_inspected() {
     assert_eq!(
         names,
         [
+            "builtin:postgres-source",
+            "builtin:postgres-target",
             "builtin:prefix-rewrite",
             "builtin:row-count",
             "builtin:sqlite-source",
@@ -26,6 +28,8 @@ fn every_builtin_can_be_inspected() {
     );
     for (name, world, request) in [
         ("sqlite-source", "source", Some("source")),
+        ("postgres-source", "source", Some("source")),
+        ("postgres-target", "target", Some("target")),
         ("sqlite-target", "target", Some("target")),
         ("prefix-rewrite", "rewrite", None),
         ("row-count", "validator", Some("target")),

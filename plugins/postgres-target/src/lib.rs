@@ -275,13 +275,14 @@ fn keys_and_indexes(name: &str, t: &TableDef) -> Vec<String> {
     }
     if t.native_dialect == "postgres" {
         for c in &t.checks {
+            let not_valid = if c.validated { "" } else { " NOT VALID" };
             out.push(match &c.name {
                 Some(n) => format!(
-                    "ALTER TABLE {name} ADD CONSTRAINT {} CHECK ({})",
+                    "ALTER TABLE {name} ADD CONSTRAINT {} CHECK ({}){not_valid}",
                     q(n),
                     c.expression
                 ),
-                None => format!("ALTER TABLE {name} ADD CHECK ({})", c.expression),
+                None => format!("ALTER TABLE {name} ADD CHECK ({}){not_valid}", c.expression),
             });
         }
     }

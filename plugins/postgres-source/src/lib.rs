@@ -1,0 +1,395 @@
+//! `postgres-source`: reads tables from PostgreSQL (label `source`).
+//!
+//! Discovery reads `pg_catalog` for one schema (param `schema`, default
+//! `public`): columns with their exact declared types, defaults, identity,
+//! comments; primary keys, unique and check constraints, foreign keys (with
+//! actions, deferrability and `NOT VALID`), indexes (with full definitions);
+//! views are reported. Reading is a `SELECT` the host runs itself; columns of
+//! types the host does not decode natively (arrays, enums, intervals, network
+//! types, ...) are read as their text form, which PostgreSQL accepts back.
+
+use std::cell::RefCell;
+
+use godwit_sdk::caps::sql;
+use godwit_sdk::db::query_rows;
+use godwit_sdk::source::{
+    CapabilityKind, CapabilityRequest, PluginInfo, ReadPlan, Reader, Source, SqlRead,
+};
+use godwit_sdk::values::{as_i64, as_str, quote_double as q};
+use godwit_sdk::{
+    CheckConstraint, ColumnDef, DecimalSpec, Error, ForeignKey, IndexDef, LogicalType, TableDef,
+    UniqueConstraint, Value,
+};
+
+/// The connection label this plugin requests.
+const LABEL: &str = "source";
+/// Separator for lists aggregated in SQL (ASCII unit separator: not in names).
+const SEP: char = '\u{1f}';
+
+/// Types the host decodes natively; everything else is read as text.
+const NATIVE: &[&str] = &[
+    "bool",
+    "int2",
+    "int4",
+    "int8",
+    "oid",
+    "float4",
+    "float8",
+    "numeric",
+    "bytea",
+    "json",
+    "jsonb",
+    "timestamp",
+    "timestamptz",
+    "date",
+    "time",
+    "uuid",
+    "vector",
+    "text",
+    "varchar",
+    "bpchar",
+    "name",
+    "char",
+];
+
+#[derive(serde::Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    #[serde(default = "public")]
+    schema: String,
+}
+
+fn public() -> String {
+    "public".into()
+}
+
+thread_local! {
+    static PARAMS: RefCell<Params> = RefCell::new(Params { schema: public() });
+}
+
+fn schema() -> String {
+    PARAMS.with(|p| p.borrow().schema.clone())
+}
+
+struct PostgresSource;
+
+impl Source for PostgresSource {
+    type Reader = NoReader;
+
+    fn describe() -> PluginInfo {
+        PluginInfo {
+            name: "postgres-source".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description:
+                "Reads tables, columns, keys, constraints and indexes from a PostgreSQL schema."
+                    .into(),
+            requests: vec![CapabilityRequest {
+                kind: CapabilityKind::Sql,
+                label: LABEL.into(),
+                purpose: "read the catalog and rows of the source database".into(),
+            }],
+            params_doc: "- `schema` (string, default `public`): the schema to read".into(),
+        }
+    }
+
+    fn configure(params: String) -> Result<(), Error> {
+        let p: Params = godwit_sdk::params::parse(&params)?;
+        PARAMS.with(|c| *c.borrow_mut() = p);
+        Ok(())
+    }
+
+    fn discover() -> Result<Vec<TableDef>, Error> {
+        let conn = sql::open(LABEL)?;
+        let s = Value::Text(schema());
+        let tables = query_rows(
+            &conn,
+            "SELECT c.relname::text, c.relkind::text, obj_description(c.oid, 'pg_class'), c.reltuples::int8 \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm') ORDER BY 1",
+            &[s],
+        )?;
+        tables
+            .iter()
+            .map(|r| {
+                let name = text(&r[0]);
+                let kind = text(&r[1]);
+                let estimate = as_i64(&r[3]).filter(|n| *n >= 0).map(|n| n as u64);
+                describe_table(
+                    &conn,
+                    &name,
+                    kind == "v" || kind == "m",
+                    opt_text(&r[2]),
+                    estimate,
+                )
+            })
+            .collect()
+    }
+
+    fn plan_read(table: String) -> Result<ReadPlan, Error> {
+        let conn = sql::open(LABEL)?;
+        let cols = columns(&conn, &table)?;
+        if cols.is_empty() {
+            return Err(Error::NotFound(format!(
+                "table {table:?} does not exist in schema {}",
+                schema()
+            )));
+        }
+        let list: Vec<String> = cols
+            .iter()
+            .map(|(name, typname, ..)| {
+                if NATIVE.contains(&typname.as_str()) {
+                    q(name)
+                } else {
+                    format!("{}::text AS {}", q(name), q(name))
+                }
+            })
+            .collect();
+        Ok(ReadPlan::Sql(SqlRead {
+            connection: LABEL.into(),
+            statement: format!(
+                "SELECT {} FROM {}.{}",
+                list.join(", "),
+                q(&schema()),
+                q(&table)
+            ),
+            params: vec![],
+        }))
+    }
+
+    fn open_reader(table: String) -> Result<Reader, Error> {
+        Err(Error::Unsupported(format!(
+            "postgres-source reads {table:?} through SQL"
+        )))
+    }
+}
+
+/// Never constructed: this source always answers `plan-read` with SQL.
+struct NoReader;
+
+impl godwit_sdk::source::GuestReader for NoReader {
+    fn next_batch(&self, _max_rows: u32) -> Result<Option<godwit_sdk::Batch>, Error> {
+        Err(Error::Unsupported("no batch reader".into()))
+    }
+}
+
+fn text(v: &Value) -> String {
+    as_str(v).map(str::to_owned).unwrap_or_default()
+}
+
+fn opt_text(v: &Value) -> Option<String> {
+    as_str(v).map(str::to_owned)
+}
+
+fn split(v: &Value) -> Vec<String> {
+    as_str(v)
+        .map(|s| s.split(SEP).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// `(name, typname, declared type, not null, default, identity, comment)` per column.
+type Col = (
+    String,
+    String,
+    String,
+    bool,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
+fn columns(conn: &sql::Connection, table: &str) -> Result<Vec<Col>, Error> {
+    let rows = query_rows(
+        conn,
+        "SELECT a.attname::text, t.typname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
+                pg_get_expr(d.adbin, d.adrelid), a.attidentity::text, col_description(a.attrelid, a.attnum) \
+         FROM pg_attribute a \
+         JOIN pg_type t ON t.oid = a.atttypid \
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+         WHERE a.attrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass \
+           AND a.attnum > 0 AND NOT a.attisdropped \
+         ORDER BY a.attnum",
+        &[Value::Text(schema()), Value::Text(table.to_owned())],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                text(&r[0]),
+                text(&r[1]),
+                text(&r[2]),
+                matches!(r[3], Value::Boolean(true)),
+                opt_text(&r[4]),
+                text(&r[5]),
+                opt_text(&r[6]),
+            )
+        })
+        .collect())
+}
+
+fn describe_table(
+    conn: &sql::Connection,
+    name: &str,
+    is_view: bool,
+    comment: Option<String>,
+    estimated_rows: Option<u64>,
+) -> Result<TableDef, Error> {
+    let cols = columns(conn, name)?;
+    let columns_def = cols
+        .iter()
+        .map(
+            |(col, typname, declared, not_null, default, identity, comment)| {
+                let serial = default
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with("nextval("));
+                ColumnDef {
+                    name: col.clone(),
+                    logical: logical_type(typname, declared),
+                    native_type: declared.clone(),
+                    nullable: !not_null,
+                    // Identity and serial defaults are recreated by the target.
+                    default: if serial { None } else { default.clone() },
+                    auto_increment: !identity.is_empty() || serial,
+                    comment: comment.clone(),
+                }
+            },
+        )
+        .collect();
+    let mut t = TableDef {
+        schema: Some(schema()),
+        name: name.to_owned(),
+        columns: columns_def,
+        primary_key: vec![],
+        uniques: vec![],
+        checks: vec![],
+        foreign_keys: vec![],
+        indexes: vec![],
+        comment,
+        estimated_rows,
+        is_view,
+        native_dialect: "postgres".into(),
+    };
+    if is_view {
+        return Ok(t);
+    }
+    let args = [Value::Text(schema()), Value::Text(name.to_owned())];
+    let cons = query_rows(
+        conn,
+        "SELECT con.conname::text, con.contype::text, \
+           (SELECT string_agg(a.attname::text, chr(31) ORDER BY k.ord) FROM unnest(con.conkey) WITH ORDINALITY k(n, ord) \
+              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n), \
+           fc.relname::text, \
+           (SELECT string_agg(a.attname::text, chr(31) ORDER BY k.ord) FROM unnest(con.confkey) WITH ORDINALITY k(n, ord) \
+              JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n), \
+           con.confdeltype::text, con.confupdtype::text, con.condeferrable, con.convalidated, \
+           pg_get_constraintdef(con.oid) \
+         FROM pg_constraint con LEFT JOIN pg_class fc ON fc.oid = con.confrelid \
+         WHERE con.conrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass \
+         ORDER BY con.conname",
+        &args,
+    )?;
+    for c in &cons {
+        let cname = text(&c[0]);
+        match text(&c[1]).as_str() {
+            "p" => t.primary_key = split(&c[2]),
+            "u" => t.uniques.push(UniqueConstraint {
+                name: Some(cname),
+                columns: split(&c[2]),
+            }),
+            "c" => {
+                let def = text(&c[9]);
+                let expr = def
+                    .trim_end_matches(" NOT VALID")
+                    .strip_prefix("CHECK ")
+                    .unwrap_or(&def)
+                    .to_owned();
+                t.checks.push(CheckConstraint {
+                    name: Some(cname),
+                    expression: expr,
+                    validated: matches!(c[8], Value::Boolean(true)),
+                });
+            }
+            "f" => t.foreign_keys.push(ForeignKey {
+                name: Some(cname),
+                columns: split(&c[2]),
+                ref_table: text(&c[3]),
+                ref_columns: split(&c[4]),
+                on_delete: action(&text(&c[5])),
+                on_update: action(&text(&c[6])),
+                deferrable: matches!(c[7], Value::Boolean(true)),
+                validated: matches!(c[8], Value::Boolean(true)),
+            }),
+            _ => {}
+        }
+    }
+    let idx = query_rows(
+        conn,
+        "SELECT i.relname::text, ix.indisunique, pg_get_indexdef(ix.indexrelid), \
+           (SELECT string_agg(a.attname::text, chr(31) ORDER BY k.ord) FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(n, ord) \
+              JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.n), \
+           0 = ANY (ix.indkey::int2[]) OR ix.indpred IS NOT NULL \
+         FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid \
+         WHERE ix.indrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = ix.indexrelid) \
+         ORDER BY 1",
+        &args,
+    )?;
+    for i in &idx {
+        let expression = matches!(i[4], Value::Boolean(true));
+        t.indexes.push(IndexDef {
+            name: text(&i[0]),
+            columns: if expression { vec![] } else { split(&i[3]) },
+            unique: matches!(i[1], Value::Boolean(true)),
+            definition: opt_text(&i[2]),
+        });
+    }
+    Ok(t)
+}
+
+fn action(code: &str) -> String {
+    match code {
+        "r" => "RESTRICT",
+        "c" => "CASCADE",
+        "n" => "SET NULL",
+        "d" => "SET DEFAULT",
+        _ => "NO ACTION",
+    }
+    .into()
+}
+
+/// Maps a PostgreSQL type to a logical type.
+fn logical_type(typname: &str, declared: &str) -> LogicalType {
+    let args: Vec<u32> = declared
+        .split_once('(')
+        .map(|(_, r)| {
+            r.trim_end_matches(')')
+                .split(',')
+                .filter_map(|a| a.trim().parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    match typname {
+        "bool" => LogicalType::Boolean,
+        "int2" => LogicalType::Int(16),
+        "int4" => LogicalType::Int(32),
+        "int8" => LogicalType::Int(64),
+        "float4" => LogicalType::Float(32),
+        "float8" => LogicalType::Float(64),
+        "numeric" => LogicalType::Decimal(DecimalSpec {
+            precision: args.first().map(|p| (*p).min(255) as u8),
+            scale: args.get(1).map(|s| (*s).min(255) as u8),
+        }),
+        "varchar" | "bpchar" => LogicalType::Text(args.first().copied()),
+        "text" | "name" | "citext" => LogicalType::Text(None),
+        "bytea" => LogicalType::Bytes(None),
+        "json" | "jsonb" => LogicalType::Json,
+        "timestamp" => LogicalType::Timestamp,
+        "timestamptz" => LogicalType::Timestamptz,
+        "date" => LogicalType::Date,
+        "time" => LogicalType::Time,
+        "uuid" => LogicalType::Uuid,
+        "vector" => LogicalType::Vector(args.first().copied()),
+        _ => LogicalType::Any,
+    }
+}
+
+godwit_sdk::source::export_source!(PostgresSource);
