@@ -54,11 +54,15 @@ enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
-    /// Run every step of the project, then its validators.
+    /// Run every step of the project, then its validators. An interrupted
+    /// run is resumed: finished tables are kept, the interrupted one is redone.
     Run {
         /// Project directory holding godwit.toml.
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Ignore the progress of an interrupted run and start over.
+        #[arg(long)]
+        fresh: bool,
     },
     /// Run the project's validators against the current source and target.
     Validate {
@@ -217,9 +221,10 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             output::plan(&plan, json);
             Ok(EXIT_OK)
         }
-        Command::Run { dir } => {
+        Command::Run { dir, fresh } => {
             let progress = output::Progress::new(json);
-            let s = session(&dir, false, progress.clone()).await?;
+            let mut s = session(&dir, false, progress.clone()).await?;
+            s.fresh = fresh;
             let report = s.run().await;
             progress.finish();
             let report = report?;

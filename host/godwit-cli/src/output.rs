@@ -206,7 +206,11 @@ pub fn run(r: &RunReport, json: bool) {
             t.row(vec![
                 s.name.clone(),
                 tb.source.clone(),
-                tb.target.clone(),
+                if tb.resumed {
+                    format!("{} (done earlier)", tb.target)
+                } else {
+                    tb.target.clone()
+                },
                 tb.rows_read.to_string(),
                 tb.rows_written.to_string(),
                 tb.rows_rejected.to_string(),

@@ -93,6 +93,8 @@ pub struct Project {
     pub steps: Vec<Step>,
     /// Validators, in order.
     pub validators: Vec<Validator>,
+    /// sha256 of the project file: saved progress is only resumed by the same project.
+    pub fingerprint: String,
 }
 
 /// A database connection.
@@ -518,6 +520,10 @@ pub fn parse(
         plugins,
         steps,
         validators,
+        fingerprint: {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(text.as_bytes()))
+        },
     })
 }
 

@@ -9,6 +9,7 @@ mod order;
 mod plan;
 mod report;
 mod run;
+mod state;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -81,6 +82,8 @@ pub struct Session {
     pub project: Project,
     /// True for `plan`: databases open read-only, nothing is written.
     pub dry_run: bool,
+    /// Ignore saved progress of an interrupted run and start over.
+    pub fresh: bool,
     runtime: Runtime,
     connections: BTreeMap<String, Arc<LazyDatabase>>,
     stores: BTreeMap<String, Arc<BlobStore>>,
@@ -122,6 +125,7 @@ impl Session {
         Ok(Self {
             project,
             dry_run,
+            fresh: false,
             runtime,
             connections,
             stores,

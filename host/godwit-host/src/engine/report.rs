@@ -7,7 +7,7 @@ use crate::runtime::limits::Limits;
 use crate::runtime::Kind;
 
 /// One table copied by a step.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TableReport {
     /// Source table.
     pub source: String,
@@ -25,6 +25,9 @@ pub struct TableReport {
     pub seconds: f64,
     /// Rows written per second.
     pub rows_per_second: f64,
+    /// True when an earlier, interrupted run already copied this table.
+    #[serde(default)]
+    pub resumed: bool,
 }
 
 /// One step of a run.

@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::order::load_order;
 use super::report::{RunReport, StepReport, TableReport};
+use super::state::{Progress, StepState};
 use super::{select_tables, Loaded, Session};
 use crate::caps::sql::{Database, RowStream};
 use crate::error::{Error, ErrorKind, Result};
@@ -247,8 +248,19 @@ impl Session {
         let src = self.plugin(&step.source, Kind::Source).await?;
         let tgt = self.plugin(&step.target, Kind::Target).await?;
 
-        // DDL first, children before parents.
-        for p in plans.iter().rev() {
+        let mut state = StepState::load(
+            &self.project.state_dir,
+            &step.name,
+            &self.project.fingerprint,
+            self.fresh,
+        );
+        // DDL first, children before parents (tables an interrupted run
+        // already loaded keep their rows).
+        for p in plans
+            .iter()
+            .rev()
+            .filter(|p| state.progress(&p.source.name).is_none())
+        {
             let db = tgt.connection(&p.write.connection)?.get().await?;
             for stmt in &p.write.pre {
                 db.execute(stmt, vec![]).await.map_err(|e| {
@@ -259,15 +271,29 @@ impl Session {
         let mut tables = Vec::new();
         let mut rejected_total = 0;
         for p in &plans {
+            if let Some(mut done) = state.report(&p.source.name) {
+                done.resumed = true;
+                rejected_total += done.rows_rejected;
+                self.observer.table_finished(&done);
+                tables.push(done);
+                continue;
+            }
             let db = tgt.connection(&p.write.connection)?.get().await?;
             let report = self
                 .copy_table(step, &src, &db, p, rejects, &mut rejected_total)
                 .await?;
+            state.mark(&p.source.name, Progress::Loaded, &report)?;
             self.observer.table_finished(&report);
             tables.push(report);
         }
-        for phase in [Phase::Post, Phase::Constraints] {
-            for p in &plans {
+        for (phase, before, after) in [
+            (Phase::Post, Progress::Loaded, Progress::Indexed),
+            (Phase::Constraints, Progress::Indexed, Progress::Constrained),
+        ] {
+            for (p, report) in plans.iter().zip(&tables) {
+                if state.progress(&p.source.name) != Some(before) {
+                    continue;
+                }
                 let db = tgt.connection(&p.write.connection)?.get().await?;
                 let stmts = match phase {
                     Phase::Post => &p.write.post,
@@ -278,8 +304,10 @@ impl Session {
                         e.context(format!("step {}: finishing {}", step.name, p.target.name))
                     })?;
                 }
+                state.mark(&p.source.name, after, report)?;
             }
         }
+        state.finish()?;
         Ok(StepReport {
             name: step.name.clone(),
             tables,
@@ -442,6 +470,7 @@ impl Session {
             rows_rejected: rejected,
             bytes,
             seconds,
+            resumed: false,
             rows_per_second: if seconds > 0.0 {
                 written as f64 / seconds
             } else {

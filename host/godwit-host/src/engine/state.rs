@@ -1,0 +1,121 @@
+//! Run state for resuming: per step, which tables are done and how far.
+//!
+//! Each table moves through `loaded` (its rows committed, in one
+//! transaction), `indexed` (its `post` statements ran) and `constrained` (its
+//! `constraints` ran). The state is written atomically after every
+//! transition, so after a crash (even `kill -9`) the next `run` skips what is
+//! done and redoes only the table that was interrupted — whose transaction
+//! never committed, so it left no rows behind. The file is removed when the
+//! step completes; it is ignored when the project file changed since.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::report::TableReport;
+use crate::error::{Error, Result};
+
+/// How far a table got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Progress {
+    /// Rows committed.
+    Loaded,
+    /// Keys and indexes created.
+    Indexed,
+    /// Constraints between tables created.
+    Constrained,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct Saved {
+    project_fingerprint: String,
+    tables: BTreeMap<String, (Progress, TableReport)>,
+}
+
+/// The state of one step, on disk under `<state_dir>/state/<step>.json`.
+pub struct StepState {
+    path: PathBuf,
+    saved: Saved,
+}
+
+impl StepState {
+    /// Loads the step's state; starts fresh when there is none, when the
+    /// project changed (`fingerprint`), or when `fresh` is asked for.
+    pub fn load(state_dir: &Path, step: &str, fingerprint: &str, fresh: bool) -> Self {
+        let path = state_dir
+            .join("state")
+            .join(format!("{}.json", sanitize(step)));
+        let saved = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Saved>(&b).ok())
+            .filter(|s| {
+                let same = s.project_fingerprint == fingerprint;
+                if !same {
+                    tracing::warn!(
+                        step,
+                        "saved progress ignored: the project file changed since"
+                    );
+                }
+                same && !fresh
+            });
+        if saved.as_ref().is_some_and(|s| !s.tables.is_empty()) {
+            tracing::info!(step, "resuming an interrupted run");
+        }
+        Self {
+            path,
+            saved: saved.unwrap_or_else(|| Saved {
+                project_fingerprint: fingerprint.to_owned(),
+                ..Default::default()
+            }),
+        }
+    }
+
+    /// How far `table` got in an earlier run.
+    pub fn progress(&self, table: &str) -> Option<Progress> {
+        self.saved.tables.get(table).map(|(p, _)| *p)
+    }
+
+    /// The report of a table finished by an earlier run.
+    pub fn report(&self, table: &str) -> Option<TableReport> {
+        self.saved.tables.get(table).map(|(_, r)| r.clone())
+    }
+
+    /// Records progress (atomically: write a temporary file, then rename).
+    pub fn mark(&mut self, table: &str, progress: Progress, report: &TableReport) -> Result<()> {
+        self.saved
+            .tables
+            .insert(table.to_owned(), (progress, report.clone()));
+        let dir = self.path.parent().expect("state file has a parent");
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("{}: {e}", dir.display())))?;
+        let tmp = self.path.with_extension("json.tmp");
+        let bytes =
+            serde_json::to_vec_pretty(&self.saved).map_err(|e| Error::internal(e.to_string()))?;
+        std::fs::write(&tmp, bytes).map_err(|e| Error::io(format!("{}: {e}", tmp.display())))?;
+        std::fs::rename(&tmp, &self.path)
+            .map_err(|e| Error::io(format!("{}: {e}", self.path.display())))
+    }
+
+    /// The step is complete: forget its progress.
+    pub fn finish(self) -> Result<()> {
+        match std::fs::remove_file(&self.path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(Error::io(format!("{}: {e}", self.path.display())))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn sanitize(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
