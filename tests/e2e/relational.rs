@@ -481,3 +481,102 @@ mode = "replace"
     assert_eq!(s.psql(&db, "SELECT count(*) FROM z_after").trim(), "100");
     assert!(!state.exists(), "a finished step forgets its progress");
 }
+
+/// Casting rules turn what apps really store into proper types: epoch
+/// seconds / milliseconds / nanoseconds, naive text in a known zone, ISO text
+/// with offsets, 0/1 flags, JSON text (invalid JSON rejected), NUL bytes.
+#[tokio::test]
+async fn casts_convert_app_data_and_reject_what_does_not_fit() {
+    let f = Fixture::empty();
+    let src = f.path().join("app.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", src.display()))
+        .await
+        .unwrap();
+    for stmt in [
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, at_s INTEGER, at_ms INTEGER, at_ns INTEGER, at_local DATETIME, \
+         at_iso TEXT, flag INTEGER, payload TEXT, note TEXT)",
+        "INSERT INTO events VALUES (1, 1700000000, 1700000000123, 1700000000123456789, '2023-11-15 06:13:20', \
+         '2023-11-14T17:13:20.5-05:00', 1, '{\"a\": [1, 2]}', 'a' || char(0) || 'b')",
+        "INSERT INTO events VALUES (2, NULL, NULL, NULL, NULL, '2023-11-14 22:13:20Z', 0, 'null', 'plain')",
+        "INSERT INTO events VALUES (3, 0, 0, 0, '1970-01-01 08:00:00', '1970-01-01T00:00:00+00:00', 1, '{broken', NULL)",
+    ] {
+        sqlx::query(stmt).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    let url = pg::server().create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    f.write(
+        "godwit.toml",
+        &format!(
+            r#"[project]
+name = "casts"
+
+[connections.app]
+dsn = "sqlite://app.db?mode=ro"
+
+[connections.pg]
+dsn = "{url}"
+
+[plugins.src]
+path = "builtin:sqlite-source"
+grants.sql = {{ source = "app" }}
+
+[plugins.dst]
+path = "builtin:postgres-target"
+grants.sql = {{ target = "pg" }}
+
+[[steps]]
+name = "copy"
+source = "src"
+target = "dst"
+mode = "replace"
+max_rejects = 1
+nul_bytes = "replace"
+casts = [
+  {{ column = "events.at_s", to = "timestamptz", from = "epoch-seconds" }},
+  {{ column = "events.at_ms", to = "timestamptz", from = "epoch-millis" }},
+  {{ column = "events.at_ns", to = "timestamptz", from = "epoch-nanos" }},
+  {{ type = "datetime", to = "timestamptz", zone = "+08:00" }},
+  {{ column = "events.at_iso", to = "timestamptz" }},
+  {{ column = "events.flag", to = "boolean" }},
+  {{ column = "events.payload", to = "json" }},
+]
+"#
+        ),
+    );
+    let run = f.godwit(&["--json", "run", &f.arg()]);
+    assert_eq!(run.code, 1, "one row rejected: exit 1\n{}", run.all());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let reject: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(report["rejects_file"].as_str().unwrap())
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(reject["stage"], "cast");
+    assert_eq!(reject["column"], "payload");
+    assert_eq!(reject["key"]["id"], 3);
+    assert!(
+        reject["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid JSON"),
+        "{reject}"
+    );
+
+    let s = pg::server();
+    let types = s.psql(&db, "SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'events'");
+    assert_eq!(
+        types.trim(),
+        "id bigint, at_s timestamp with time zone, at_ms timestamp with time zone, at_ns timestamp with time zone, \
+         at_local timestamp with time zone, at_iso timestamp with time zone, flag boolean, payload jsonb, note text"
+    );
+    let rows = s.psql(&db, "SET timezone = 'UTC'; SELECT concat_ws('|', id, at_s, at_ms, at_ns, at_local, at_iso, flag, payload, note) FROM events ORDER BY id");
+    assert_eq!(
+        rows,
+        "1|2023-11-14 22:13:20+00|2023-11-14 22:13:20.123+00|2023-11-14 22:13:20.123456+00|2023-11-14 22:13:20+00|2023-11-14 22:13:20.5+00|t|{\"a\": [1, 2]}|a\u{fffd}b\n\
+         2|2023-11-14 22:13:20+00|f|null|plain\n"
+    );
+}

@@ -164,6 +164,100 @@ pub enum WriteMode {
     Upsert,
 }
 
+/// What a cast produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CastTo {
+    /// true/false (from 0/1, "true"/"false", ...).
+    Boolean,
+    /// 64-bit integer.
+    Int,
+    /// Double-precision float.
+    Float,
+    /// Exact decimal.
+    Decimal,
+    /// Text.
+    Text,
+    /// JSON document (validated; invalid JSON is rejected).
+    Json,
+    /// Timestamp without time zone.
+    Timestamp,
+    /// Instant (timestamp with time zone).
+    Timestamptz,
+    /// Calendar date.
+    Date,
+    /// Time of day.
+    Time,
+    /// UUID.
+    Uuid,
+    /// Bytes.
+    Bytes,
+}
+
+/// How a cast reads source values that are numbers or ambiguous text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CastFrom {
+    /// Numbers: epoch seconds/millis/micros/nanos by magnitude; text: parsed.
+    #[default]
+    Auto,
+    /// Numbers are seconds since the Unix epoch.
+    EpochSeconds,
+    /// Numbers are milliseconds since the Unix epoch.
+    EpochMillis,
+    /// Numbers are microseconds since the Unix epoch.
+    EpochMicros,
+    /// Numbers are nanoseconds since the Unix epoch.
+    EpochNanos,
+    /// Values are text timestamps, never numbers.
+    Text,
+}
+
+/// What to do with NUL bytes in text (PostgreSQL cannot store them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NulPolicy {
+    /// Leave text alone; a target that refuses NUL rejects the row.
+    #[default]
+    Reject,
+    /// Remove NUL bytes.
+    Strip,
+    /// Replace each NUL byte with U+FFFD.
+    Replace,
+}
+
+/// Which columns a cast applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CastMatch {
+    /// One column: `(table, column)`.
+    Column(String, String),
+    /// Every column whose declared source type is this (case-insensitive).
+    NativeType(String),
+}
+
+/// A casting rule of a step.
+#[derive(Debug, Clone)]
+pub struct Cast {
+    /// Which columns.
+    pub matches: CastMatch,
+    /// Target type.
+    pub to: CastTo,
+    /// How to read the source values.
+    pub from: CastFrom,
+    /// UTC offset of naive text timestamps, seconds east.
+    pub zone_secs: i64,
+}
+
+impl Cast {
+    /// Whether the rule applies to `column` of `table` declared as `native`.
+    pub fn applies(&self, table: &str, column: &str, native: &str) -> bool {
+        match &self.matches {
+            CastMatch::Column(t, c) => t == table && c == column,
+            CastMatch::NativeType(n) => n.eq_ignore_ascii_case(native.trim()),
+        }
+    }
+}
+
 /// A column routed through a rewrite rule.
 #[derive(Debug, Clone)]
 pub struct Rewrite {
@@ -198,6 +292,10 @@ pub struct Step {
     pub batch_rows: Option<usize>,
     /// Rejected rows tolerated before the step fails.
     pub max_rejects: u64,
+    /// Casting rules.
+    pub casts: Vec<Cast>,
+    /// NUL bytes in text.
+    pub nul_bytes: NulPolicy,
 }
 
 /// A validator run.
@@ -288,6 +386,20 @@ struct FileRewrite {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct FileCast {
+    #[serde(default)]
+    column: Option<Spanned<String>>,
+    #[serde(default, rename = "type")]
+    native_type: Option<String>,
+    to: CastTo,
+    #[serde(default)]
+    from: CastFrom,
+    #[serde(default)]
+    zone: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FileStep {
     name: String,
     source: Spanned<String>,
@@ -306,6 +418,10 @@ struct FileStep {
     batch_rows: Option<Spanned<usize>>,
     #[serde(default)]
     max_rejects: u64,
+    #[serde(default)]
+    casts: Vec<Spanned<FileCast>>,
+    #[serde(default)]
+    nul_bytes: NulPolicy,
 }
 
 fn default_mode() -> WriteMode {
@@ -482,6 +598,43 @@ pub fn parse(
             Some(b) => Some(b.into_inner()),
             None => None,
         };
+        let mut casts = Vec::new();
+        for c in &s.casts {
+            let span = c.span();
+            let c = c.get_ref();
+            let matches = match (&c.column, &c.native_type) {
+                (Some(col), None) => match col.get_ref().split_once('.') {
+                    Some((t, k)) => CastMatch::Column(t.into(), k.into()),
+                    None => return Err(at(col.span(), "expected \"table.column\"".into())),
+                },
+                (None, Some(t)) => CastMatch::NativeType(t.clone()),
+                _ => {
+                    return Err(at(
+                        span,
+                        "a cast needs exactly one of `column` or `type`".into(),
+                    ))
+                }
+            };
+            let zone_secs = match &c.zone {
+                None => 0,
+                Some(z) if z.get_ref().eq_ignore_ascii_case("utc") || z.get_ref() == "Z" => 0,
+                Some(z) => crate::engine::parse_offset(z.get_ref()).ok_or_else(|| {
+                    at(
+                        z.span(),
+                        format!(
+                            "zone {:?}: expected an offset like \"+08:00\" or \"UTC\"",
+                            z.get_ref()
+                        ),
+                    )
+                })?,
+            };
+            casts.push(Cast {
+                matches,
+                to: c.to,
+                from: c.from,
+                zone_secs,
+            });
+        }
         steps.push(Step {
             name: s.name,
             source: plugin_ref(&s.source)?,
@@ -493,6 +646,8 @@ pub fn parse(
             rewrites,
             batch_rows,
             max_rejects: s.max_rejects,
+            casts,
+            nul_bytes: s.nul_bytes,
         });
     }
     let mut validators = Vec::new();

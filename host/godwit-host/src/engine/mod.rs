@@ -5,6 +5,7 @@
 //! (schema, SQL, DDL, rewrites, findings); the engine moves the rows host to
 //! host, lifting into Wasm only the columns a rewrite rule must see.
 
+mod cast;
 mod order;
 mod plan;
 mod report;
@@ -24,6 +25,7 @@ use crate::project::{PluginSource, Project};
 use crate::runtime::limits::Limits;
 use crate::runtime::{Compiled, Kind, Plugin, PluginContext, PluginInfo, Runtime};
 
+pub use cast::parse_offset;
 pub use plan::{Plan, PlannedStep, PlannedTable, SampleRewrite};
 pub use report::{
     FindingReport, PluginReport, RunReport, StepReport, TableReport, ValidationReport,

@@ -18,7 +18,7 @@ use super::state::{Progress, StepState};
 use super::{select_tables, Loaded, Session};
 use crate::caps::sql::{Database, RowStream};
 use crate::error::{Error, ErrorKind, Result};
-use crate::project::{Step, WriteMode};
+use crate::project::{NulPolicy, Step, WriteMode};
 use crate::runtime::bindings::exports::godwit::plugin::rewriter::Outcome;
 use crate::runtime::bindings::exports::godwit::plugin::source_adapter::ReadPlan;
 use crate::runtime::bindings::exports::godwit::plugin::target_adapter::{self, WritePlan};
@@ -50,6 +50,18 @@ pub(crate) fn target_def(step: &Step, t: &TableDef) -> TableDef {
     def.name = rename(&t.name);
     for f in &mut def.foreign_keys {
         f.ref_table = rename(&f.ref_table);
+    }
+    for c in &mut def.columns {
+        if let Some(rule) = step
+            .casts
+            .iter()
+            .find(|r| r.applies(&t.name, &c.name, &c.native_type))
+        {
+            c.logical = super::cast::logical(rule.to);
+            c.native_type = super::cast::native_type(rule.to, &t.native_dialect);
+            // A default written for the old type may not fit the new one.
+            c.default = None;
+        }
     }
     def
 }
@@ -344,6 +356,18 @@ impl Session {
                 self.plugin(&r.rule, Kind::Rewrite).await?,
             ));
         }
+        let casts: Vec<(usize, String, crate::project::Cast)> = p
+            .source
+            .columns
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                step.casts
+                    .iter()
+                    .find(|r| r.applies(table, &c.name, &c.native_type))
+                    .map(|r| (i, c.name.clone(), r.clone()))
+            })
+            .collect();
         let key_idx: Vec<usize> = p
             .source
             .primary_key
@@ -380,6 +404,38 @@ impl Session {
                     ));
                 }
                 let mut keep = vec![true; rows.len()];
+                for (idx, column, rule) in &casts {
+                    for (i, row) in rows.iter_mut().enumerate() {
+                        let v = std::mem::replace(&mut row[*idx], Value::Null);
+                        match super::cast::convert(v.clone(), rule.to, rule.from, rule.zone_secs) {
+                            Ok(new) => row[*idx] = new,
+                            Err(reason) => {
+                                row[*idx] = v;
+                                if keep[i] {
+                                    keep[i] = false;
+                                    rejects.write(json!({
+                                        "step": step.name, "table": table, "key": key_of(row),
+                                        "column": column, "value": excerpt(&row[*idx]),
+                                        "stage": "cast", "reason": reason,
+                                    }))?;
+                                    rejected += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+                if step.nul_bytes != NulPolicy::Reject {
+                    for row in rows.iter_mut() {
+                        for cell in row.iter_mut() {
+                            if let Value::Text(s) = cell {
+                                if s.contains('\0') {
+                                    let v = std::mem::replace(cell, Value::Null);
+                                    *cell = super::cast::nul_bytes(v, step.nul_bytes).expect("strip and replace never fail");
+                                }
+                            }
+                        }
+                    }
+                }
                 for (idx, column, rule, plugin) in &rules {
                     let values: Vec<Value> = rows.iter().map(|r| r[*idx].clone()).collect();
                     let outcomes = plugin.plugin.lock().await.rewrite(&values).await?;
