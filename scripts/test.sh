@@ -8,13 +8,16 @@ cd "$(dirname "$0")/.."
 rustup toolchain install
 
 # Real servers the end-to-end tests start (see tests/lib.rs). SQLite is
-# compiled into sqlx; PostgreSQL comes from Debian when it is not there yet.
+# compiled into sqlx; PostgreSQL and MariaDB come from Debian when missing.
+need=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ -z "${GODWIT_PG_BIN:-}" ]; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-  else
-    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-  fi
+  need+=(postgresql)
+fi
+[ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null 2>&1 || need+=(mariadb-server)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 cargo fmt --all -- --check

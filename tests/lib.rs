@@ -270,3 +270,141 @@ pub mod pg {
         }
     }
 }
+
+/// Throwaway MariaDB (or MySQL) servers for the tests: `mariadb-install-db`
+/// and `mariadbd` from the machine, a temporary datadir, a free port, a
+/// watchdog that stops the server when the test process exits.
+pub mod mariadb {
+    use std::path::PathBuf;
+    use std::process::{Command, Stdio};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::OnceLock;
+    use std::time::{Duration, Instant};
+
+    /// How long a fresh server may take to accept connections (seconds under
+    /// load on 2 cores; generous because CI machines are shared).
+    const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+    /// A running server.
+    pub struct Server {
+        /// TCP port on 127.0.0.1.
+        pub port: u16,
+    }
+
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
+
+    fn is_root() -> bool {
+        Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| o.stdout.starts_with(b"0\n"))
+            .unwrap_or(false)
+    }
+
+    /// The shared server, started on first use.
+    pub fn server() -> &'static Server {
+        SERVER.get_or_init(|| {
+            let dir: PathBuf = tempfile::Builder::new().prefix("godwit-maria-").tempdir_in("/tmp").unwrap().keep();
+            let data = dir.join("data");
+            let mut install = Command::new("mariadb-install-db");
+            install.arg("--no-defaults");
+            if is_root() {
+                install.arg("--user=root");
+            }
+            let out = install
+                .arg(format!("--datadir={}", data.display()))
+                .args(["--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"])
+                .output()
+                .unwrap_or_else(|e| panic!("mariadb-install-db not found ({e}): run `bash scripts/test.sh` (it installs MariaDB)"));
+            assert!(out.status.success(), "mariadb-install-db: {}", String::from_utf8_lossy(&out.stderr));
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let user = if is_root() { "--user=root" } else { "" };
+            let script = format!(
+                "{bin} --no-defaults {user} --datadir={data} --port={port} --bind-address=127.0.0.1 \
+                 --socket={dir}/m.sock --pid-file={dir}/m.pid --log-error={dir}/error.log --skip-name-resolve \
+                 --innodb-buffer-pool-size=64M --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=0 \
+                 --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci & \
+                 pid=$!; while kill -0 {me} 2>/dev/null && kill -0 $pid 2>/dev/null; do sleep 1; done; \
+                 kill -TERM $pid 2>/dev/null; wait $pid; rm -rf {dir}",
+                data = data.display(),
+                dir = dir.display(),
+                me = std::process::id(),
+                bin = if std::path::Path::new("/usr/sbin/mariadbd").exists() { "/usr/sbin/mariadbd" } else { "mariadbd" },
+            );
+            spawn_detached(&script);
+            let start = Instant::now();
+            loop {
+                let ok = Command::new("mariadb-admin")
+                    .args(["--no-defaults", "-uroot", "-h127.0.0.1", &format!("-P{port}"), "ping"])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()
+                    .map(|s| s.success())
+                    .unwrap_or(false);
+                if ok {
+                    break;
+                }
+                if start.elapsed() > READY_TIMEOUT {
+                    let log = std::fs::read_to_string(dir.join("error.log")).unwrap_or_default();
+                    panic!("MariaDB did not start: {log}");
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Server { port }
+        })
+    }
+
+    /// The server must outlive no one: the script stops it when we exit.
+    #[allow(clippy::zombie_processes)]
+    fn spawn_detached(script: &str) {
+        Command::new("sh")
+            .args(["-c", script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start MariaDB");
+    }
+
+    impl Server {
+        /// Runs SQL with the `mariadb` client in `db`; returns tab-separated rows.
+        pub fn sql(&self, db: &str, sql: &str) -> String {
+            let out = Command::new("mariadb")
+                .args([
+                    "--no-defaults",
+                    "-uroot",
+                    "-h127.0.0.1",
+                    &format!("-P{}", self.port),
+                    "-N",
+                    "-B",
+                    "-D",
+                    db,
+                    "-e",
+                    sql,
+                ])
+                .output()
+                .expect("run mariadb");
+            assert!(
+                out.status.success(),
+                "mariadb {sql}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        }
+
+        /// Creates a fresh database and returns its URL.
+        pub fn create_db(&self) -> String {
+            let name = format!(
+                "t{}_{}",
+                std::process::id(),
+                NEXT_DB.fetch_add(1, Ordering::SeqCst)
+            );
+            self.sql(
+                "mysql",
+                &format!("CREATE DATABASE {name} CHARACTER SET utf8mb4"),
+            );
+            format!("mysql://root@127.0.0.1:{}/{name}", self.port)
+        }
+    }
+}

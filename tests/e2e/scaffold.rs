@@ -18,6 +18,8 @@ fn every_builtin_can_be_inspected() {
     assert_eq!(
         names,
         [
+            "builtin:mysql-source",
+            "builtin:mysql-target",
             "builtin:postgres-source",
             "builtin:postgres-target",
             "builtin:prefix-rewrite",
@@ -29,6 +31,8 @@ fn every_builtin_can_be_inspected() {
     for (name, world, request) in [
         ("sqlite-source", "source", Some("source")),
         ("postgres-source", "source", Some("source")),
+        ("mysql-source", "source", Some("source")),
+        ("mysql-target", "target", Some("target")),
         ("postgres-target", "target", Some("target")),
         ("sqlite-target", "target", Some("target")),
         ("prefix-rewrite", "rewrite", None),

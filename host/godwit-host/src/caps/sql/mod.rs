@@ -6,8 +6,9 @@
 //!
 //! One module per dialect, each with the same parts: `open`, `query` (the
 //! producer task), `execute`, a `Loader` (bulk load with per-row rejects),
-//! value decoding and binding. Supported: SQLite, PostgreSQL.
+//! value decoding and binding. Supported: SQLite, PostgreSQL, MySQL/MariaDB.
 
+mod mysql;
 mod postgres;
 mod sqlite;
 
@@ -39,6 +40,7 @@ pub struct Database {
 enum Backend {
     Sqlite(sqlx::SqlitePool),
     Postgres(sqlx::PgPool),
+    MySql(sqlx::MySqlPool),
 }
 
 impl std::fmt::Debug for Database {
@@ -107,6 +109,7 @@ pub struct RowsHandle {
 enum Target {
     Sqlite { path: PathBuf, mode: String },
     Postgres,
+    MySql,
 }
 
 fn parse_dsn(dsn: &Secret, project_dir: &Path) -> Result<Target> {
@@ -143,12 +146,9 @@ fn parse_dsn(dsn: &Secret, project_dir: &Path) -> Result<Target> {
     let scheme = raw.split(':').next().unwrap_or("");
     match scheme {
         "postgres" | "postgresql" => Ok(Target::Postgres),
-        "mysql" | "mariadb" => Err(Error::new(
-            ErrorKind::Unsupported,
-            format!("DSN {dsn}: {scheme} connections are not supported by this build yet"),
-        )),
+        "mysql" | "mariadb" => Ok(Target::MySql),
         _ => Err(Error::project(format!(
-            "DSN {dsn}: unknown scheme (expected sqlite://PATH or postgres://...)"
+            "DSN {dsn}: unknown scheme (expected sqlite://PATH, postgres://... or mysql://...)"
         ))),
     }
 }
@@ -158,6 +158,7 @@ fn parse_dsn(dsn: &Secret, project_dir: &Path) -> Result<Target> {
 pub fn check_dsn(dsn: &Secret) -> std::result::Result<(), String> {
     match parse_dsn(dsn, Path::new(".")) {
         Ok(Target::Postgres) => postgres::check_params(dsn),
+        Ok(Target::MySql) => mysql::check_params(dsn),
         Ok(Target::Sqlite { .. }) => Ok(()),
         Err(e) if e.kind == ErrorKind::Unsupported => Ok(()), // reported when used
         Err(e) => Err(e.message),
@@ -176,6 +177,10 @@ impl Database {
             Target::Postgres => {
                 let pool = postgres::open(name, dsn, dry_run).await?;
                 (Dialect::Postgres, dry_run, Backend::Postgres(pool))
+            }
+            Target::MySql => {
+                let pool = mysql::open(name, dsn, dry_run).await?;
+                (Dialect::Mysql, dry_run, Backend::MySql(pool))
             }
         };
         Ok(Self {
@@ -217,6 +222,9 @@ impl Database {
                 cols_tx,
                 tx,
             )),
+            Backend::MySql(pool) => {
+                tokio::spawn(mysql::query(pool.clone(), name, sql, params, cols_tx, tx))
+            }
         };
         let columns = cols_rx
             .await
@@ -235,6 +243,7 @@ impl Database {
         match &self.backend {
             Backend::Sqlite(pool) => sqlite::execute(pool, &self.name, statement, params).await,
             Backend::Postgres(pool) => postgres::execute(pool, &self.name, statement, params).await,
+            Backend::MySql(pool) => mysql::execute(pool, &self.name, statement, params).await,
         }
     }
 
@@ -258,6 +267,9 @@ impl Database {
             ),
             Backend::Postgres(pool) => TableLoader::Postgres(
                 postgres::Loader::begin(pool, &self.name, table, columns, upsert_key).await?,
+            ),
+            Backend::MySql(pool) => TableLoader::MySql(
+                mysql::Loader::begin(pool, &self.name, table, columns, upsert_key).await?,
             ),
         })
     }
@@ -327,6 +339,8 @@ pub enum TableLoader {
     Sqlite(sqlite::Loader),
     /// PostgreSQL: COPY.
     Postgres(postgres::Loader),
+    /// MySQL / MariaDB: multi-row INSERTs.
+    MySql(mysql::Loader),
 }
 
 impl TableLoader {
@@ -335,6 +349,7 @@ impl TableLoader {
         match self {
             TableLoader::Sqlite(l) => l.load(rows).await,
             TableLoader::Postgres(l) => l.load(rows).await,
+            TableLoader::MySql(l) => l.load(rows).await,
         }
     }
 
@@ -344,6 +359,7 @@ impl TableLoader {
         match self {
             TableLoader::Sqlite(l) => l.commit(table).await,
             TableLoader::Postgres(l) => l.commit().await,
+            TableLoader::MySql(l) => l.commit().await,
         }
     }
 }

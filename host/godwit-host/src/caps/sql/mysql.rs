@@ -1,0 +1,389 @@
+//! MySQL / MariaDB: pools (strict SQL mode, UTC sessions), queries, decoding
+//! by type, multi-row INSERT loads with per-row rejects.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use futures::StreamExt;
+use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlRow};
+use sqlx::{Column as _, Decode, Executor, Row, Statement, TypeInfo, ValueRef};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{classify, db_message, LoadOutcome};
+use crate::error::{Error, ErrorKind, Result};
+use crate::project::Secret;
+use crate::runtime::bindings::godwit::plugin::sql::ColumnInfo;
+use crate::runtime::bindings::types::Value;
+use crate::value::{format_date, format_time, format_timestamp, render_text};
+
+/// Connections per pool (see the PostgreSQL pool for the reasoning).
+pub const MYSQL_POOL_SIZE: u32 = 4;
+/// How long to wait for a connection before failing.
+pub const MYSQL_CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// MySQL's limit on placeholders per prepared statement.
+pub const MYSQL_MAX_PLACEHOLDERS: usize = 65_535;
+/// Rows per multi-row INSERT (as for SQLite).
+pub const INSERT_ROWS_PER_STATEMENT: usize = 500;
+
+/// Session settings for every connection: refuse instead of truncating or
+/// coercing (strict mode), never turn an explicit 0 id into a new
+/// auto-increment value, and read and write TIMESTAMP values in UTC.
+const SESSION_SQL: &str = "SET SESSION sql_mode = CONCAT(@@sql_mode, \
+    ',STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO'), \
+    time_zone = '+00:00'";
+
+/// URL parameters godwit passes to MySQL/MariaDB; anything else is refused.
+pub const MYSQL_URL_PARAMS: &[&str] = &[
+    "ssl-mode",
+    "ssl-ca",
+    "ssl-cert",
+    "ssl-key",
+    "socket",
+    "statement-cache-capacity",
+    "charset",
+    "collation",
+];
+
+/// Refuses URL parameters not in [`MYSQL_URL_PARAMS`].
+pub(super) fn check_params(dsn: &Secret) -> std::result::Result<(), String> {
+    let query = dsn.expose().split_once('?').map_or("", |(_, q)| q);
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let key = pair.split_once('=').map_or(pair, |(k, _)| k);
+        if !MYSQL_URL_PARAMS.contains(&key) {
+            return Err(format!(
+                "DSN {dsn}: unsupported parameter {key:?} (supported: {})",
+                MYSQL_URL_PARAMS.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Opens a pool. In a dry run every session is read-only.
+pub(super) async fn open(name: &str, dsn: &Secret, dry_run: bool) -> Result<MySqlPool> {
+    check_params(dsn).map_err(|m| Error::project(format!("connection {name}: {m}")))?;
+    let url = dsn.expose().replacen("mariadb://", "mysql://", 1);
+    let opts = MySqlConnectOptions::from_str(&url)
+        .map_err(|_| Error::project(format!("connection {name} ({dsn}): not a valid MySQL URL")))?;
+    let report = |e: sqlx::Error| {
+        let mut err = Error::io(format!("connection {name} ({dsn}): {}", db_message(&e)));
+        err.retryable = matches!(e, sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut);
+        err
+    };
+    match tokio::time::timeout(MYSQL_CONNECT_TIMEOUT, sqlx::ConnectOptions::connect(&opts)).await {
+        Ok(Ok(conn)) => {
+            let _ = sqlx::Connection::close(conn).await;
+        }
+        Ok(Err(e)) => return Err(report(e)),
+        Err(_) => {
+            return Err(Error::io(format!(
+                "connection {name} ({dsn}): no answer within {} s",
+                MYSQL_CONNECT_TIMEOUT.as_secs()
+            )))
+        }
+    }
+    MySqlPoolOptions::new()
+        .max_connections(MYSQL_POOL_SIZE)
+        .acquire_timeout(MYSQL_CONNECT_TIMEOUT)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                conn.execute(SESSION_SQL).await?;
+                if dry_run {
+                    conn.execute("SET SESSION TRANSACTION READ ONLY").await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(opts)
+        .await
+        .map_err(report)
+}
+
+/// The producer task of a query: describes the result, then streams rows.
+pub(super) async fn query(
+    pool: MySqlPool,
+    name: String,
+    sql: String,
+    params: Vec<Value>,
+    cols_tx: oneshot::Sender<Result<Vec<ColumnInfo>>>,
+    tx: mpsc::Sender<Result<Vec<Value>>>,
+) {
+    let mut conn = match pool.acquire().await {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = cols_tx.send(Err(classify(&name, e)));
+            return;
+        }
+    };
+    let stmt = match (&mut *conn).prepare(sql.as_str()).await {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = cols_tx.send(Err(classify(&name, e)));
+            return;
+        }
+    };
+    let columns = stmt
+        .columns()
+        .iter()
+        .map(|c| ColumnInfo {
+            name: c.name().to_owned(),
+            native_type: c.type_info().name().to_owned(),
+        })
+        .collect();
+    if cols_tx.send(Ok(columns)).is_err() {
+        return;
+    }
+    let mut q = stmt.query();
+    for p in params {
+        q = bind(q, p);
+    }
+    let mut rows = q.fetch(&mut *conn);
+    while let Some(row) = rows.next().await {
+        let item = row
+            .map_err(|e| classify(&name, e))
+            .and_then(|r| decode_row(&r));
+        let failed = item.is_err();
+        if tx.send(item).await.is_err() || failed {
+            break;
+        }
+    }
+}
+
+/// Runs a statement without result rows.
+pub(super) async fn execute(
+    pool: &MySqlPool,
+    name: &str,
+    statement: &str,
+    params: Vec<Value>,
+) -> Result<u64> {
+    if params.is_empty() {
+        let done = pool
+            .execute(statement)
+            .await
+            .map_err(|e| classify(name, e))?;
+        return Ok(done.rows_affected());
+    }
+    let mut q = sqlx::query(statement);
+    for p in params {
+        q = bind(q, p);
+    }
+    let done = q.execute(pool).await.map_err(|e| classify(name, e))?;
+    Ok(done.rows_affected())
+}
+
+/// A table being loaded with multi-row INSERTs inside one transaction.
+pub struct Loader {
+    db: String,
+    tx: sqlx::Transaction<'static, sqlx::MySql>,
+    prefix: String,
+    row_sql: String,
+    conflict: String,
+    width: usize,
+    rows_per_stmt: usize,
+}
+
+impl Loader {
+    pub(super) async fn begin(
+        pool: &MySqlPool,
+        name: &str,
+        table: &str,
+        columns: &[String],
+        upsert_key: &[String],
+    ) -> Result<Self> {
+        let tx = pool.begin().await.map_err(|e| classify(name, e))?;
+        let q = |c: &str| format!("`{}`", c.replace('`', "``"));
+        let col_list = columns.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ");
+        let conflict = if upsert_key.is_empty() {
+            String::new()
+        } else {
+            let sets: Vec<String> = columns
+                .iter()
+                .filter(|c| !upsert_key.contains(c))
+                .map(|c| format!("{0} = VALUES({0})", q(c)))
+                .collect();
+            match sets.is_empty() {
+                // No non-key column: a no-op update keeps the row.
+                true => format!(" ON DUPLICATE KEY UPDATE {0} = {0}", q(&upsert_key[0])),
+                false => format!(" ON DUPLICATE KEY UPDATE {}", sets.join(", ")),
+            }
+        };
+        let width = columns.len();
+        Ok(Self {
+            db: name.to_owned(),
+            tx,
+            prefix: format!("INSERT INTO {table} ({col_list}) VALUES "),
+            row_sql: format!("({})", vec!["?"; width].join(", ")),
+            conflict,
+            width,
+            rows_per_stmt: (MYSQL_MAX_PLACEHOLDERS / width).clamp(1, INSERT_ROWS_PER_STATEMENT),
+        })
+    }
+
+    fn statement(&self, rows: usize) -> String {
+        let mut s = String::with_capacity(
+            self.prefix.len() + rows * (self.row_sql.len() + 2) + self.conflict.len(),
+        );
+        s.push_str(&self.prefix);
+        for i in 0..rows {
+            if i > 0 {
+                s.push_str(", ");
+            }
+            s.push_str(&self.row_sql);
+        }
+        s.push_str(&self.conflict);
+        s
+    }
+
+    /// Loads rows; a chunk the server refuses is retried row by row (InnoDB
+    /// rolls back only the failed statement) so only offending rows are rejected.
+    pub async fn load(&mut self, rows: Vec<Vec<Value>>) -> Result<LoadOutcome> {
+        let mut outcome = LoadOutcome::default();
+        let mut base = 0;
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Vec<Value>> = rows.by_ref().take(self.rows_per_stmt).collect();
+            if let Some(bad) = chunk.iter().position(|r| r.len() != self.width) {
+                return Err(Error::internal(format!(
+                    "row {} has {} values, expected {}",
+                    base + bad,
+                    chunk[bad].len(),
+                    self.width
+                )));
+            }
+            let sql = self.statement(chunk.len());
+            let mut q = sqlx::query(&sql);
+            for v in chunk.iter().flatten() {
+                q = bind(q, v.clone());
+            }
+            match q.execute(&mut *self.tx).await {
+                Ok(_) => outcome.written += chunk.len() as u64,
+                Err(e) if is_rejection(&e) => {
+                    let single = self.statement(1);
+                    for (i, row) in chunk.into_iter().enumerate() {
+                        let mut q = sqlx::query(&single);
+                        for v in row {
+                            q = bind(q, v);
+                        }
+                        match q.execute(&mut *self.tx).await {
+                            Ok(_) => outcome.written += 1,
+                            Err(e) if is_rejection(&e) => {
+                                outcome.rejected.push((base + i, db_message(&e)))
+                            }
+                            Err(e) => return Err(classify(&self.db, e)),
+                        }
+                    }
+                }
+                Err(e) => return Err(classify(&self.db, e)),
+            }
+            base += self.rows_per_stmt;
+        }
+        Ok(outcome)
+    }
+
+    /// Commits the table (foreign keys come after the data, from the target
+    /// plugin's `constraints`, so nothing is checked here).
+    pub async fn commit(self) -> Result<Vec<(serde_json::Value, String)>> {
+        let db = self.db.clone();
+        self.tx
+            .commit()
+            .await
+            .map_err(|e| classify(&db, e).context("commit"))?;
+        Ok(Vec::new())
+    }
+}
+
+/// SQLSTATE classes 22 (data exception) and 23 (integrity constraint), plus
+/// MySQL errors reported as HY000 that also mean "this value does not fit":
+/// 1366 incorrect value, 1292 incorrect datetime, 4025 CHECK constraint failed.
+fn is_rejection(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            let state = db.code().unwrap_or_default();
+            let number = db
+                .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                .map(|m| m.number());
+            state.starts_with("22")
+                || state.starts_with("23")
+                || matches!(number, Some(1366 | 1292 | 3819 | 4025))
+        }
+        _ => false,
+    }
+}
+
+type MyQuery<'q> = sqlx::query::Query<'q, sqlx::MySql, MySqlArguments>;
+
+/// Binds a value with its natural MySQL type.
+fn bind(q: MyQuery<'_>, v: Value) -> MyQuery<'_> {
+    match v {
+        Value::Null => q.bind(None::<String>),
+        Value::Boolean(b) => q.bind(b),
+        Value::Int(i) => q.bind(i),
+        Value::Uint(u) => q.bind(u),
+        Value::Float(f) => q.bind(f),
+        Value::Text(s) | Value::Decimal(s) | Value::Json(s) => q.bind(s),
+        Value::Bytes(b) => q.bind(b),
+        Value::Timestamp(us) | Value::Timestamptz(us) => q.bind(format_timestamp(us)),
+        Value::Date(d) => q.bind(format_date(d)),
+        Value::Time(t) => q.bind(format_time(t)),
+        Value::Vector(v) => q.bind(format!(
+            "[{}]",
+            v.iter().map(f32::to_string).collect::<Vec<_>>().join(",")
+        )),
+        other => q.bind(render_text(&other)),
+    }
+}
+
+fn decode_row(row: &MySqlRow) -> Result<Vec<Value>> {
+    let mut out = Vec::with_capacity(row.len());
+    for i in 0..row.len() {
+        let raw = row.try_get_raw(i).map_err(|e| Error::io(e.to_string()))?;
+        if raw.is_null() {
+            out.push(Value::Null);
+            continue;
+        }
+        let ty = raw.type_info().name().to_owned();
+        let bad = |e: sqlx::error::BoxDynError| Error::io(format!("column {i} ({ty}): {e}"));
+        let v = match ty.as_str() {
+            "BOOLEAN" | "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "YEAR" => {
+                Value::Int(<i64 as Decode<sqlx::MySql>>::decode(raw).map_err(bad)?)
+            }
+            "TINYINT UNSIGNED" | "SMALLINT UNSIGNED" | "MEDIUMINT UNSIGNED" | "INT UNSIGNED" | "BIGINT UNSIGNED" | "BIT" => {
+                let u = <u64 as Decode<sqlx::MySql>>::decode(raw).map_err(bad)?;
+                i64::try_from(u).map_or(Value::Uint(u), Value::Int)
+            }
+            "FLOAT" => Value::Float(f64::from(<f32 as Decode<sqlx::MySql>>::decode(raw).map_err(bad)?)),
+            "DOUBLE" => Value::Float(<f64 as Decode<sqlx::MySql>>::decode(raw).map_err(bad)?),
+            "DECIMAL" => Value::Decimal(<&str as Decode<sqlx::MySql>>::decode(raw).map_err(bad)?.to_owned()),
+            "DATE" => {
+                let d = <chrono::NaiveDate as Decode<sqlx::MySql>>::decode(raw).map_err(bad)?;
+                let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+                Value::Date((d - epoch).num_days() as i32)
+            }
+            "DATETIME" => Value::Timestamp(
+                <chrono::NaiveDateTime as Decode<sqlx::MySql>>::decode(raw).map_err(bad)?.and_utc().timestamp_micros(),
+            ),
+            "TIMESTAMP" => Value::Timestamptz(
+                <chrono::DateTime<chrono::Utc> as Decode<sqlx::MySql>>::decode(raw).map_err(bad)?.timestamp_micros(),
+            ),
+            "TIME" => {
+                let t = <chrono::NaiveTime as Decode<sqlx::MySql>>::decode(raw).map_err(bad)?;
+                Value::Time((t - chrono::NaiveTime::MIN).num_microseconds().unwrap_or(0))
+            }
+            "JSON" => Value::Json(<&str as Decode<sqlx::MySql>>::decode(raw).map_err(bad)?.to_owned()),
+            "BINARY" | "VARBINARY" | "TINYBLOB" | "BLOB" | "MEDIUMBLOB" | "LONGBLOB" | "GEOMETRY" => {
+                Value::Bytes(<Vec<u8> as Decode<sqlx::MySql>>::decode(raw).map_err(bad)?)
+            }
+            "CHAR" | "VARCHAR" | "TINYTEXT" | "TEXT" | "MEDIUMTEXT" | "LONGTEXT" | "ENUM" | "SET" => {
+                Value::Text(<&str as Decode<sqlx::MySql>>::decode(raw).map_err(bad)?.to_owned())
+            }
+            other => {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    format!("column {i} has type {other}, which godwit cannot read yet; cast it to CHAR in the query"),
+                ))
+            }
+        };
+        out.push(v);
+    }
+    Ok(out)
+}

@@ -1,0 +1,308 @@
+//! `mysql-target`: plans writing tables into MySQL or MariaDB (label `target`).
+//!
+//! - Types: a MySQL source's column types are kept verbatim; others map from
+//!   the logical type (docs/casts.md): `REAL` → `double`, text → `longtext`
+//!   (or `varchar(255)` where it is part of a key, since MySQL cannot index
+//!   unbounded text), bytes → `longblob`, timestamps → `datetime(6)` (instants
+//!   in UTC; `timestamp` would end in 2038), JSON → `json`.
+//! - Tables use `utf8mb4` with the binary collation, so text compares exactly
+//!   as in SQLite and PostgreSQL (a case-insensitive collation would make
+//!   `A@x` and `a@x` collide on a unique key).
+//! - The key of an auto-increment column is declared inline (MySQL requires
+//!   it); other keys and indexes follow the data, foreign keys come last.
+
+use godwit_sdk::caps::sql;
+use godwit_sdk::db::query_rows;
+use godwit_sdk::target::{
+    CapabilityKind, CapabilityRequest, PluginInfo, Target, WriteMode, WritePlan,
+};
+use godwit_sdk::values::quote_backtick as q;
+use godwit_sdk::{ColumnDef, Error, LogicalType, TableDef, Value};
+
+/// The connection label this plugin requests.
+const LABEL: &str = "target";
+
+struct MysqlTarget;
+
+impl Target for MysqlTarget {
+    fn describe() -> PluginInfo {
+        PluginInfo {
+            name: "mysql-target".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description:
+                "Creates tables, keys, indexes and foreign keys in MySQL or MariaDB and loads rows."
+                    .into(),
+            requests: vec![CapabilityRequest {
+                kind: CapabilityKind::Sql,
+                label: LABEL.into(),
+                purpose: "inspect, create and load tables in the target database".into(),
+            }],
+            params_doc: "No parameters.".into(),
+        }
+    }
+
+    fn configure(params: String) -> Result<(), Error> {
+        godwit_sdk::params::none(&params)
+    }
+
+    fn plan_write(table: TableDef, mode: WriteMode) -> Result<WritePlan, Error> {
+        if table.is_view {
+            return Err(Error::Unsupported(format!(
+                "{} is a view; views are not copied",
+                table.name
+            )));
+        }
+        let name = q(&table.name);
+        let exists = table_exists(&table.name)?;
+        let keep = exists
+            && matches!(
+                mode,
+                WriteMode::Append | WriteMode::Truncate | WriteMode::Upsert
+            );
+        let (mut pre, mut post, mut constraints) = (Vec::new(), Vec::new(), Vec::new());
+        if keep {
+            if mode == WriteMode::Truncate {
+                pre.push(format!("DELETE FROM {name}"));
+            }
+        } else {
+            match mode {
+                WriteMode::Create if exists => {
+                    return Err(Error::InvalidInput(format!(
+                        "table {name} already exists (mode \"create\"); use replace, truncate, append or upsert"
+                    )))
+                }
+                // Tables of a step are dropped children first, so the foreign
+                // keys of an earlier run do not block the drop.
+                WriteMode::Replace => pre.push(format!("DROP TABLE IF EXISTS {name}")),
+                _ => {}
+            }
+            let identity = identity_column(&table);
+            let inline_pk = identity.is_some() || mode == WriteMode::Upsert;
+            pre.push(create_table(&name, &table, identity.as_deref(), inline_pk));
+            if !inline_pk && !table.primary_key.is_empty() {
+                post.push(format!(
+                    "ALTER TABLE {name} ADD PRIMARY KEY ({})",
+                    list(&table.primary_key)
+                ));
+            }
+            for u in &table.uniques {
+                post.push(match &u.name {
+                    Some(n) => format!(
+                        "ALTER TABLE {name} ADD CONSTRAINT {} UNIQUE ({})",
+                        q(n),
+                        list(&u.columns)
+                    ),
+                    None => format!("ALTER TABLE {name} ADD UNIQUE ({})", list(&u.columns)),
+                });
+            }
+            if table.native_dialect == "mysql" {
+                for c in &table.checks {
+                    post.push(match &c.name {
+                        Some(n) => format!(
+                            "ALTER TABLE {name} ADD CONSTRAINT {} CHECK ({})",
+                            q(n),
+                            c.expression
+                        ),
+                        None => format!("ALTER TABLE {name} ADD CHECK ({})", c.expression),
+                    });
+                }
+            }
+            for i in table.indexes.iter().filter(|i| !i.columns.is_empty()) {
+                post.push(format!(
+                    "CREATE {}INDEX {} ON {name} ({})",
+                    if i.unique { "UNIQUE " } else { "" },
+                    q(&i.name),
+                    list(&i.columns)
+                ));
+            }
+            for f in &table.foreign_keys {
+                let mut s = format!("ALTER TABLE {name} ADD ");
+                if let Some(n) = &f.name {
+                    s.push_str(&format!("CONSTRAINT {} ", q(n)));
+                }
+                s.push_str(&format!(
+                    "FOREIGN KEY ({}) REFERENCES {} ({})",
+                    list(&f.columns),
+                    q(&f.ref_table),
+                    list(&f.ref_columns)
+                ));
+                for (word, action) in [("DELETE", &f.on_delete), ("UPDATE", &f.on_update)] {
+                    let a = action.to_ascii_uppercase();
+                    if matches!(a.as_str(), "CASCADE" | "SET NULL" | "RESTRICT") {
+                        s.push_str(&format!(" ON {word} {a}"));
+                    }
+                }
+                constraints.push(s);
+            }
+        }
+        let upsert_key = if mode == WriteMode::Upsert {
+            if table.primary_key.is_empty() {
+                return Err(Error::InvalidInput(format!(
+                    "upsert needs a primary key and {} has none",
+                    table.name
+                )));
+            }
+            table.primary_key.clone()
+        } else {
+            vec![]
+        };
+        Ok(WritePlan {
+            connection: LABEL.into(),
+            pre,
+            table: name,
+            columns: table.columns.iter().map(|c| c.name.clone()).collect(),
+            post,
+            constraints,
+            upsert_key,
+        })
+    }
+}
+
+fn table_exists(table: &str) -> Result<bool, Error> {
+    let conn = sql::open(LABEL)?;
+    let rows = query_rows(
+        &conn,
+        "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+        &[Value::Text(table.into())],
+    )?;
+    Ok(!rows.is_empty())
+}
+
+/// See postgres-target: auto-increment, or SQLite's `INTEGER PRIMARY KEY`.
+fn identity_column(t: &TableDef) -> Option<String> {
+    if let Some(c) = t.columns.iter().find(|c| {
+        c.auto_increment && matches!(c.logical, LogicalType::Int(_) | LogicalType::Uint(_))
+    }) {
+        return Some(c.name.clone());
+    }
+    if t.native_dialect == "sqlite" && t.primary_key.len() == 1 {
+        let c = t.columns.iter().find(|c| c.name == t.primary_key[0])?;
+        if c.native_type.eq_ignore_ascii_case("INTEGER") {
+            return Some(c.name.clone());
+        }
+    }
+    None
+}
+
+/// True when a column takes part in a key or index (MySQL cannot index
+/// unbounded text or blobs without a prefix length).
+fn keyed(t: &TableDef, col: &str) -> bool {
+    let has = |cols: &[String]| cols.iter().any(|c| c == col);
+    has(&t.primary_key)
+        || t.uniques.iter().any(|u| has(&u.columns))
+        || t.indexes.iter().any(|i| has(&i.columns))
+        || t.foreign_keys.iter().any(|f| has(&f.columns))
+}
+
+fn create_table(name: &str, t: &TableDef, identity: Option<&str>, inline_pk: bool) -> String {
+    let mut parts: Vec<String> = t
+        .columns
+        .iter()
+        .map(|c| {
+            let mut s = format!("{} {}", q(&c.name), mysql_type(t, c));
+            if !c.nullable || identity == Some(c.name.as_str()) {
+                s.push_str(" NOT NULL");
+            }
+            if identity == Some(c.name.as_str()) {
+                s.push_str(" AUTO_INCREMENT");
+            } else if let Some(d) = default_expr(t, c) {
+                s.push_str(&format!(" DEFAULT {d}"));
+            }
+            if let Some(text) = &c.comment {
+                s.push_str(&format!(
+                    " COMMENT '{}'",
+                    text.replace('\\', "\\\\").replace('\'', "''")
+                ));
+            }
+            s
+        })
+        .collect();
+    if inline_pk && !t.primary_key.is_empty() {
+        parts.push(format!("PRIMARY KEY ({})", list(&t.primary_key)));
+    }
+    let mut ddl = format!(
+        "CREATE TABLE {name} (\n  {}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+        parts.join(",\n  ")
+    );
+    if let Some(c) = &t.comment {
+        ddl.push_str(&format!(
+            " COMMENT='{}'",
+            c.replace('\\', "\\\\").replace('\'', "''")
+        ));
+    }
+    ddl
+}
+
+fn mysql_type(t: &TableDef, c: &ColumnDef) -> String {
+    if t.native_dialect == "mysql" && !c.native_type.is_empty() {
+        return c.native_type.clone();
+    }
+    let key = keyed(t, &c.name);
+    let unsigned = |bits: u8| match bits {
+        0..=8 => "tinyint unsigned",
+        9..=16 => "smallint unsigned",
+        17..=32 => "int unsigned",
+        _ => "bigint unsigned",
+    };
+    match &c.logical {
+        LogicalType::Boolean => "tinyint(1)".into(),
+        LogicalType::Int(bits) => match bits {
+            0..=8 => "tinyint",
+            9..=16 => "smallint",
+            17..=32 => "int",
+            _ => "bigint",
+        }
+        .into(),
+        LogicalType::Uint(bits) => unsigned(*bits).into(),
+        LogicalType::Float(32) if t.native_dialect != "sqlite" => "float".into(),
+        LogicalType::Float(_) => "double".into(),
+        LogicalType::Decimal(d) => match (d.precision, d.scale) {
+            (Some(p), Some(s)) if p <= 65 => format!("decimal({p},{s})"),
+            (Some(p), None) if p <= 65 => format!("decimal({p},0)"),
+            // Unbounded decimals: widest MySQL allows (overflow is rejected, not rounded).
+            _ => "decimal(65,30)".into(),
+        },
+        LogicalType::Text(Some(n)) if *n <= 16_383 && t.native_dialect != "sqlite" => {
+            format!("varchar({n})")
+        }
+        LogicalType::Text(_) | LogicalType::Any if key => "varchar(255)".into(),
+        LogicalType::Text(_) | LogicalType::Any => "longtext".into(),
+        LogicalType::Bytes(_) if key => "varbinary(255)".into(),
+        LogicalType::Bytes(_) => "longblob".into(),
+        LogicalType::Json => "json".into(),
+        LogicalType::Timestamp | LogicalType::Timestamptz => "datetime(6)".into(),
+        LogicalType::Date => "date".into(),
+        LogicalType::Time => "time(6)".into(),
+        LogicalType::Uuid => "char(36)".into(),
+        LogicalType::Vector(_) => "json".into(),
+    }
+}
+
+/// A default that means the same in MySQL, or none.
+fn default_expr(t: &TableDef, c: &ColumnDef) -> Option<String> {
+    let d = c.default.as_ref()?.trim();
+    if t.native_dialect == "mysql" {
+        return Some(d.to_owned());
+    }
+    let upper = d.to_ascii_uppercase();
+    let unparen = upper.trim_start_matches('(').trim_end_matches(')');
+    match unparen {
+        "CURRENT_TIMESTAMP"
+            if matches!(c.logical, LogicalType::Timestamp | LogicalType::Timestamptz) =>
+        {
+            Some("CURRENT_TIMESTAMP(6)".into())
+        }
+        "NULL" => None,
+        _ if d.starts_with('\'') && d.ends_with('\'') => Some(d.to_owned()),
+        _ if d.parse::<f64>().is_ok() => Some(d.to_owned()),
+        "TRUE" => Some("1".into()),
+        "FALSE" => Some("0".into()),
+        _ => None,
+    }
+}
+
+fn list(cols: &[String]) -> String {
+    cols.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ")
+}
+
+godwit_sdk::target::export_target!(MysqlTarget);
