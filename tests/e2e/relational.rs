@@ -818,3 +818,72 @@ fn walk_rejects(dir: &std::path::Path) -> String {
         .map(|(p, _)| std::fs::read_to_string(dir.join(p)).unwrap_or_default())
         .collect()
 }
+
+/// `examples/meeting-agent` as shipped, into a real PostgreSQL.
+#[tokio::test]
+async fn meeting_agent_example_migrates_into_postgres() {
+    let f = Fixture::example("meeting-agent");
+    let url = pg::server().create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    let plan = f.godwit_env(&["plan", &f.arg()], &[("MEETING_AGENT_PG_URL", &url)]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.stdout
+            .contains("\"uploads/1/audio.m4a\" -> \"s3://meetings/uploads/1/audio.m4a\""),
+        "{}",
+        plan.stdout
+    );
+    let run = f.godwit_env(
+        &["--json", "run", &f.arg()],
+        &[("MEETING_AGENT_PG_URL", &url)],
+    );
+    assert_eq!(
+        run.code,
+        0,
+        "{}\nrejects: {}",
+        run.all(),
+        walk_rejects(f.path())
+    );
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["validation"]["passed"], true);
+
+    let s = pg::server();
+    let q = |sql: &str| {
+        s.psql(&db, &format!("SET timezone = 'UTC'; {sql}"))
+            .trim()
+            .to_owned()
+    };
+    // The foreign-key cycle and the self-reference exist and are valid.
+    assert_eq!(
+        q("SELECT string_agg(e, ',' ORDER BY e) FROM (SELECT conrelid::regclass::text || '->' || confrelid::regclass::text AS e \
+           FROM pg_constraint WHERE contype = 'f' AND convalidated \
+           AND (conrelid = 'meetings'::regclass OR confrelid = 'meetings'::regclass)) x"),
+        "meetings->meetings,meetings->summaries,meetings->users,speakers->meetings,summaries->meetings"
+    );
+    // Every timestamp format became the same kind of instant.
+    assert_eq!(
+        q("SELECT concat_ws('|', started_at, ended_at IS NOT NULL, created_at) FROM meetings WHERE id IN (1, 2) ORDER BY id"),
+        "2024-05-01 09:30:00+00|t|2024-05-01 09:20:00+00\n2024-05-01 11:00:00+00|t|2024-05-01 10:50:00+00"
+    );
+    assert_eq!(
+        q("SELECT created_at FROM users WHERE id = 1"),
+        "2024-03-23 08:00:00+00"
+    );
+    assert_eq!(
+        q("SELECT created_at FROM summaries WHERE id = 1"),
+        "2024-05-01 10:36:40+00"
+    );
+    assert_eq!(
+        q("SELECT count(*) FILTER (WHERE is_active) || '/' || count(*) FROM users"),
+        "10/12"
+    );
+    assert_eq!(
+        q("SELECT meta->>'language' IS NOT NULL FROM summaries WHERE id = 1"),
+        "t"
+    );
+    // Paths rewritten, NULLs kept.
+    assert_eq!(
+        q("SELECT count(*) FILTER (WHERE audio_path LIKE 's3://meetings/uploads/%/audio.m4a') || '/' || count(audio_path) || '/' || count(*) FROM meetings"),
+        "54/54/60"
+    );
+}
