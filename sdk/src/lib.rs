@@ -98,6 +98,7 @@ kind_module!(
     }
 );
 
+pub mod dialect;
 pub mod params;
 pub mod values;
 

@@ -887,3 +887,112 @@ async fn meeting_agent_example_migrates_into_postgres() {
         "54/54/60"
     );
 }
+
+/// Into a schema the application created: columns matched by name (with a
+/// rename and a drop), values cast to the existing column types (epoch into
+/// timestamptz, 0/1 into boolean, JSON text into jsonb), over-long text and
+/// invalid JSON rejected, mismatches reported by `plan` before any write.
+#[tokio::test]
+async fn loads_into_tables_the_application_created() {
+    let f = Fixture::empty();
+    let src = f.path().join("app.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", src.display()))
+        .await
+        .unwrap();
+    for stmt in [
+        "CREATE TABLE chat (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL, chat TEXT, \
+         created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, archived INTEGER NOT NULL, legacy TEXT)",
+        "INSERT INTO chat VALUES ('c1', 'u1', 'Trip to Japan', '{\"messages\": []}', 1700000000, 1700000000123456789, 0, 'x')",
+        "INSERT INTO chat VALUES ('c2', 'u1', 'A title far too long for the app', '{}', 1700000001, 1700000001000000000, 1, NULL)",
+        "INSERT INTO chat VALUES ('c3', 'u2', 'Broken', '{oops', 1700000002, 1700000002000000000, 1, NULL)",
+        "INSERT INTO chat VALUES ('c4', 'u2', 'Fine', NULL, 1700000003, 1700000003000000000, 1, NULL)",
+    ] {
+        sqlx::query(stmt).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    let url = pg::server().create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    let s = pg::server();
+    // The application's own schema, created before the migration.
+    s.psql(
+        &db,
+        "CREATE TABLE chat (id varchar(255) PRIMARY KEY, user_id varchar(255) NOT NULL, title varchar(20) NOT NULL, \
+         chat jsonb, created_at timestamptz NOT NULL, updated_at bigint NOT NULL, archived boolean NOT NULL DEFAULT false, \
+         share_id text, folder_id text DEFAULT 'none')",
+    );
+    let toml = |extra: &str| {
+        format!(
+            r#"[project]
+name = "into-app-schema"
+
+[connections.app]
+dsn = "sqlite://app.db?mode=ro"
+
+[connections.pg]
+dsn = "{url}"
+
+[plugins.src]
+path = "builtin:sqlite-source"
+grants.sql = {{ source = "app" }}
+
+[plugins.dst]
+path = "builtin:postgres-target"
+grants.sql = {{ target = "pg" }}
+
+[[steps]]
+name = "copy"
+source = "src"
+target = "dst"
+mode = "append"
+max_rejects = 5
+columns = {{ "chat.name" = "title" }}
+{extra}
+"#
+        )
+    };
+    f.write("godwit.toml", &toml(""));
+    let plan = f.godwit(&["plan", &f.arg()]);
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    assert!(
+        plan.stderr
+            .contains("source column chat.legacy has no column \"legacy\""),
+        "{}",
+        plan.stderr
+    );
+
+    f.write("godwit.toml", &toml("drop_columns = [\"chat.legacy\"]"));
+    let plan = f.godwit(&["plan", &f.arg()]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.stdout.contains(
+            "chat.created_at -> created_at (timestamp with time zone): values cast to Timestamptz"
+        ),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("target column chat.share_id is not in the source: left to its default"),
+        "{}",
+        plan.stdout
+    );
+    assert_eq!(
+        s.psql(&db, "SELECT count(*) FROM chat").trim(),
+        "0",
+        "plan wrote nothing"
+    );
+
+    let run = f.godwit(&["--json", "run", &f.arg()]);
+    assert_eq!(run.code, 1, "two rows rejected\n{}", run.all());
+    let rejects = walk_rejects(f.path());
+    assert!(
+        rejects.contains("more than the target column's 20"),
+        "{rejects}"
+    );
+    assert!(rejects.contains("invalid JSON"), "{rejects}");
+    assert_eq!(
+        s.psql(&db, "SET timezone = 'UTC'; SELECT concat_ws('|', id, user_id, title, chat, created_at, updated_at, archived, coalesce(share_id, '-'), folder_id) FROM chat ORDER BY id"),
+        "c1|u1|Trip to Japan|{\"messages\": []}|2023-11-14 22:13:20+00|1700000000123456789|f|-|none\n\
+         c4|u2|Fine|2023-11-14 22:13:23+00|1700000003000000000|t|-|none\n"
+    );
+}

@@ -147,6 +147,9 @@ pub fn plan(p: &Plan, json: bool) {
             for st in &tb.constraints {
                 out(&format!("    last:   {st}"));
             }
+            for note in &tb.mapping {
+                out(&format!("    column: {note}"));
+            }
             for r in &tb.rewrites {
                 out(&format!(
                     "    rewrite {} ({}): {} -> {}{}",

@@ -294,6 +294,10 @@ pub struct Step {
     pub max_rejects: u64,
     /// Casting rules.
     pub casts: Vec<Cast>,
+    /// `table.column` -> target column name, for existing target tables.
+    pub column_renames: BTreeMap<String, String>,
+    /// `table.column`s not loaded.
+    pub drop_columns: Vec<String>,
     /// NUL bytes in text.
     pub nul_bytes: NulPolicy,
 }
@@ -420,6 +424,10 @@ struct FileStep {
     max_rejects: u64,
     #[serde(default)]
     casts: Vec<Spanned<FileCast>>,
+    #[serde(default)]
+    columns: BTreeMap<String, String>,
+    #[serde(default)]
+    drop_columns: Vec<String>,
     #[serde(default)]
     nul_bytes: NulPolicy,
 }
@@ -598,6 +606,15 @@ pub fn parse(
             Some(b) => Some(b.into_inner()),
             None => None,
         };
+        for key in s.columns.keys().chain(&s.drop_columns) {
+            if !key.contains('.') {
+                return Err(Error::project(format!(
+                    "{}: step {}: {key:?} must be \"table.column\"",
+                    file.display(),
+                    s.name
+                )));
+            }
+        }
         let mut casts = Vec::new();
         for c in &s.casts {
             let span = c.span();
@@ -648,6 +665,8 @@ pub fn parse(
             max_rejects: s.max_rejects,
             casts,
             nul_bytes: s.nul_bytes,
+            column_renames: s.columns,
+            drop_columns: s.drop_columns,
         });
     }
     let mut validators = Vec::new();

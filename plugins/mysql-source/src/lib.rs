@@ -14,7 +14,7 @@ use godwit_sdk::source::{
 };
 use godwit_sdk::values::{as_i64, as_str, quote_backtick as q};
 use godwit_sdk::{
-    CheckConstraint, ColumnDef, DecimalSpec, Error, ForeignKey, IndexDef, LogicalType, TableDef,
+    CheckConstraint, ColumnDef, Error, ForeignKey, IndexDef, LogicalType, TableDef,
     UniqueConstraint, Value,
 };
 
@@ -182,7 +182,7 @@ fn describe_table(
             let logical = if json_columns.contains(&name) {
                 LogicalType::Json
             } else {
-                logical_type(&data_type, &column_type)
+                godwit_sdk::dialect::mysql_logical(&data_type, &column_type)
             };
             ColumnDef {
                 logical,
@@ -285,55 +285,6 @@ fn describe_table(
         }
     }
     Ok(def)
-}
-
-/// Maps a MySQL type (`DATA_TYPE`, `COLUMN_TYPE`) to a logical type.
-fn logical_type(data_type: &str, column_type: &str) -> LogicalType {
-    let ct = column_type.to_ascii_lowercase();
-    let unsigned = ct.contains("unsigned");
-    let args: Vec<u32> = ct
-        .split_once('(')
-        .map(|(_, r)| {
-            r.split(')')
-                .next()
-                .unwrap_or("")
-                .split(',')
-                .filter_map(|a| a.trim().parse().ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    let int = |bits: u8| {
-        if unsigned {
-            LogicalType::Uint(bits)
-        } else {
-            LogicalType::Int(bits)
-        }
-    };
-    match data_type {
-        "tinyint" if ct.starts_with("tinyint(1)") && !unsigned => LogicalType::Boolean,
-        "bool" | "boolean" => LogicalType::Boolean,
-        "tinyint" => int(8),
-        "smallint" | "year" => int(16),
-        "mediumint" | "int" | "integer" => int(32),
-        "bigint" | "bit" => int(64),
-        "float" => LogicalType::Float(32),
-        "double" | "real" => LogicalType::Float(64),
-        "decimal" | "numeric" => LogicalType::Decimal(DecimalSpec {
-            precision: args.first().map(|p| *p as u8),
-            scale: args.get(1).map(|s| *s as u8),
-        }),
-        "char" | "varchar" => LogicalType::Text(args.first().copied()),
-        "tinytext" | "text" | "mediumtext" | "longtext" | "enum" | "set" => LogicalType::Text(None),
-        "binary" | "varbinary" => LogicalType::Bytes(args.first().copied()),
-        "tinyblob" | "blob" | "mediumblob" | "longblob" => LogicalType::Bytes(None),
-        "json" => LogicalType::Json,
-        "date" => LogicalType::Date,
-        "datetime" => LogicalType::Timestamp,
-        "timestamp" => LogicalType::Timestamptz,
-        "time" => LogicalType::Time,
-        "uuid" => LogicalType::Uuid,
-        _ => LogicalType::Any,
-    }
 }
 
 godwit_sdk::source::export_source!(MysqlSource);

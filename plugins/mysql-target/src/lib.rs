@@ -146,6 +146,11 @@ impl Target for MysqlTarget {
         } else {
             vec![]
         };
+        let existing = if keep {
+            Some(existing_columns(&table.name)?)
+        } else {
+            None
+        };
         Ok(WritePlan {
             connection: LABEL.into(),
             pre,
@@ -154,8 +159,40 @@ impl Target for MysqlTarget {
             post,
             constraints,
             upsert_key,
+            existing,
         })
     }
+}
+
+/// The columns of a table the application created, as MySQL declares them.
+fn existing_columns(table: &str) -> Result<Vec<ColumnDef>, Error> {
+    let conn = sql::open(LABEL)?;
+    let rows = query_rows(
+        &conn,
+        "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA \
+         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+        &[Value::Text(table.into())],
+    )?;
+    let text = |v: &Value| match v {
+        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        other => godwit_sdk::values::as_str(other)
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    Ok(rows
+        .iter()
+        .map(|r| ColumnDef {
+            name: text(&r[0]),
+            logical: godwit_sdk::dialect::mysql_logical(&text(&r[1]), &text(&r[2])),
+            native_type: text(&r[2]),
+            nullable: text(&r[3]) == "YES",
+            default: (!matches!(r[4], Value::Null))
+                .then(|| text(&r[4]))
+                .filter(|d| d != "NULL"),
+            auto_increment: text(&r[5]).to_ascii_lowercase().contains("auto_increment"),
+            comment: None,
+        })
+        .collect())
 }
 
 fn table_exists(table: &str) -> Result<bool, Error> {

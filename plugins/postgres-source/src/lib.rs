@@ -17,8 +17,7 @@ use godwit_sdk::source::{
 };
 use godwit_sdk::values::{as_i64, as_str, quote_double as q};
 use godwit_sdk::{
-    CheckConstraint, ColumnDef, DecimalSpec, Error, ForeignKey, IndexDef, LogicalType, TableDef,
-    UniqueConstraint, Value,
+    CheckConstraint, ColumnDef, Error, ForeignKey, IndexDef, TableDef, UniqueConstraint, Value,
 };
 
 /// The connection label this plugin requests.
@@ -243,7 +242,7 @@ fn describe_table(
                     .is_some_and(|d| d.starts_with("nextval("));
                 ColumnDef {
                     name: col.clone(),
-                    logical: logical_type(typname, declared),
+                    logical: godwit_sdk::dialect::postgres_logical(typname, declared),
                     native_type: declared.clone(),
                     nullable: !not_null,
                     // Identity and serial defaults are recreated by the target.
@@ -354,42 +353,6 @@ fn action(code: &str) -> String {
         _ => "NO ACTION",
     }
     .into()
-}
-
-/// Maps a PostgreSQL type to a logical type.
-fn logical_type(typname: &str, declared: &str) -> LogicalType {
-    let args: Vec<u32> = declared
-        .split_once('(')
-        .map(|(_, r)| {
-            r.trim_end_matches(')')
-                .split(',')
-                .filter_map(|a| a.trim().parse().ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    match typname {
-        "bool" => LogicalType::Boolean,
-        "int2" => LogicalType::Int(16),
-        "int4" => LogicalType::Int(32),
-        "int8" => LogicalType::Int(64),
-        "float4" => LogicalType::Float(32),
-        "float8" => LogicalType::Float(64),
-        "numeric" => LogicalType::Decimal(DecimalSpec {
-            precision: args.first().map(|p| (*p).min(255) as u8),
-            scale: args.get(1).map(|s| (*s).min(255) as u8),
-        }),
-        "varchar" | "bpchar" => LogicalType::Text(args.first().copied()),
-        "text" | "name" | "citext" => LogicalType::Text(None),
-        "bytea" => LogicalType::Bytes(None),
-        "json" | "jsonb" => LogicalType::Json,
-        "timestamp" => LogicalType::Timestamp,
-        "timestamptz" => LogicalType::Timestamptz,
-        "date" => LogicalType::Date,
-        "time" => LogicalType::Time,
-        "uuid" => LogicalType::Uuid,
-        "vector" => LogicalType::Vector(args.first().copied()),
-        _ => LogicalType::Any,
-    }
 }
 
 godwit_sdk::source::export_source!(PostgresSource);

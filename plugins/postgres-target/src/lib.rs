@@ -125,6 +125,11 @@ impl Target for PostgresTarget {
         } else {
             vec![]
         };
+        let existing = if keep {
+            Some(existing_columns(schema.as_deref(), &table.name)?)
+        } else {
+            None
+        };
         Ok(WritePlan {
             connection: LABEL.into(),
             pre,
@@ -133,8 +138,43 @@ impl Target for PostgresTarget {
             post,
             constraints,
             upsert_key,
+            existing,
         })
     }
+}
+
+/// The columns of a table the application created, as PostgreSQL declares them.
+fn existing_columns(schema: Option<&str>, table: &str) -> Result<Vec<ColumnDef>, Error> {
+    let conn = sql::open(LABEL)?;
+    let qualified = match schema {
+        Some(s) => format!("{}.{}", q(s), q(table)),
+        None => q(table),
+    };
+    let rows = query_rows(
+        &conn,
+        "SELECT a.attname::text, t.typname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
+                pg_get_expr(d.adbin, d.adrelid), a.attidentity::text \
+         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+         WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+        &[Value::Text(qualified)],
+    )?;
+    let text = |v: &Value| godwit_sdk::values::as_str(v).unwrap_or_default().to_owned();
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let identity = !text(&r[5]).is_empty();
+            ColumnDef {
+                name: text(&r[0]),
+                logical: godwit_sdk::dialect::postgres_logical(&text(&r[1]), &text(&r[2])),
+                native_type: text(&r[2]),
+                nullable: !matches!(r[3], Value::Boolean(true)),
+                default: godwit_sdk::values::as_str(&r[4]).map(str::to_owned),
+                auto_increment: identity,
+                comment: None,
+            }
+        })
+        .collect())
 }
 
 fn table_exists(schema: Option<&str>, table: &str) -> Result<bool, Error> {

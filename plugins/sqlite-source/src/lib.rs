@@ -13,10 +13,7 @@ use godwit_sdk::source::{
     CapabilityKind, CapabilityRequest, PluginInfo, ReadPlan, Reader, Source, SqlRead,
 };
 use godwit_sdk::values::{as_i64, as_str, quote_double};
-use godwit_sdk::{
-    ColumnDef, DecimalSpec, Error, ForeignKey, IndexDef, LogicalType, TableDef, UniqueConstraint,
-    Value,
-};
+use godwit_sdk::{ColumnDef, Error, ForeignKey, IndexDef, TableDef, UniqueConstraint, Value};
 
 /// The connection label this plugin requests.
 const LABEL: &str = "source";
@@ -131,7 +128,7 @@ fn describe_table(
         }
         let rowid_alias = pk_pos > 0 && declared.eq_ignore_ascii_case("INTEGER");
         columns.push(ColumnDef {
-            logical: logical_type(&declared),
+            logical: godwit_sdk::dialect::sqlite_logical(&declared),
             native_type: declared,
             nullable: int(&c[2]) == 0 && !rowid_alias,
             default: as_str(&c[3]).map(str::to_owned),
@@ -267,50 +264,6 @@ fn primary_key_of(conn: &sql::Connection, table: &str) -> Result<Vec<String>, Er
         &[Value::Text(table.to_owned())],
     )?;
     Ok(rows.iter().map(|r| text(&r[0])).collect())
-}
-
-/// Maps a declared SQLite type to a logical type: common declarations first,
-/// then SQLite's own affinity rules (section 3.1 of "Datatypes In SQLite").
-fn logical_type(declared: &str) -> LogicalType {
-    let t = declared.trim().to_ascii_uppercase();
-    let base = t.split('(').next().unwrap_or("").trim();
-    let args: Vec<u32> = t
-        .split_once('(')
-        .map(|(_, rest)| {
-            rest.trim_end_matches(')')
-                .split(',')
-                .filter_map(|a| a.trim().parse().ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    match base {
-        "" => return LogicalType::Any,
-        "BOOLEAN" | "BOOL" => return LogicalType::Boolean,
-        "DATE" => return LogicalType::Date,
-        "DATETIME" | "TIMESTAMP" => return LogicalType::Timestamp,
-        "TIME" => return LogicalType::Time,
-        "JSON" | "JSONB" => return LogicalType::Json,
-        "UUID" => return LogicalType::Uuid,
-        "DECIMAL" | "NUMERIC" => {
-            return LogicalType::Decimal(DecimalSpec {
-                precision: args.first().map(|p| *p as u8),
-                scale: args.get(1).map(|s| *s as u8),
-            })
-        }
-        _ => {}
-    }
-    if t.contains("INT") {
-        LogicalType::Int(64)
-    } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") {
-        LogicalType::Text(args.first().copied())
-    } else if t.contains("BLOB") {
-        LogicalType::Bytes(None)
-    } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") {
-        LogicalType::Float(64)
-    } else {
-        // NUMERIC affinity: values keep whatever storage class they have.
-        LogicalType::Any
-    }
 }
 
 godwit_sdk::source::export_source!(SqliteSource);

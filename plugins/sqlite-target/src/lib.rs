@@ -79,6 +79,14 @@ impl Target for SqliteTarget {
             .iter()
             .map(|i| index_ddl(&table, i, keep_existing))
             .collect();
+        let existing = if matches!(
+            mode,
+            WriteMode::Append | WriteMode::Truncate | WriteMode::Upsert
+        ) {
+            existing_columns(&table.name)?
+        } else {
+            None
+        };
         Ok(WritePlan {
             connection: LABEL.into(),
             pre,
@@ -87,8 +95,36 @@ impl Target for SqliteTarget {
             post,
             constraints: vec![],
             upsert_key,
+            existing,
         })
     }
+}
+
+/// The columns of the table if it already exists, as SQLite declares them.
+fn existing_columns(table: &str) -> Result<Option<Vec<ColumnDef>>, Error> {
+    let conn = godwit_sdk::caps::sql::open(LABEL)?;
+    let rows = godwit_sdk::db::query_rows(
+        &conn,
+        "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid",
+        &[godwit_sdk::Value::Text(table.into())],
+    )?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let text = |v: &godwit_sdk::Value| godwit_sdk::values::as_str(v).unwrap_or_default().to_owned();
+    Ok(Some(
+        rows.iter()
+            .map(|r| ColumnDef {
+                name: text(&r[0]),
+                logical: godwit_sdk::dialect::sqlite_logical(&text(&r[1])),
+                native_type: text(&r[1]),
+                nullable: godwit_sdk::values::as_i64(&r[2]) == Some(0),
+                default: godwit_sdk::values::as_str(&r[3]).map(str::to_owned),
+                auto_increment: false,
+                comment: None,
+            })
+            .collect(),
+    ))
 }
 
 fn create_table(t: &TableDef) -> String {

@@ -43,6 +43,7 @@ impl Target for Adapter {
             post: vec![],
             constraints: vec![],
             upsert_key: vec![],
+            existing: None,
         })
     }
 }

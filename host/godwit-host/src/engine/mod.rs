@@ -6,6 +6,7 @@
 //! host, lifting into Wasm only the columns a rewrite rule must see.
 
 mod cast;
+mod mapping;
 mod order;
 mod plan;
 mod report;

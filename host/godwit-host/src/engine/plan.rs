@@ -58,6 +58,8 @@ pub struct PlannedTable {
     pub upsert_key: Vec<String>,
     /// Sample rewrites.
     pub rewrites: Vec<SampleRewrite>,
+    /// Into an existing table: how columns are matched and cast.
+    pub mapping: Vec<String>,
 }
 
 /// A step as `run` would execute it.
@@ -151,6 +153,7 @@ impl Session {
                     constraints: p.write.constraints,
                     upsert_key: p.write.upsert_key,
                     rewrites,
+                    mapping: p.mapping.notes.clone(),
                 });
             }
             steps.push(PlannedStep {

@@ -81,6 +81,8 @@ pub(crate) struct TablePlan {
     pub target: TableDef,
     pub read: ReadPlan,
     pub write: WritePlan,
+    /// How source columns land in the target (all of them, unless the table exists).
+    pub mapping: super::mapping::ColumnMapping,
 }
 
 /// Asks the plugins for the read and write plans of a step's tables, in load order.
@@ -98,13 +100,21 @@ pub(crate) async fn plan_step(
         let source = tables[i].clone();
         let target = target_def(step, &source);
         let read = src.plugin.lock().await.plan_read(&source.name).await?;
-        let write = tgt
+        let mut write = tgt
             .plugin
             .lock()
             .await
             .plan_write(&target, wit_mode(step.mode))
             .await?;
-        if write.columns.len() != source.columns.len() {
+        let mapping = match &write.existing {
+            Some(existing) => {
+                let m = super::mapping::map_columns(step, &source, &target.name, existing)?;
+                write.columns = m.targets.clone();
+                m
+            }
+            None => super::mapping::ColumnMapping::identity(&source),
+        };
+        if write.existing.is_none() && write.columns.len() != source.columns.len() {
             return Err(Error::new(
                 ErrorKind::PluginError,
                 format!(
@@ -121,6 +131,7 @@ pub(crate) async fn plan_step(
             target,
             read,
             write,
+            mapping,
         });
     }
     Ok((plans, views, broken))
@@ -356,7 +367,7 @@ impl Session {
                 self.plugin(&r.rule, Kind::Rewrite).await?,
             ));
         }
-        let casts: Vec<(usize, String, crate::project::Cast)> = p
+        let mut casts: Vec<(usize, String, crate::project::Cast)> = p
             .source
             .columns
             .iter()
@@ -368,6 +379,19 @@ impl Session {
                     .map(|r| (i, c.name.clone(), r.clone()))
             })
             .collect();
+        // Casts implied by an existing target table's column types.
+        casts.extend(p.mapping.casts.iter().map(|(i, to)| {
+            let name = p.source.columns[*i].name.clone();
+            let rule = crate::project::Cast {
+                matches: crate::project::CastMatch::Column(table.clone(), name.clone()),
+                to: *to,
+                from: crate::project::CastFrom::Auto,
+                zone_secs: 0,
+            };
+            (*i, name, rule)
+        }));
+        let project_rows = p.mapping.keep.len() != p.source.columns.len()
+            || p.mapping.keep.iter().enumerate().any(|(k, i)| k != *i);
         let key_idx: Vec<usize> = p
             .source
             .primary_key
@@ -457,11 +481,34 @@ impl Session {
                         }
                     }
                 }
+                for (idx, limit) in &p.mapping.max_chars {
+                    for (r, row) in rows.iter().enumerate() {
+                        if let Value::Text(text) = &row[*idx] {
+                            let n = text.chars().count();
+                            if n > *limit as usize && keep[r] {
+                                keep[r] = false;
+                                rejects.write(json!({
+                                    "step": step.name, "table": table, "key": key_of(row),
+                                    "column": p.source.columns[*idx].name, "value": excerpt(&row[*idx]),
+                                    "stage": "cast",
+                                    "reason": format!("{n} characters, more than the target column's {limit}"),
+                                }))?;
+                                rejected += 1;
+                            }
+                        }
+                    }
+                }
                 let mut i = 0;
                 rows.retain(|_| {
                     i += 1;
                     keep[i - 1]
                 });
+                if project_rows {
+                    rows = rows
+                        .into_iter()
+                        .map(|mut r| p.mapping.keep.iter().map(|&i| std::mem::replace(&mut r[i], Value::Null)).collect())
+                        .collect();
+                }
                 bytes += rows.iter().map(|r| row_size(r) as u64).sum::<u64>();
                 let kept: Vec<serde_json::Value> = rows.iter().map(|r| key_of(r)).collect();
                 let outcome = loader.load(rows).await?;

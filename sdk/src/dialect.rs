@@ -1,0 +1,125 @@
+//! Type names of each SQL dialect mapped to logical types, shared by the
+//! source adapters (describing tables) and the target adapters (describing
+//! the tables an application already created).
+
+use crate::{DecimalSpec, LogicalType};
+
+/// Numbers inside the parentheses of a declared type: `DECIMAL(12, 2)` → `[12, 2]`.
+pub fn type_args(declared: &str) -> Vec<u32> {
+    declared
+        .split_once('(')
+        .map(|(_, rest)| {
+            rest.split(')')
+                .next()
+                .unwrap_or("")
+                .split(',')
+                .filter_map(|a| a.trim().parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A SQLite declaration: common spellings first, then SQLite's own affinity
+/// rules (section 3.1 of "Datatypes In SQLite").
+pub fn sqlite_logical(declared: &str) -> LogicalType {
+    let t = declared.trim().to_ascii_uppercase();
+    let base = t.split('(').next().unwrap_or("").trim();
+    let args = type_args(&t);
+    match base {
+        "" => return LogicalType::Any,
+        "BOOLEAN" | "BOOL" => return LogicalType::Boolean,
+        "DATE" => return LogicalType::Date,
+        "DATETIME" | "TIMESTAMP" => return LogicalType::Timestamp,
+        "TIMESTAMPTZ" => return LogicalType::Timestamptz,
+        "TIME" => return LogicalType::Time,
+        "JSON" | "JSONB" => return LogicalType::Json,
+        "UUID" => return LogicalType::Uuid,
+        "DECIMAL" | "NUMERIC" => {
+            return LogicalType::Decimal(DecimalSpec {
+                precision: args.first().map(|p| (*p).min(255) as u8),
+                scale: args.get(1).map(|s| (*s).min(255) as u8),
+            })
+        }
+        _ => {}
+    }
+    if t.contains("INT") {
+        LogicalType::Int(64)
+    } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") {
+        LogicalType::Text(args.first().copied())
+    } else if t.contains("BLOB") {
+        LogicalType::Bytes(None)
+    } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") {
+        LogicalType::Float(64)
+    } else {
+        // NUMERIC affinity: values keep whatever storage class they have.
+        LogicalType::Any
+    }
+}
+
+/// A PostgreSQL type by `typname` (`int8`, `varchar`) and its formatted
+/// declaration (`character varying(255)`, `numeric(12,2)`).
+pub fn postgres_logical(typname: &str, declared: &str) -> LogicalType {
+    let args = type_args(declared);
+    match typname {
+        "bool" => LogicalType::Boolean,
+        "int2" => LogicalType::Int(16),
+        "int4" => LogicalType::Int(32),
+        "int8" => LogicalType::Int(64),
+        "float4" => LogicalType::Float(32),
+        "float8" => LogicalType::Float(64),
+        "numeric" => LogicalType::Decimal(DecimalSpec {
+            precision: args.first().map(|p| (*p).min(255) as u8),
+            scale: args.get(1).map(|s| (*s).min(255) as u8),
+        }),
+        "varchar" | "bpchar" => LogicalType::Text(args.first().copied()),
+        "text" | "name" | "citext" => LogicalType::Text(None),
+        "bytea" => LogicalType::Bytes(None),
+        "json" | "jsonb" => LogicalType::Json,
+        "timestamp" => LogicalType::Timestamp,
+        "timestamptz" => LogicalType::Timestamptz,
+        "date" => LogicalType::Date,
+        "time" => LogicalType::Time,
+        "uuid" => LogicalType::Uuid,
+        "vector" => LogicalType::Vector(args.first().copied()),
+        _ => LogicalType::Any,
+    }
+}
+
+/// A MySQL/MariaDB type by `DATA_TYPE` (`int`) and `COLUMN_TYPE` (`int(10) unsigned`).
+pub fn mysql_logical(data_type: &str, column_type: &str) -> LogicalType {
+    let ct = column_type.to_ascii_lowercase();
+    let unsigned = ct.contains("unsigned");
+    let args = type_args(&ct);
+    let int = |bits: u8| {
+        if unsigned {
+            LogicalType::Uint(bits)
+        } else {
+            LogicalType::Int(bits)
+        }
+    };
+    match data_type.to_ascii_lowercase().as_str() {
+        "tinyint" if ct.starts_with("tinyint(1)") && !unsigned => LogicalType::Boolean,
+        "bool" | "boolean" => LogicalType::Boolean,
+        "tinyint" => int(8),
+        "smallint" | "year" => int(16),
+        "mediumint" | "int" | "integer" => int(32),
+        "bigint" | "bit" => int(64),
+        "float" => LogicalType::Float(32),
+        "double" | "real" => LogicalType::Float(64),
+        "decimal" | "numeric" => LogicalType::Decimal(DecimalSpec {
+            precision: args.first().map(|p| (*p).min(255) as u8),
+            scale: args.get(1).map(|s| (*s).min(255) as u8),
+        }),
+        "char" | "varchar" => LogicalType::Text(args.first().copied()),
+        "tinytext" | "text" | "mediumtext" | "longtext" | "enum" | "set" => LogicalType::Text(None),
+        "binary" | "varbinary" => LogicalType::Bytes(args.first().copied()),
+        "tinyblob" | "blob" | "mediumblob" | "longblob" => LogicalType::Bytes(None),
+        "json" => LogicalType::Json,
+        "date" => LogicalType::Date,
+        "datetime" => LogicalType::Timestamp,
+        "timestamp" => LogicalType::Timestamptz,
+        "time" => LogicalType::Time,
+        "uuid" => LogicalType::Uuid,
+        _ => LogicalType::Any,
+    }
+}
