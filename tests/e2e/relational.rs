@@ -255,6 +255,8 @@ CREATE TABLE left_side (id int PRIMARY KEY, right_id int);
 CREATE TABLE right_side (id int PRIMARY KEY, left_id int REFERENCES left_side(id));
 ALTER TABLE left_side ADD CONSTRAINT left_right FOREIGN KEY (right_id) REFERENCES right_side(id) DEFERRABLE INITIALLY DEFERRED;
 CREATE TABLE audit (at timestamptz, what text);
+CREATE TABLE "Bücher ñ" ("Titel" text PRIMARY KEY, "Größe" int, "select" bytea);
+INSERT INTO "Bücher ñ" VALUES ('Weiß', 1, decode(repeat('ab', 1048576), 'hex')), ('Ärger "quoted"', NULL, NULL);
 CREATE VIEW active_accounts AS SELECT id, email FROM accounts WHERE active;
 
 INSERT INTO accounts (email, balance, ratio, score, active, created_at, seen_at, birthday, wake_up, avatar, profile, settings, ext_id, tags, note, big, small) VALUES
@@ -327,7 +329,7 @@ plugin = "count"
     assert_eq!(report["validation"]["passed"], true);
 
     // Every row identical in PostgreSQL's own text form (exact for every type).
-    for table in ["accounts", "posts", "left_side", "right_side", "audit"] {
+    for table in ["accounts", "posts", "left_side", "right_side", "audit", "\"Bücher ñ\""] {
         let q = format!("SELECT t::text FROM {table} t ORDER BY t::text");
         assert_eq!(s.psql(&src_db, &q), s.psql(&dst_db, &q), "rows of {table}");
     }
