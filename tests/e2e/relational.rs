@@ -329,7 +329,14 @@ plugin = "count"
     assert_eq!(report["validation"]["passed"], true);
 
     // Every row identical in PostgreSQL's own text form (exact for every type).
-    for table in ["accounts", "posts", "left_side", "right_side", "audit", "\"Bücher ñ\""] {
+    for table in [
+        "accounts",
+        "posts",
+        "left_side",
+        "right_side",
+        "audit",
+        "\"Bücher ñ\"",
+    ] {
         let q = format!("SELECT t::text FROM {table} t ORDER BY t::text");
         assert_eq!(s.psql(&src_db, &q), s.psql(&dst_db, &q), "rows of {table}");
     }
@@ -997,4 +1004,82 @@ columns = {{ "chat.name" = "title" }}
         "c1|u1|Trip to Japan|{\"messages\": []}|2023-11-14 22:13:20+00|1700000000123456789|f|-|none\n\
          c4|u2|Fine|2023-11-14 22:13:23+00|1700000003000000000|t|-|none\n"
     );
+}
+
+/// `examples/open-webui` as shipped: webui.db into the schema Open WebUI
+/// creates in PostgreSQL (applied from the example's schema file).
+#[tokio::test]
+async fn open_webui_example_loads_into_the_apps_own_schema() {
+    let f = Fixture::example("open-webui");
+    let url = pg::server().create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    let s = pg::server();
+    s.psql(
+        &db,
+        &std::fs::read_to_string(f.path().join("schema/postgres.sql")).unwrap(),
+    );
+    let env = [("OPEN_WEBUI_PG_URL", url.as_str())];
+    let run = f.godwit_env(&["--json", "run", &f.arg()], &env);
+    assert_eq!(
+        run.code,
+        0,
+        "{}\nrejects: {}",
+        run.all(),
+        walk_rejects(f.path())
+    );
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["validation"]["passed"], true);
+    // JSON chat documents arrive byte for byte (json, not jsonb: \u0000 escapes stay valid).
+    let src = f.path().join("data/webui.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", src.display()))
+        .await
+        .unwrap();
+    let chats: Vec<(String, String)> = sqlx::query_as("SELECT id, chat FROM chat ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let pg_pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let got: Vec<(String, String)> = sqlx::query_as("SELECT id, chat::text FROM chat ORDER BY id")
+        .fetch_all(&pg_pool)
+        .await
+        .unwrap();
+    assert_eq!(chats, got);
+    assert!(got.iter().any(|(_, c)| c.contains("\\u0000")));
+    assert_eq!(
+        s.psql(
+            &db,
+            "SELECT count(*) FILTER (WHERE archived) || '/' || count(*) FROM chat"
+        )
+        .trim(),
+        "6/40"
+    );
+    assert_eq!(
+        s.psql(&db, "SELECT created_at FROM message WHERE id = 'msg-003'")
+            .trim(),
+        "1717000003000000003"
+    );
+    assert_eq!(
+        s.psql(&db, "SELECT created_at FROM config").trim(),
+        "2024-05-29 16:26:40"
+    );
+    assert_eq!(
+        s.psql(&db, "SELECT version_num FROM alembic_version")
+            .trim(),
+        "3781e22d8b01",
+        "the app's bookkeeping is untouched"
+    );
+    // The app's own serial continues after the copied config row.
+    assert_eq!(
+        s.psql(
+            &db,
+            "INSERT INTO config (data, version) VALUES ('{}', 1) RETURNING id"
+        )
+        .trim(),
+        "2"
+    );
+    // Re-running (mode truncate) gives the same result.
+    let again = f.godwit_env(&["run", &f.arg()], &env);
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert_eq!(s.psql(&db, "SELECT count(*) FROM chat").trim(), "40");
 }

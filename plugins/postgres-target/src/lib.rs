@@ -130,6 +130,12 @@ impl Target for PostgresTarget {
         } else {
             None
         };
+        // The application's own sequences must continue after the copied ids.
+        for c in existing.iter().flatten().filter(|c| c.auto_increment) {
+            if table.columns.iter().any(|s| s.name == c.name) {
+                post.push(reset_identity(&name, &c.name));
+            }
+        }
         Ok(WritePlan {
             connection: LABEL.into(),
             pre,
@@ -163,13 +169,17 @@ fn existing_columns(schema: Option<&str>, table: &str) -> Result<Vec<ColumnDef>,
     Ok(rows
         .iter()
         .map(|r| {
-            let identity = !text(&r[5]).is_empty();
+            let default = godwit_sdk::values::as_str(&r[4]).map(str::to_owned);
+            let identity = !text(&r[5]).is_empty()
+                || default
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with("nextval("));
             ColumnDef {
                 name: text(&r[0]),
                 logical: godwit_sdk::dialect::postgres_logical(&text(&r[1]), &text(&r[2])),
                 native_type: text(&r[2]),
                 nullable: !matches!(r[3], Value::Boolean(true)),
-                default: godwit_sdk::values::as_str(&r[4]).map(str::to_owned),
+                default,
                 auto_increment: identity,
                 comment: None,
             }
