@@ -292,6 +292,8 @@ pub struct Step {
     pub batch_rows: Option<usize>,
     /// Rejected rows tolerated before the step fails.
     pub max_rejects: u64,
+    /// Tables loaded at the same time.
+    pub workers: usize,
     /// Casting rules.
     pub casts: Vec<Cast>,
     /// `table.column` -> target column name, for existing target tables.
@@ -423,6 +425,8 @@ struct FileStep {
     #[serde(default)]
     max_rejects: u64,
     #[serde(default)]
+    workers: Option<Spanned<usize>>,
+    #[serde(default)]
     casts: Vec<Spanned<FileCast>>,
     #[serde(default)]
     columns: BTreeMap<String, String>,
@@ -443,6 +447,13 @@ struct FileValidator {
     #[serde(default)]
     step: Option<Spanned<String>>,
 }
+
+/// Tables loaded at once by default: one per core of a small machine keeps
+/// both the source reads and the target writes busy.
+pub const DEFAULT_WORKERS: usize = 2;
+/// Most tables loaded at once: each holds a connection on both sides and
+/// a batch in memory; database pools are sized for a handful.
+pub const MAX_WORKERS: usize = 16;
 
 /// Largest `batch_rows` accepted: bigger batches only cost memory.
 pub const MAX_BATCH_ROWS: usize = 100_000;
@@ -596,6 +607,16 @@ pub fn parse(
                 rule: plugin_ref(&r.rule)?,
             });
         }
+        let workers = match s.workers {
+            Some(w) if *w.get_ref() == 0 || *w.get_ref() > MAX_WORKERS => {
+                return Err(at(
+                    w.span(),
+                    format!("workers must be between 1 and {MAX_WORKERS}"),
+                ))
+            }
+            Some(w) => w.into_inner(),
+            None => DEFAULT_WORKERS,
+        };
         let batch_rows = match s.batch_rows {
             Some(b) if *b.get_ref() == 0 || *b.get_ref() > MAX_BATCH_ROWS => {
                 return Err(at(
@@ -663,6 +684,7 @@ pub fn parse(
             rewrites,
             batch_rows,
             max_rejects: s.max_rejects,
+            workers,
             casts,
             nul_bytes: s.nul_bytes,
             column_renames: s.columns,

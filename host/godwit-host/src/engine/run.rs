@@ -12,6 +12,10 @@ use std::time::Instant;
 
 use serde_json::json;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures::StreamExt;
+
 use super::order::load_order;
 use super::report::{RunReport, StepReport, TableReport};
 use super::state::{Progress, StepState};
@@ -22,6 +26,7 @@ use crate::project::{NulPolicy, Step, WriteMode};
 use crate::runtime::bindings::exports::godwit::plugin::rewriter::Outcome;
 use crate::runtime::bindings::exports::godwit::plugin::source_adapter::ReadPlan;
 use crate::runtime::bindings::exports::godwit::plugin::target_adapter::{self, WritePlan};
+use crate::runtime::bindings::godwit::plugin::sql::Dialect;
 use crate::runtime::bindings::types::{TableDef, Value};
 use crate::runtime::Kind;
 use crate::value::{excerpt, row_size};
@@ -186,32 +191,56 @@ impl RowSource {
 }
 
 /// Writes rejected rows as JSON lines, creating the file on the first one.
+/// Shared by the tables a step loads in parallel.
 struct Rejects {
     path: std::path::PathBuf,
+    inner: std::sync::Mutex<RejectFile>,
+}
+
+#[derive(Default)]
+struct RejectFile {
     file: Option<std::io::BufWriter<std::fs::File>>,
     count: u64,
 }
 
 impl Rejects {
-    fn write(&mut self, record: serde_json::Value) -> Result<()> {
-        if self.file.is_none() {
+    fn new(path: std::path::PathBuf) -> Self {
+        Self {
+            path,
+            inner: Default::default(),
+        }
+    }
+
+    fn write(&self, record: serde_json::Value) -> Result<()> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if inner.file.is_none() {
             if let Some(dir) = self.path.parent() {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| Error::io(format!("{}: {e}", dir.display())))?;
             }
             let f = std::fs::File::create(&self.path)
                 .map_err(|e| Error::io(format!("{}: {e}", self.path.display())))?;
-            self.file = Some(std::io::BufWriter::new(f));
+            inner.file = Some(std::io::BufWriter::new(f));
         }
-        let f = self.file.as_mut().expect("opened above");
+        let f = inner.file.as_mut().expect("opened above");
         serde_json::to_writer(&mut *f, &record).map_err(|e| Error::io(e.to_string()))?;
         f.write_all(b"\n").map_err(|e| Error::io(e.to_string()))?;
-        self.count += 1;
+        inner.count += 1;
         Ok(())
     }
 
-    fn finish(&mut self) -> Result<()> {
-        if let Some(f) = self.file.as_mut() {
+    fn count(&self) -> u64 {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).count
+    }
+
+    fn finish(&self) -> Result<()> {
+        if let Some(f) = self
+            .inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .file
+            .as_mut()
+        {
             f.flush().map_err(|e| Error::io(e.to_string()))?;
         }
         Ok(())
@@ -241,14 +270,10 @@ impl Session {
         }
         let started = Instant::now();
         let run_dir = self.project.state_dir.join("runs").join(run_id());
-        let mut rejects = Rejects {
-            path: run_dir.join("rejects.jsonl"),
-            file: None,
-            count: 0,
-        };
+        let rejects = Rejects::new(run_dir.join("rejects.jsonl"));
         let mut steps = Vec::new();
         for step in &self.project.steps {
-            let report = self.run_step(step, &mut rejects).await;
+            let report = self.run_step(step, &rejects).await;
             rejects.finish()?;
             steps.push(report?);
         }
@@ -257,13 +282,13 @@ impl Session {
             project: self.project.name.clone(),
             steps,
             validation,
-            rejects_file: (rejects.count > 0).then(|| rejects.path.display().to_string()),
+            rejects_file: (rejects.count() > 0).then(|| rejects.path.display().to_string()),
             plugins: self.plugin_reports().await,
             seconds: started.elapsed().as_secs_f64(),
         })
     }
 
-    async fn run_step(&self, step: &Step, rejects: &mut Rejects) -> Result<StepReport> {
+    async fn run_step(&self, step: &Step, rejects: &Rejects) -> Result<StepReport> {
         let (plans, views, broken) = plan_step(self, step).await?;
         for t in &broken {
             tracing::warn!(step = %step.name, table = %t, "foreign-key cycle: loaded before a parent (checks deferred to commit)");
@@ -271,7 +296,7 @@ impl Session {
         let src = self.plugin(&step.source, Kind::Source).await?;
         let tgt = self.plugin(&step.target, Kind::Target).await?;
 
-        let mut state = StepState::load(
+        let state = StepState::load(
             &self.project.state_dir,
             &step.name,
             &self.project.fingerprint,
@@ -291,24 +316,58 @@ impl Session {
                 })?;
             }
         }
-        let mut tables = Vec::new();
-        let mut rejected_total = 0;
-        for p in &plans {
+        // Loads: parents first; up to `workers` tables at a time where the
+        // target adds constraints after the data (a SQLite target checks
+        // them per table, and has one writer anyway: one at a time).
+        let rejected_total = AtomicU64::new(0);
+        let mut tables: Vec<Option<TableReport>> = vec![None; plans.len()];
+        for (i, p) in plans.iter().enumerate() {
             if let Some(mut done) = state.report(&p.source.name) {
                 done.resumed = true;
-                rejected_total += done.rows_rejected;
+                rejected_total.fetch_add(done.rows_rejected, Ordering::Relaxed);
                 self.observer.table_finished(&done);
-                tables.push(done);
-                continue;
+                tables[i] = Some(done);
             }
-            let db = tgt.connection(&p.write.connection)?.get().await?;
-            let report = self
-                .copy_table(step, &src, &db, p, rejects, &mut rejected_total)
-                .await?;
-            state.mark(&p.source.name, Progress::Loaded, &report)?;
-            self.observer.table_finished(&report);
-            tables.push(report);
         }
+        let mut workers = step.workers.max(1);
+        for p in &plans {
+            if tgt.connection(&p.write.connection)?.get().await?.dialect == Dialect::Sqlite {
+                workers = 1;
+            }
+        }
+        let state = std::sync::Mutex::new(state);
+        let todo: Vec<usize> = (0..plans.len()).filter(|i| tables[*i].is_none()).collect();
+        let src_ref = &src;
+        let tgt_ref = &tgt;
+        let rejected_ref = &rejected_total;
+        let state_ref = &state;
+        let mut loads = futures::stream::iter(todo.into_iter().map(|i| {
+            let p = &plans[i];
+            async move {
+                let db = tgt_ref.connection(&p.write.connection)?.get().await?;
+                let report = self
+                    .copy_table(step, src_ref, &db, p, rejects, rejected_ref)
+                    .await?;
+                state_ref.lock().unwrap_or_else(|e| e.into_inner()).mark(
+                    &p.source.name,
+                    Progress::Loaded,
+                    &report,
+                )?;
+                self.observer.table_finished(&report);
+                Ok::<_, Error>((i, report))
+            }
+        }))
+        .buffer_unordered(workers);
+        while let Some(done) = loads.next().await {
+            let (i, report) = done?;
+            tables[i] = Some(report);
+        }
+        drop(loads);
+        let mut state = state.into_inner().unwrap_or_else(|e| e.into_inner());
+        let tables: Vec<TableReport> = tables
+            .into_iter()
+            .map(|t| t.expect("every table loaded"))
+            .collect();
         for (phase, before, after) in [
             (Phase::Post, Progress::Loaded, Progress::Indexed),
             (Phase::Constraints, Progress::Indexed, Progress::Constrained),
@@ -344,8 +403,8 @@ impl Session {
         src: &Arc<Loaded>,
         db: &Arc<Database>,
         p: &TablePlan,
-        rejects: &mut Rejects,
-        rejected_total: &mut u64,
+        rejects: &Rejects,
+        rejected_total: &AtomicU64,
     ) -> Result<TableReport> {
         let started = Instant::now();
         let table = &p.source.name;
@@ -521,13 +580,13 @@ impl Session {
                 rejected += outcome.rejected.len() as u64;
                 written += outcome.written;
                 self.observer.rows_written(outcome.written);
-                if *rejected_total + rejected > step.max_rejects {
+                if rejected_total.load(Ordering::Relaxed) + rejected > step.max_rejects {
                     return Err(Error::new(
                         ErrorKind::Rejected,
                         format!(
                             "step {}: {} rows rejected, more than max_rejects = {} (see {}); table {table} rolled back",
                             step.name,
-                            *rejected_total + rejected,
+                            rejected_total.load(Ordering::Relaxed) + rejected,
                             step.max_rejects,
                             rejects.path.display()
                         ),
@@ -551,14 +610,14 @@ impl Session {
         }
         rejected += late.len() as u64;
         written -= late.len() as u64;
-        *rejected_total += rejected;
-        if *rejected_total > step.max_rejects {
+        let total = rejected_total.fetch_add(rejected, Ordering::Relaxed) + rejected;
+        if total > step.max_rejects {
             return Err(Error::new(
                 ErrorKind::Rejected,
                 format!(
                     "step {}: {} rows rejected, more than max_rejects = {} (see {})",
                     step.name,
-                    *rejected_total,
+                    total,
                     step.max_rejects,
                     rejects.path.display()
                 ),

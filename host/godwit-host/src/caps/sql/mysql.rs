@@ -16,8 +16,9 @@ use crate::runtime::bindings::godwit::plugin::sql::ColumnInfo;
 use crate::runtime::bindings::types::Value;
 use crate::value::{format_date, format_time, format_timestamp, render_text};
 
-/// Connections per pool (see the PostgreSQL pool for the reasoning).
-pub const MYSQL_POOL_SIZE: u32 = 4;
+/// Connections per pool: one reader or loader per concurrently loaded table
+/// (up to `MAX_WORKERS`) plus a couple for plugin queries. Opened lazily.
+pub const MYSQL_POOL_SIZE: u32 = crate::project::MAX_WORKERS as u32 + 2;
 /// How long to wait for a connection before failing.
 pub const MYSQL_CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// MySQL's limit on placeholders per prepared statement.

@@ -16,9 +16,9 @@ use crate::runtime::bindings::godwit::plugin::sql::ColumnInfo;
 use crate::runtime::bindings::types::Value;
 use crate::value::{format_date, format_time, format_timestamp, render_text};
 
-/// Connections per PostgreSQL pool: one per concurrently loaded table plus
-/// plugin queries; small, because each is a server process.
-pub const PG_POOL_SIZE: u32 = 4;
+/// Connections per pool: one reader or loader per concurrently loaded table
+/// (up to `MAX_WORKERS`) plus a couple for plugin queries. Opened lazily.
+pub const PG_POOL_SIZE: u32 = crate::project::MAX_WORKERS as u32 + 2;
 /// How long to wait for a connection before failing.
 pub const PG_CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// Bytes of COPY data sent per message: large enough to amortise round trips.
