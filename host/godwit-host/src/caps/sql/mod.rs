@@ -8,6 +8,158 @@
 //! producer task), `execute`, a `Loader` (bulk load with per-row rejects),
 //! value decoding and binding. Supported: SQLite, PostgreSQL, MySQL/MariaDB.
 
+/// Shared parts of the dialect modules, written once. Each expands inside a
+/// dialect module and uses that module's `bind`, `decode_row`,
+/// `is_rejection` and types.
+macro_rules! dialect_common {
+    ($pool:ty) => {
+        /// The producer task of a query: describes the result, then streams rows.
+        pub(super) async fn query(
+            pool: $pool,
+            name: String,
+            sql: String,
+            params: Vec<Value>,
+            cols_tx: tokio::sync::oneshot::Sender<Result<Vec<ColumnInfo>>>,
+            tx: tokio::sync::mpsc::Sender<Result<Vec<Value>>>,
+        ) {
+            use futures::StreamExt;
+            use sqlx::{Column as _, Executor as _, Statement as _, TypeInfo as _};
+            let mut conn = match pool.acquire().await {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = cols_tx.send(Err(classify(&name, e)));
+                    return;
+                }
+            };
+            let stmt = match (&mut *conn).prepare(sql.as_str()).await {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = cols_tx.send(Err(classify(&name, e)));
+                    return;
+                }
+            };
+            let columns = stmt
+                .columns()
+                .iter()
+                .map(|c| ColumnInfo {
+                    name: c.name().to_owned(),
+                    native_type: c.type_info().name().to_owned(),
+                })
+                .collect();
+            if cols_tx.send(Ok(columns)).is_err() {
+                return;
+            }
+            let mut q = stmt.query();
+            for p in params {
+                q = bind(q, p);
+            }
+            let mut rows = q.fetch(&mut *conn);
+            while let Some(row) = rows.next().await {
+                let item = row
+                    .map_err(|e| classify(&name, e))
+                    .and_then(|r| decode_row(&r));
+                let failed = item.is_err();
+                if tx.send(item).await.is_err() || failed {
+                    break;
+                }
+            }
+        }
+
+        /// Runs a statement without result rows. Without parameters the simple
+        /// protocol is used, which allows several statements and any DDL.
+        pub(super) async fn execute(
+            pool: &$pool,
+            name: &str,
+            statement: &str,
+            params: Vec<Value>,
+        ) -> Result<u64> {
+            use sqlx::Executor as _;
+            if params.is_empty() {
+                let done = pool
+                    .execute(statement)
+                    .await
+                    .map_err(|e| classify(name, e))?;
+                return Ok(done.rows_affected());
+            }
+            let mut q = sqlx::query(statement);
+            for p in params {
+                q = bind(q, p);
+            }
+            let done = q.execute(pool).await.map_err(|e| classify(name, e))?;
+            Ok(done.rows_affected())
+        }
+    };
+}
+
+/// Multi-row INSERT loading with a per-row fallback, for loaders with the
+/// fields `db`, `tx`, `prefix`, `row_sql`, `conflict`, `width`, `rows_per_stmt`
+/// (SQLite and MySQL both roll back only a failed statement, so the
+/// transaction survives a refused row).
+macro_rules! insert_loading {
+    () => {
+        fn statement(&self, rows: usize) -> String {
+            let mut s = String::with_capacity(
+                self.prefix.len() + rows * (self.row_sql.len() + 2) + self.conflict.len(),
+            );
+            s.push_str(&self.prefix);
+            for i in 0..rows {
+                if i > 0 {
+                    s.push_str(", ");
+                }
+                s.push_str(&self.row_sql);
+            }
+            s.push_str(&self.conflict);
+            s
+        }
+
+        /// Loads rows. A chunk the database refuses is retried row by row so
+        /// that only the offending rows are rejected, each with the reason.
+        pub async fn load(&mut self, rows: Vec<Vec<Value>>) -> Result<LoadOutcome> {
+            let mut outcome = LoadOutcome::default();
+            let mut base = 0;
+            let mut rows = rows.into_iter().peekable();
+            while rows.peek().is_some() {
+                let chunk: Vec<Vec<Value>> = rows.by_ref().take(self.rows_per_stmt).collect();
+                if let Some(bad) = chunk.iter().position(|r| r.len() != self.width) {
+                    return Err(Error::internal(format!(
+                        "row {} has {} values, expected {}",
+                        base + bad,
+                        chunk[bad].len(),
+                        self.width
+                    )));
+                }
+                let sql = self.statement(chunk.len());
+                let mut q = sqlx::query(&sql);
+                for v in chunk.iter().flatten() {
+                    q = bind(q, v.clone());
+                }
+                match q.execute(&mut *self.tx).await {
+                    Ok(_) => outcome.written += chunk.len() as u64,
+                    Err(e) if is_rejection(&e) => {
+                        let single = self.statement(1);
+                        for (i, row) in chunk.into_iter().enumerate() {
+                            let mut q = sqlx::query(&single);
+                            for v in row {
+                                q = bind(q, v);
+                            }
+                            match q.execute(&mut *self.tx).await {
+                                Ok(_) => outcome.written += 1,
+                                Err(e) if is_rejection(&e) => {
+                                    outcome.rejected.push((base + i, db_message(&e)))
+                                }
+                                Err(e) => return Err(classify(&self.db, e)),
+                            }
+                        }
+                    }
+                    Err(e) => return Err(classify(&self.db, e)),
+                }
+                base += self.rows_per_stmt;
+            }
+            Ok(outcome)
+        }
+    };
+}
+
 mod mysql;
 mod postgres;
 mod sqlite;

@@ -4,10 +4,8 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use futures::StreamExt;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow, PgValueFormat};
-use sqlx::{Column as _, Executor, Row, Statement, TypeInfo, ValueRef};
-use tokio::sync::{mpsc, oneshot};
+use sqlx::{Executor, Row, TypeInfo, ValueRef};
 
 use super::{classify, db_message, LoadOutcome};
 use crate::error::{Error, ErrorKind, Result};
@@ -104,78 +102,7 @@ pub(super) fn check_params(dsn: &Secret) -> std::result::Result<(), String> {
     Ok(())
 }
 
-/// The producer task of a query: describes the result, then streams rows.
-pub(super) async fn query(
-    pool: PgPool,
-    name: String,
-    sql: String,
-    params: Vec<Value>,
-    cols_tx: oneshot::Sender<Result<Vec<ColumnInfo>>>,
-    tx: mpsc::Sender<Result<Vec<Value>>>,
-) {
-    let mut conn = match pool.acquire().await {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = cols_tx.send(Err(classify(&name, e)));
-            return;
-        }
-    };
-    let stmt = match (&mut *conn).prepare(sql.as_str()).await {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = cols_tx.send(Err(classify(&name, e)));
-            return;
-        }
-    };
-    let columns = stmt
-        .columns()
-        .iter()
-        .map(|c| ColumnInfo {
-            name: c.name().to_owned(),
-            native_type: c.type_info().name().to_owned(),
-        })
-        .collect();
-    if cols_tx.send(Ok(columns)).is_err() {
-        return;
-    }
-    let mut q = stmt.query();
-    for p in params {
-        q = bind(q, p);
-    }
-    let mut rows = q.fetch(&mut *conn);
-    while let Some(row) = rows.next().await {
-        let item = row
-            .map_err(|e| classify(&name, e))
-            .and_then(|r| decode_row(&r));
-        let failed = item.is_err();
-        if tx.send(item).await.is_err() || failed {
-            break;
-        }
-    }
-}
-
-/// Runs a statement without result rows.
-pub(super) async fn execute(
-    pool: &PgPool,
-    name: &str,
-    statement: &str,
-    params: Vec<Value>,
-) -> Result<u64> {
-    if params.is_empty() {
-        // Simple protocol: allows several statements and DDL with no parameters.
-        let done = pool
-            .execute(statement)
-            .await
-            .map_err(|e| classify(name, e))?;
-        return Ok(done.rows_affected());
-    }
-    let mut q = sqlx::query(statement);
-    for p in params {
-        q = bind(q, p);
-    }
-    let done = q.execute(pool).await.map_err(|e| classify(name, e))?;
-    Ok(done.rows_affected())
-}
+dialect_common!(PgPool);
 
 /// A table being loaded with COPY (text format) inside one transaction.
 pub struct Loader {

@@ -2,12 +2,10 @@
 
 use std::path::Path;
 
-use futures::StreamExt;
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRow,
 };
-use sqlx::{Column as _, Executor, Row, Statement, TypeInfo, ValueRef};
-use tokio::sync::{mpsc, oneshot};
+use sqlx::{Row, TypeInfo, ValueRef};
 
 use super::{classify, db_message, LoadOutcome};
 use crate::error::{Error, ErrorKind, Result};
@@ -62,70 +60,7 @@ pub(super) async fn open(
     Ok((read_only, pool))
 }
 
-/// The producer task of a query: describes the result, then streams rows.
-pub(super) async fn query(
-    pool: SqlitePool,
-    name: String,
-    sql: String,
-    params: Vec<Value>,
-    cols_tx: oneshot::Sender<Result<Vec<ColumnInfo>>>,
-    tx: mpsc::Sender<Result<Vec<Value>>>,
-) {
-    let mut conn = match pool.acquire().await {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = cols_tx.send(Err(Error::io(format!("connection {name}: {e}"))));
-            return;
-        }
-    };
-    let stmt = match (&mut *conn).prepare(sql.as_str()).await {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = cols_tx.send(Err(classify(&name, e)));
-            return;
-        }
-    };
-    let columns = stmt
-        .columns()
-        .iter()
-        .map(|c| ColumnInfo {
-            name: c.name().to_owned(),
-            native_type: c.type_info().name().to_owned(),
-        })
-        .collect();
-    if cols_tx.send(Ok(columns)).is_err() {
-        return;
-    }
-    let mut q = stmt.query();
-    for p in params {
-        q = bind(q, p);
-    }
-    let mut rows = q.fetch(&mut *conn);
-    while let Some(row) = rows.next().await {
-        let item = row
-            .map_err(|e| classify(&name, e))
-            .and_then(|r| decode_row(&r));
-        let failed = item.is_err();
-        if tx.send(item).await.is_err() || failed {
-            break;
-        }
-    }
-}
-
-/// Runs a statement without result rows.
-pub(super) async fn execute(
-    pool: &SqlitePool,
-    name: &str,
-    statement: &str,
-    params: Vec<Value>,
-) -> Result<u64> {
-    let mut q = sqlx::query(statement);
-    for p in params {
-        q = bind(q, p);
-    }
-    let done = q.execute(pool).await.map_err(|e| classify(name, e))?;
-    Ok(done.rows_affected())
-}
+dialect_common!(SqlitePool);
 
 /// A table being loaded with multi-row INSERTs inside one transaction.
 pub struct Loader {
@@ -185,66 +120,7 @@ impl Loader {
         })
     }
 
-    fn statement(&self, rows: usize) -> String {
-        let mut s = String::with_capacity(
-            self.prefix.len() + rows * (self.row_sql.len() + 2) + self.conflict.len(),
-        );
-        s.push_str(&self.prefix);
-        for i in 0..rows {
-            if i > 0 {
-                s.push_str(", ");
-            }
-            s.push_str(&self.row_sql);
-        }
-        s.push_str(&self.conflict);
-        s
-    }
-
-    /// Loads rows. A chunk the database refuses is retried row by row so that
-    /// only the offending rows are rejected, each with the database's reason.
-    pub async fn load(&mut self, rows: Vec<Vec<Value>>) -> Result<LoadOutcome> {
-        let mut outcome = LoadOutcome::default();
-        let mut base = 0;
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<Vec<Value>> = rows.by_ref().take(self.rows_per_stmt).collect();
-            if let Some(bad) = chunk.iter().position(|r| r.len() != self.width) {
-                return Err(Error::internal(format!(
-                    "row {} has {} values, expected {}",
-                    base + bad,
-                    chunk[bad].len(),
-                    self.width
-                )));
-            }
-            let sql = self.statement(chunk.len());
-            let mut q = sqlx::query(&sql);
-            for v in chunk.iter().flatten() {
-                q = bind(q, v.clone());
-            }
-            match q.execute(&mut *self.tx).await {
-                Ok(done) => outcome.written += done.rows_affected().max(chunk.len() as u64),
-                Err(e) if is_rejection(&e) => {
-                    let single = self.statement(1);
-                    for (i, row) in chunk.into_iter().enumerate() {
-                        let mut q = sqlx::query(&single);
-                        for v in row {
-                            q = bind(q, v);
-                        }
-                        match q.execute(&mut *self.tx).await {
-                            Ok(_) => outcome.written += 1,
-                            Err(e) if is_rejection(&e) => {
-                                outcome.rejected.push((base + i, db_message(&e)))
-                            }
-                            Err(e) => return Err(classify(&self.db, e)),
-                        }
-                    }
-                }
-                Err(e) => return Err(classify(&self.db, e)),
-            }
-            base += self.rows_per_stmt;
-        }
-        Ok(outcome)
-    }
+    insert_loading!();
 
     /// Removes rows whose foreign keys point at nothing (checked once, here,
     /// since checks are deferred) and returns them as `(key, reason)` rejects;
