@@ -139,3 +139,55 @@ pub async fn dump(db: &Path, tables: &[&str]) -> Vec<(String, Vec<Vec<String>>)>
     pool.close().await;
     out
 }
+
+/// A one-step project: `src_plugin` reads `src_dsn` (granted as `source`),
+/// `dst_plugin` writes `dst_dsn` (granted as `target`); `step` holds the
+/// step's extra settings (mode, casts, ...); with `validate`, a row-count
+/// validator checks the step.
+pub fn copy_project(
+    src_dsn: &str,
+    src_plugin: &str,
+    dst_dsn: &str,
+    dst_plugin: &str,
+    step: &str,
+    validate: bool,
+) -> String {
+    let mut toml = format!(
+        r#"[project]
+name = "test"
+
+[connections.src]
+dsn = "{src_dsn}"
+
+[connections.dst]
+dsn = "{dst_dsn}"
+
+[plugins.src]
+path = "builtin:{src_plugin}"
+grants.sql = {{ source = "src" }}
+
+[plugins.dst]
+path = "builtin:{dst_plugin}"
+grants.sql = {{ target = "dst" }}
+
+[[steps]]
+name = "copy"
+source = "src"
+target = "dst"
+{step}
+"#
+    );
+    if validate {
+        toml.push_str(
+            r#"
+[plugins.count]
+path = "builtin:row-count"
+grants.sql = { source = "src", target = "dst" }
+
+[[validators]]
+plugin = "count"
+"#,
+        );
+    }
+    toml
+}

@@ -289,37 +289,13 @@ async fn postgres_to_postgres_is_exact() {
     let f = Fixture::empty();
     f.write(
         "godwit.toml",
-        &format!(
-            r#"[project]
-name = "pg-to-pg"
-
-[connections.prod]
-dsn = "{src_url}"
-
-[connections.staging]
-dsn = "{dst_url}"
-
-[plugins.src]
-path = "builtin:postgres-source"
-grants.sql = {{ source = "prod" }}
-
-[plugins.dst]
-path = "builtin:postgres-target"
-grants.sql = {{ target = "staging" }}
-
-[plugins.count]
-path = "builtin:row-count"
-grants.sql = {{ source = "prod", target = "staging" }}
-
-[[steps]]
-name = "copy"
-source = "src"
-target = "dst"
-mode = "replace"
-
-[[validators]]
-plugin = "count"
-"#
+        &copy_project(
+            &src_url,
+            "postgres-source",
+            &dst_url,
+            "postgres-target",
+            "mode = \"replace\"",
+            true,
         ),
     );
     let run = f.godwit(&["--json", "run", &f.arg()]);
@@ -411,30 +387,13 @@ async fn killed_run_resumes_without_duplicates_or_gaps() {
     let db = url.rsplit('/').next().unwrap().to_owned();
     f.write(
         "godwit.toml",
-        &format!(
-            r#"[project]
-name = "resume"
-
-[connections.src]
-dsn = "sqlite://src.db?mode=ro"
-
-[connections.dst]
-dsn = "{url}"
-
-[plugins.src]
-path = "builtin:sqlite-source"
-grants.sql = {{ source = "src" }}
-
-[plugins.dst]
-path = "builtin:postgres-target"
-grants.sql = {{ target = "dst" }}
-
-[[steps]]
-name = "copy"
-source = "src"
-target = "dst"
-mode = "replace"
-"#
+        &copy_project(
+            "sqlite://src.db?mode=ro",
+            "sqlite-source",
+            &url,
+            "postgres-target",
+            "mode = \"replace\"",
+            false,
         ),
     );
     let state = f.path().join(".godwit/state/copy.json");
@@ -516,41 +475,24 @@ async fn casts_convert_app_data_and_reject_what_does_not_fit() {
     let db = url.rsplit('/').next().unwrap().to_owned();
     f.write(
         "godwit.toml",
-        &format!(
-            r#"[project]
-name = "casts"
-
-[connections.app]
-dsn = "sqlite://app.db?mode=ro"
-
-[connections.pg]
-dsn = "{url}"
-
-[plugins.src]
-path = "builtin:sqlite-source"
-grants.sql = {{ source = "app" }}
-
-[plugins.dst]
-path = "builtin:postgres-target"
-grants.sql = {{ target = "pg" }}
-
-[[steps]]
-name = "copy"
-source = "src"
-target = "dst"
-mode = "replace"
+        &copy_project(
+            "sqlite://app.db?mode=ro",
+            "sqlite-source",
+            &url,
+            "postgres-target",
+            r#"mode = "replace"
 max_rejects = 1
 nul_bytes = "replace"
 casts = [
-  {{ column = "events.at_s", to = "timestamptz", from = "epoch-seconds" }},
-  {{ column = "events.at_ms", to = "timestamptz", from = "epoch-millis" }},
-  {{ column = "events.at_ns", to = "timestamptz", from = "epoch-nanos" }},
-  {{ type = "datetime", to = "timestamptz", zone = "+08:00" }},
-  {{ column = "events.at_iso", to = "timestamptz" }},
-  {{ column = "events.flag", to = "boolean" }},
-  {{ column = "events.payload", to = "json" }},
-]
-"#
+  { column = "events.at_s", to = "timestamptz", from = "epoch-seconds" },
+  { column = "events.at_ms", to = "timestamptz", from = "epoch-millis" },
+  { column = "events.at_ns", to = "timestamptz", from = "epoch-nanos" },
+  { type = "datetime", to = "timestamptz", zone = "+08:00" },
+  { column = "events.at_iso", to = "timestamptz" },
+  { column = "events.flag", to = "boolean" },
+  { column = "events.payload", to = "json" },
+]"#,
+            false,
         ),
     );
     let run = f.godwit(&["--json", "run", &f.arg()]);
@@ -712,37 +654,13 @@ async fn mariadb_to_postgres_keeps_every_value_and_constraint() {
     let f = Fixture::empty();
     f.write(
         "godwit.toml",
-        &format!(
-            r#"[project]
-name = "maria-to-pg"
-
-[connections.shop]
-dsn = "{src_url}"
-
-[connections.pg]
-dsn = "{dst_url}"
-
-[plugins.src]
-path = "builtin:mysql-source"
-grants.sql = {{ source = "shop" }}
-
-[plugins.dst]
-path = "builtin:postgres-target"
-grants.sql = {{ target = "pg" }}
-
-[plugins.count]
-path = "builtin:row-count"
-grants.sql = {{ source = "shop", target = "pg" }}
-
-[[steps]]
-name = "copy"
-source = "src"
-target = "dst"
-mode = "replace"
-
-[[validators]]
-plugin = "count"
-"#
+        &copy_project(
+            &src_url,
+            "mysql-source",
+            &dst_url,
+            "postgres-target",
+            "mode = \"replace\"",
+            true,
         ),
     );
     let run = f.godwit(&["--json", "run", &f.arg()]);
@@ -930,33 +848,14 @@ async fn loads_into_tables_the_application_created() {
          share_id text, folder_id text DEFAULT 'none')",
     );
     let toml = |extra: &str| {
-        format!(
-            r#"[project]
-name = "into-app-schema"
-
-[connections.app]
-dsn = "sqlite://app.db?mode=ro"
-
-[connections.pg]
-dsn = "{url}"
-
-[plugins.src]
-path = "builtin:sqlite-source"
-grants.sql = {{ source = "app" }}
-
-[plugins.dst]
-path = "builtin:postgres-target"
-grants.sql = {{ target = "pg" }}
-
-[[steps]]
-name = "copy"
-source = "src"
-target = "dst"
-mode = "append"
-max_rejects = 5
-columns = {{ "chat.name" = "title" }}
-{extra}
-"#
+        let step = format!("mode = \"append\"\nmax_rejects = 5\ncolumns = {{ \"chat.name\" = \"title\" }}\n{extra}");
+        copy_project(
+            "sqlite://app.db?mode=ro",
+            "sqlite-source",
+            &url,
+            "postgres-target",
+            &step,
+            false,
         )
     };
     f.write("godwit.toml", &toml(""));
