@@ -982,3 +982,74 @@ async fn open_webui_example_loads_into_the_apps_own_schema() {
     assert_eq!(again.code, 0, "{}", again.all());
     assert_eq!(s.psql(&db, "SELECT count(*) FROM chat").trim(), "40");
 }
+
+/// `create` refuses an existing table; `upsert` inserts new rows and updates
+/// changed ones by primary key, and re-running it changes nothing.
+#[tokio::test]
+async fn create_refuses_existing_tables_and_upsert_merges_by_key() {
+    let f = Fixture::empty();
+    let src = f.path().join("app.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", src.display()))
+        .await
+        .unwrap();
+    for stmt in [
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty INTEGER)",
+        "INSERT INTO items VALUES (1, 'apple', 3), (2, 'pear', 5)",
+    ] {
+        sqlx::query(stmt).execute(&pool).await.unwrap();
+    }
+    let url = pg::server().create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    let s = pg::server();
+    let project = |mode: &str| {
+        copy_project(
+            "sqlite://app.db?mode=ro",
+            "sqlite-source",
+            &url,
+            "postgres-target",
+            &format!("mode = \"{mode}\""),
+            true,
+        )
+    };
+
+    f.write("godwit.toml", &project("create"));
+    assert_eq!(f.godwit(&["run", &f.arg()]).code, 0);
+    let again = f.godwit(&["run", &f.arg()]);
+    assert_eq!(again.code, 3, "{}", again.all());
+    assert!(
+        again.stderr.contains("already exists (mode \"create\")"),
+        "{}",
+        again.stderr
+    );
+
+    // The source changes: one row updated, one added.
+    sqlx::query("UPDATE items SET qty = 4 WHERE id = 1")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO items VALUES (3, 'plum', 7)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    // The target has a row the source does not: upsert keeps it.
+    s.psql(&db, "INSERT INTO items VALUES (9, 'kept', 1)");
+    f.write("godwit.toml", &project("upsert"));
+    let rows = || {
+        s.psql(
+            &db,
+            "SELECT string_agg(id || ':' || name || ':' || qty, ',' ORDER BY id) FROM items",
+        )
+    };
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(
+        run.code,
+        1,
+        "the row-count validator sees the extra target row\n{}",
+        run.all()
+    );
+    assert_eq!(rows().trim(), "1:apple:4,2:pear:5,3:plum:7,9:kept:1");
+    let before = rows();
+    assert_eq!(f.godwit(&["run", &f.arg()]).code, 1);
+    assert_eq!(rows(), before, "re-running upsert changes nothing");
+}
