@@ -96,3 +96,66 @@ fn a_non_component_file_is_a_load_error() {
     assert_eq!(r.code, 3, "{}", r.all());
     assert!(r.stderr.contains("plugin evil"), "{}", r.stderr);
 }
+
+/// The `blob` capability end to end: a guest lists a granted local store,
+/// reads every object in chunks, writes copies, and cannot leave the root;
+/// without the grant it gets `access-denied`; in `plan` writes are refused.
+#[test]
+fn blob_capability_reads_and_writes_granted_stores_only() {
+    let extra = "grants.blob = { files = \"uploads\" }\n";
+    let f = hostile_project("blob", extra);
+    let toml = std::fs::read_to_string(f.path().join("godwit.toml")).unwrap();
+    f.write(
+        "godwit.toml",
+        &toml.replace(
+            "[plugins.evil]",
+            "[stores.uploads]\ntype = \"fs\"\nroot = \"uploads\"\n\n[plugins.evil]",
+        ),
+    );
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::create_dir_all(f.path().join("uploads/7")).unwrap();
+    std::fs::write(f.path().join("uploads/7/audio.m4a"), &big).unwrap();
+    std::fs::write(f.path().join("uploads/notes ü.txt"), "hello").unwrap();
+    std::fs::write(f.path().join("outside.txt"), "secret").unwrap();
+
+    let plan = f.godwit(&["plan", &f.arg()]);
+    assert_eq!(
+        plan.code,
+        3,
+        "plan refuses the guest's writes\n{}",
+        plan.all()
+    );
+    assert!(plan.stderr.contains("read-only"), "{}", plan.stderr);
+    assert!(
+        !f.path().join("uploads/copies").exists(),
+        "plan wrote nothing"
+    );
+
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        std::fs::read(f.path().join("uploads/copies/7/audio.m4a")).unwrap(),
+        big
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.path().join("uploads/copies/notes ü.txt")).unwrap(),
+        "hello"
+    );
+
+    // Without the grant: access-denied.
+    f.write(
+        "godwit.toml",
+        &std::fs::read_to_string(f.path().join("godwit.toml"))
+            .unwrap()
+            .replace(extra, ""),
+    );
+    let denied = f.godwit(&["run", &f.arg()]);
+    assert_eq!(denied.code, 3, "{}", denied.all());
+    assert!(
+        denied
+            .stderr
+            .contains("blob label \"files\" is not granted to plugin evil"),
+        "{}",
+        denied.stderr
+    );
+}

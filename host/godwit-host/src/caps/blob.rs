@@ -34,6 +34,7 @@ pub struct StoreHandle {
 /// A plugin's listing in progress (WIT `lister`).
 pub struct ListerHandle {
     pub(crate) lister: opendal::Lister,
+    pub(crate) store: std::sync::Arc<BlobStore>,
 }
 
 /// A plugin's object being written (WIT `writer`).
@@ -139,15 +140,24 @@ impl BlobStore {
 
 /// Next page of a listing.
 pub async fn next_page(
-    store: &str,
+    store: &BlobStore,
     lister: &mut opendal::Lister,
     max: u32,
 ) -> Result<Vec<ObjectMeta>> {
     let max = max.clamp(1, MAX_LIST_PAGE) as usize;
     let mut out = Vec::new();
     while out.len() < max {
-        match lister.try_next().await.map_err(|e| io(store, e))? {
-            Some(entry) => out.push(meta(entry.path(), entry.metadata())),
+        match lister.try_next().await.map_err(|e| io(&store.name, e))? {
+            Some(entry) => {
+                let m = entry.metadata();
+                // Some services (local folders) list names without sizes:
+                // the contract promises a size, so ask for it.
+                if m.is_file() && m.content_length() == 0 && m.last_modified().is_none() {
+                    out.push(store.stat(entry.path()).await?);
+                } else {
+                    out.push(meta(entry.path(), m));
+                }
+            }
             None => break,
         }
     }

@@ -244,7 +244,10 @@ impl wblob::HostStore for HostState {
     ) -> WResult<Resource<ListerHandle>> {
         let store = self.table.get(&this)?.store.clone();
         self.new_handle("list", store.list(&prefix, recursive), |lister| {
-            ListerHandle { lister }
+            ListerHandle {
+                lister,
+                store: store.clone(),
+            }
         })
         .await
     }
@@ -308,9 +311,9 @@ impl wblob::HostLister for HostState {
         max_entries: u32,
     ) -> WResult<Vec<wblob::ObjectMeta>> {
         let limit = self.ctx.host_call_timeout;
-        let name = self.ctx.name.clone();
         let handle = self.table.get_mut(&this)?;
-        let fut = blob::next_page(&name, &mut handle.lister, max_entries);
+        let store = handle.store.clone();
+        let fut = blob::next_page(&store, &mut handle.lister, max_entries);
         Ok(bounded(limit, "next-page", fut).await)
     }
 

@@ -5,6 +5,9 @@
 //! - `panic`: panics in `rewrite`
 //! - `sneaky`: opens the sql label `db` (requested, never granted) and returns the error
 //! - `chatty`: prints 1 MiB to stdout and stderr, then behaves
+//! - `blob`: copies every object of the store granted as `files` to
+//!   `copies/`, chunk by chunk, and replaces each value with a summary; also
+//!   checks that `..` cannot leave the store
 //! - `ok`: behaves (returns every value unchanged)
 
 use std::cell::RefCell;
@@ -25,11 +28,18 @@ impl Rewriter for Hostile {
             name: "hostile".into(),
             version: "0.0.1".into(),
             description: "Misbehaves on purpose (tests only).".into(),
-            requests: vec![CapabilityRequest {
-                kind: CapabilityKind::Sql,
-                label: "db".into(),
-                purpose: "probe for access it was not granted".into(),
-            }],
+            requests: vec![
+                CapabilityRequest {
+                    kind: CapabilityKind::Sql,
+                    label: "db".into(),
+                    purpose: "probe for access it was not granted".into(),
+                },
+                CapabilityRequest {
+                    kind: CapabilityKind::Blob,
+                    label: "files".into(),
+                    purpose: "copy objects (blob mode)".into(),
+                },
+            ],
             params_doc: "- `mode`: loop | memory | panic | sneaky | chatty | ok".into(),
         }
     }
@@ -61,6 +71,13 @@ impl Rewriter for Hostile {
                 }
             }
             "panic" => panic!("hostile guest panicking on purpose"),
+            "blob" => {
+                let summary = copy_store()?;
+                Ok(values
+                    .iter()
+                    .map(|_| Outcome::Replaced(Value::Text(summary.clone())))
+                    .collect())
+            }
             "chatty" => {
                 let line = "x".repeat(1023);
                 for _ in 0..1024 {
@@ -77,6 +94,52 @@ impl Rewriter for Hostile {
             _ => Ok(values.iter().map(|_| Outcome::Unchanged).collect()),
         }
     }
+}
+
+/// Copies every object under the store root to `copies/`, 64 KiB at a time.
+fn copy_store() -> Result<String, Error> {
+    use godwit_sdk::caps::blob;
+    /// Chunk size: small, so that large objects take several calls.
+    const CHUNK: u32 = 64 << 10;
+    let store = blob::open("files")?;
+    if store.read("../outside.txt", 0, 10).is_ok() {
+        return Err(Error::Internal("read outside the store root".into()));
+    }
+    let lister = store.list("", true)?;
+    let mut entries = Vec::new();
+    loop {
+        let page = lister.next_page(100)?;
+        if page.is_empty() {
+            break;
+        }
+        entries.extend(
+            page.into_iter()
+                .filter(|e| !e.is_dir && !e.path.starts_with("copies/")),
+        );
+    }
+    let (mut files, mut bytes) = (0u64, 0u64);
+    for e in entries {
+        let writer = store.open_writer(&format!("copies/{}", e.path))?;
+        let mut offset = 0u64;
+        loop {
+            let chunk = store.read(&e.path, offset, CHUNK)?;
+            if chunk.is_empty() {
+                break;
+            }
+            offset += chunk.len() as u64;
+            writer.write(&chunk)?;
+        }
+        let meta = writer.finish()?;
+        if meta.size != e.size {
+            return Err(Error::Internal(format!(
+                "{}: copied {} of {} bytes",
+                e.path, meta.size, e.size
+            )));
+        }
+        files += 1;
+        bytes += offset;
+    }
+    Ok(format!("{files} files, {bytes} bytes copied"))
 }
 
 godwit_sdk::rewrite::export_rewrite!(Hostile);
