@@ -317,6 +317,33 @@ pub fn check_dsn(dsn: &Secret) -> std::result::Result<(), String> {
     }
 }
 
+/// Opens one direct connection and closes it: its error says what is wrong
+/// (refused, authentication, unknown database) where a pool would only time out.
+async fn probe<O>(name: &str, dsn: &Secret, opts: &O, timeout: std::time::Duration) -> Result<()>
+where
+    O: sqlx::ConnectOptions,
+    O::Connection: Sized,
+{
+    match tokio::time::timeout(timeout, opts.connect()).await {
+        Ok(Ok(conn)) => {
+            let _ = sqlx::Connection::close(conn).await;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(report_connect(name, dsn, e)),
+        Err(_) => Err(Error::io(format!(
+            "connection {name} ({dsn}): no answer within {} s",
+            timeout.as_secs()
+        ))),
+    }
+}
+
+/// A failure to connect, with the redacted DSN.
+fn report_connect(name: &str, dsn: &Secret, e: sqlx::Error) -> Error {
+    let mut err = Error::io(format!("connection {name} ({dsn}): {}", db_message(&e)));
+    err.retryable = matches!(e, sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut);
+    err
+}
+
 impl Database {
     /// Opens connection `name`. With `dry_run`, the database is opened
     /// read-only (SQLite: never created; PostgreSQL: read-only transactions).

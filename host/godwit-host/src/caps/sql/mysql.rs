@@ -64,23 +64,7 @@ pub(super) async fn open(name: &str, dsn: &Secret, dry_run: bool) -> Result<MySq
     let url = dsn.expose().replacen("mariadb://", "mysql://", 1);
     let opts = MySqlConnectOptions::from_str(&url)
         .map_err(|_| Error::project(format!("connection {name} ({dsn}): not a valid MySQL URL")))?;
-    let report = |e: sqlx::Error| {
-        let mut err = Error::io(format!("connection {name} ({dsn}): {}", db_message(&e)));
-        err.retryable = matches!(e, sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut);
-        err
-    };
-    match tokio::time::timeout(MYSQL_CONNECT_TIMEOUT, sqlx::ConnectOptions::connect(&opts)).await {
-        Ok(Ok(conn)) => {
-            let _ = sqlx::Connection::close(conn).await;
-        }
-        Ok(Err(e)) => return Err(report(e)),
-        Err(_) => {
-            return Err(Error::io(format!(
-                "connection {name} ({dsn}): no answer within {} s",
-                MYSQL_CONNECT_TIMEOUT.as_secs()
-            )))
-        }
-    }
+    super::probe(name, dsn, &opts, MYSQL_CONNECT_TIMEOUT).await?;
     MySqlPoolOptions::new()
         .max_connections(MYSQL_POOL_SIZE)
         .acquire_timeout(MYSQL_CONNECT_TIMEOUT)
@@ -95,7 +79,7 @@ pub(super) async fn open(name: &str, dsn: &Secret, dry_run: bool) -> Result<MySq
         })
         .connect_with(opts)
         .await
-        .map_err(report)
+        .map_err(|e| super::report_connect(name, dsn, e))
 }
 
 dialect_common!(MySqlPool);

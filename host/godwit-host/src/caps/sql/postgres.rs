@@ -36,35 +36,13 @@ pub(super) async fn open(name: &str, dsn: &Secret, dry_run: bool) -> Result<PgPo
     if dry_run {
         opts = opts.options([("default_transaction_read_only", "on")]);
     }
-    // One direct connection first: its error says what is wrong (refused,
-    // authentication, unknown database) where a pool would only time out.
-    let report = |e: sqlx::Error| {
-        let mut err = Error::io(format!("connection {name} ({dsn}): {}", db_message(&e)));
-        err.retryable = matches!(e, sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut);
-        err
-    };
-    match tokio::time::timeout(PG_CONNECT_TIMEOUT, sqlx::ConnectOptions::connect(&opts)).await {
-        Ok(Ok(conn)) => {
-            let _ = sqlx::Connection::close(conn).await;
-        }
-        Ok(Err(e)) => return Err(report(e)),
-        Err(_) => {
-            return Err(Error::io(format!(
-                "connection {name} ({dsn}): no answer within {} s",
-                PG_CONNECT_TIMEOUT.as_secs()
-            )))
-        }
-    }
+    super::probe(name, dsn, &opts, PG_CONNECT_TIMEOUT).await?;
     PgPoolOptions::new()
         .max_connections(PG_POOL_SIZE)
         .acquire_timeout(PG_CONNECT_TIMEOUT)
         .connect_with(opts)
         .await
-        .map_err(|e| {
-            let mut err = Error::io(format!("connection {name} ({dsn}): {}", db_message(&e)));
-            err.retryable = matches!(e, sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut);
-            err
-        })
+        .map_err(|e| super::report_connect(name, dsn, e))
 }
 
 /// URL parameters godwit passes to PostgreSQL. Anything else is refused: a
