@@ -1053,3 +1053,63 @@ async fn create_refuses_existing_tables_and_upsert_merges_by_key() {
     assert_eq!(f.godwit(&["run", &f.arg()]).code, 1);
     assert_eq!(rows(), before, "re-running upsert changes nothing");
 }
+
+/// `identifiers = "lower"` folds every name, so the target can be queried
+/// without quotes; the default keeps names exactly as the source has them.
+#[tokio::test]
+async fn identifier_case_is_kept_or_folded() {
+    let f = Fixture::empty();
+    let src = f.path().join("app.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", src.display()))
+        .await
+        .unwrap();
+    for stmt in [
+        "CREATE TABLE \"UserAccounts\" (\"UserId\" INTEGER PRIMARY KEY, \"DisplayName\" TEXT NOT NULL UNIQUE)",
+        "CREATE TABLE \"Orders\" (\"OrderId\" INTEGER PRIMARY KEY, \"OwnerId\" INTEGER REFERENCES \"UserAccounts\"(\"UserId\"))",
+        "CREATE INDEX \"IX_Orders_Owner\" ON \"Orders\"(\"OwnerId\")",
+        "INSERT INTO \"UserAccounts\" VALUES (1, 'Ada'), (2, 'Grace')",
+        "INSERT INTO \"Orders\" VALUES (10, 1), (11, 2)",
+    ] {
+        sqlx::query(stmt).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    let s = pg::server();
+    for (setting, expect_tables, probe) in [
+        (
+            "",
+            "Orders,UserAccounts",
+            "SELECT count(*) FROM \"Orders\" JOIN \"UserAccounts\" ON \"UserId\" = \"OwnerId\"",
+        ),
+        (
+            "identifiers = \"lower\"",
+            "orders,useraccounts",
+            "SELECT count(*) FROM orders JOIN useraccounts ON userid = ownerid",
+        ),
+    ] {
+        let url = s.create_db();
+        let db = url.rsplit('/').next().unwrap().to_owned();
+        f.write(
+            "godwit.toml",
+            &copy_project(
+                "sqlite://app.db?mode=ro",
+                "sqlite-source",
+                &url,
+                "postgres-target",
+                &format!("mode = \"replace\"\n{setting}"),
+                true,
+            ),
+        );
+        let run = f.godwit(&["run", &f.arg()]);
+        assert_eq!(run.code, 0, "{setting}: {}", run.all());
+        assert_eq!(s.psql(&db, "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'").trim(), expect_tables);
+        assert_eq!(s.psql(&db, probe).trim(), "2", "{setting}");
+        assert_eq!(
+            s.psql(
+                &db,
+                "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND convalidated"
+            )
+            .trim(),
+            "1"
+        );
+    }
+}

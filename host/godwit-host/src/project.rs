@@ -226,6 +226,17 @@ pub enum NulPolicy {
     Replace,
 }
 
+/// How identifiers are named in the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdentifierCase {
+    /// Exactly as the source spells them (quoted where needed).
+    #[default]
+    Keep,
+    /// Folded to lower case (what unquoted names become in PostgreSQL).
+    Lower,
+}
+
 /// Which columns a cast applies to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CastMatch {
@@ -294,6 +305,8 @@ pub struct Step {
     pub max_rejects: u64,
     /// Tables loaded at the same time.
     pub workers: usize,
+    /// Identifier case in the target.
+    pub identifiers: IdentifierCase,
     /// Casting rules.
     pub casts: Vec<Cast>,
     /// `table.column` -> target column name, for existing target tables.
@@ -426,6 +439,8 @@ struct FileStep {
     max_rejects: u64,
     #[serde(default)]
     workers: Option<Spanned<usize>>,
+    #[serde(default)]
+    identifiers: IdentifierCase,
     #[serde(default)]
     casts: Vec<Spanned<FileCast>>,
     #[serde(default)]
@@ -685,6 +700,7 @@ pub fn parse(
             batch_rows,
             max_rejects: s.max_rejects,
             workers,
+            identifiers: s.identifiers,
             casts,
             nul_bytes: s.nul_bytes,
             column_renames: s.columns,

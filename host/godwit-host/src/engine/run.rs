@@ -22,7 +22,7 @@ use super::state::{Progress, StepState};
 use super::{select_tables, Loaded, Session};
 use crate::caps::sql::{Database, RowStream};
 use crate::error::{Error, ErrorKind, Result};
-use crate::project::{NulPolicy, Step, WriteMode};
+use crate::project::{IdentifierCase, NulPolicy, Step, WriteMode};
 use crate::runtime::bindings::exports::godwit::plugin::rewriter::Outcome;
 use crate::runtime::bindings::exports::godwit::plugin::source_adapter::ReadPlan;
 use crate::runtime::bindings::exports::godwit::plugin::target_adapter::{self, WritePlan};
@@ -56,6 +56,9 @@ pub(crate) fn target_def(step: &Step, t: &TableDef) -> TableDef {
     for f in &mut def.foreign_keys {
         f.ref_table = rename(&f.ref_table);
     }
+    if step.identifiers == IdentifierCase::Lower {
+        fold_identifiers(&mut def);
+    }
     for c in &mut def.columns {
         if let Some(rule) = step
             .casts
@@ -78,6 +81,37 @@ enum Phase {
     Post,
     /// Constraints between tables, once every table has its keys.
     Constraints,
+}
+
+/// Lower-cases every name in a table definition (tables, columns, keys,
+/// constraints, indexes). Expressions are left alone; index definitions in
+/// the source dialect are dropped so the index is rebuilt from its columns.
+fn fold_identifiers(def: &mut TableDef) {
+    let low = |v: &mut String| *v = v.to_lowercase();
+    let all = |v: &mut Vec<String>| v.iter_mut().for_each(|x| *x = x.to_lowercase());
+    low(&mut def.name);
+    def.columns.iter_mut().for_each(|c| low(&mut c.name));
+    all(&mut def.primary_key);
+    for u in &mut def.uniques {
+        all(&mut u.columns);
+        u.name.iter_mut().for_each(low);
+    }
+    for c in &mut def.checks {
+        c.name.iter_mut().for_each(low);
+    }
+    for f in &mut def.foreign_keys {
+        all(&mut f.columns);
+        all(&mut f.ref_columns);
+        low(&mut f.ref_table);
+        f.name.iter_mut().for_each(low);
+    }
+    for i in &mut def.indexes {
+        low(&mut i.name);
+        all(&mut i.columns);
+        if !i.columns.is_empty() {
+            i.definition = None;
+        }
+    }
 }
 
 /// Everything needed to copy one table.
