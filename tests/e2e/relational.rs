@@ -275,6 +275,8 @@ COMMIT;
 INSERT INTO audit VALUES (now(), 'created'), (NULL, NULL);
 INSERT INTO posts (account_id, title) VALUES (3, 'orphan-to-be');
 ALTER TABLE posts ADD CONSTRAINT posts_title_len CHECK (length(title) < 100) NOT VALID;
+CREATE FUNCTION touch_post() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.published_at := now(); RETURN NEW; END $$;
+CREATE TRIGGER posts_touch BEFORE UPDATE ON posts FOR EACH ROW EXECUTE FUNCTION touch_post();
 "#;
 
 #[tokio::test]
@@ -302,6 +304,10 @@ async fn postgres_to_postgres_is_exact() {
     assert_eq!(run.code, 0, "{}", run.all());
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(report["steps"][0]["skipped_views"][0], "active_accounts");
+    assert_eq!(
+        report["steps"][0]["skipped_triggers"],
+        serde_json::json!(["posts.posts_touch"])
+    );
     assert_eq!(report["validation"]["passed"], true);
 
     // Every row identical in PostgreSQL's own text form (exact for every type).
@@ -467,6 +473,7 @@ async fn casts_convert_app_data_and_reject_what_does_not_fit() {
          '2023-11-14T17:13:20.5-05:00', 1, '{\"a\": [1, 2]}', 'a' || char(0) || 'b')",
         "INSERT INTO events VALUES (2, NULL, NULL, NULL, NULL, '2023-11-14 22:13:20Z', 0, 'null', 'plain')",
         "INSERT INTO events VALUES (3, 0, 0, 0, '1970-01-01 08:00:00', '1970-01-01T00:00:00+00:00', 1, '{broken', NULL)",
+        "CREATE TRIGGER events_audit AFTER INSERT ON events BEGIN SELECT 1; END",
     ] {
         sqlx::query(stmt).execute(&pool).await.unwrap();
     }
@@ -506,6 +513,10 @@ casts = [
             .unwrap(),
     )
     .unwrap();
+    assert_eq!(
+        report["steps"][0]["skipped_triggers"],
+        serde_json::json!(["events.events_audit"])
+    );
     assert_eq!(reject["stage"], "cast");
     assert_eq!(reject["column"], "payload");
     assert_eq!(reject["key"]["id"], 3);
@@ -635,6 +646,7 @@ CREATE TABLE orders (
   CONSTRAINT fk_customer FOREIGN KEY (customer_id) REFERENCES customers (id) ON DELETE CASCADE,
   CONSTRAINT fk_parent FOREIGN KEY (parent_id) REFERENCES orders (id)
 ) ENGINE=InnoDB;
+CREATE TRIGGER orders_total BEFORE INSERT ON orders FOR EACH ROW SET NEW.total = IFNULL(NEW.total, 0);
 SET time_zone = '+00:00';
 INSERT INTO customers (email, name, vip, balance, ratio, score, born, created, seen, wake, avatar, prefs, big, tiny, kind, note) VALUES
  ('a@example.com', 'Ünïcödé 世界', 1, 10.50, 0.1, 0.1, '1999-12-31', '2024-01-02 03:04:05.123456', '2024-01-02 03:04:05.654321', '07:30:00.000001', X'00FF10', '{"b": 1, "a": [1, 2, {"c": null}]}', 18446744073709551615, -128, 'a', 'tab\there'),
@@ -666,6 +678,11 @@ async fn mariadb_to_postgres_keeps_every_value_and_constraint() {
     let run = f.godwit(&["--json", "run", &f.arg()]);
     let rejects: String = walk_rejects(f.path());
     assert_eq!(run.code, 0, "{}\nrejects: {rejects}", run.all());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        report["steps"][0]["skipped_triggers"],
+        serde_json::json!(["orders.orders_total"])
+    );
 
     // The same values, rendered the same way on both sides.
     let maria = m.sql(

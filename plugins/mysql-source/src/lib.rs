@@ -209,10 +209,20 @@ fn describe_table(
         estimated_rows,
         is_view,
         native_dialect: "mysql".into(),
+        triggers: vec![],
     };
     if is_view {
         return Ok(def);
     }
+    def.triggers = query_rows(
+        conn,
+        "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS \
+         WHERE EVENT_OBJECT_SCHEMA = DATABASE() AND EVENT_OBJECT_TABLE = ? ORDER BY 1",
+        std::slice::from_ref(&t),
+    )?
+    .iter()
+    .map(|r| text(&r[0]))
+    .collect();
     let idx = query_rows(
         conn,
         "SELECT INDEX_NAME, NON_UNIQUE, COLUMN_NAME FROM information_schema.STATISTICS \

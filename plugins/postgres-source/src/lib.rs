@@ -266,11 +266,21 @@ fn describe_table(
         estimated_rows,
         is_view,
         native_dialect: "postgres".into(),
+        triggers: vec![],
     };
     if is_view {
         return Ok(t);
     }
     let args = [Value::Text(schema()), Value::Text(name.to_owned())];
+    t.triggers = query_rows(
+        conn,
+        "SELECT tgname::text FROM pg_trigger \
+         WHERE tgrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass AND NOT tgisinternal ORDER BY 1",
+        &args,
+    )?
+    .iter()
+    .map(|r| text(&r[0]))
+    .collect();
     let cons = query_rows(
         conn,
         "SELECT con.conname::text, con.contype::text, \

@@ -241,7 +241,16 @@ fn describe_table(
         }
     }
 
+    let triggers = query_rows(
+        conn,
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? ORDER BY name",
+        std::slice::from_ref(&table),
+    )?
+    .iter()
+    .map(|r| text(&r[0]))
+    .collect();
     Ok(TableDef {
+        triggers,
         schema: None,
         name: name.to_owned(),
         columns,

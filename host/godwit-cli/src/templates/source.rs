@@ -58,7 +58,7 @@ impl Source for Adapter {
             }).collect();
             Ok(TableDef {
                 schema: None, name, columns, primary_key: vec![], uniques: vec![], checks: vec![], foreign_keys: vec![],
-                indexes: vec![], comment: None, estimated_rows: None, is_view: false, native_dialect: String::new(),
+                indexes: vec![], comment: None, estimated_rows: None, is_view: false, native_dialect: String::new(), triggers: vec![],
             })
         }).collect()
     }

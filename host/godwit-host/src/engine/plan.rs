@@ -79,6 +79,8 @@ pub struct PlannedStep {
     pub cycles_broken_at: Vec<String>,
     /// Views found and not copied.
     pub skipped_views: Vec<String>,
+    /// Triggers (`table.trigger`) of copied tables, not recreated.
+    pub skipped_triggers: Vec<String>,
 }
 
 /// The whole plan.
@@ -102,6 +104,7 @@ impl Session {
             let (plans, views, broken) = plan_step(self, step).await?;
             let src = self.plugin(&step.source, Kind::Source).await?;
             let tgt = self.plugin(&step.target, Kind::Target).await?;
+            let skipped_triggers = super::run::triggers_of(&plans);
             let mut tables = Vec::new();
             for p in plans {
                 let rows = match &p.read {
@@ -164,6 +167,7 @@ impl Session {
                 tables,
                 cycles_broken_at: broken,
                 skipped_views: views,
+                skipped_triggers,
             });
         }
         let mut validators = Vec::new();

@@ -39,6 +39,8 @@ pub struct StepReport {
     pub tables: Vec<TableReport>,
     /// Views found in the source and not copied.
     pub skipped_views: Vec<String>,
+    /// Triggers (`table.trigger`) of copied tables, not recreated.
+    pub skipped_triggers: Vec<String>,
 }
 
 /// One finding of a validator.

@@ -114,6 +114,19 @@ fn fold_identifiers(def: &mut TableDef) {
     }
 }
 
+/// `table.trigger` for every trigger of the planned tables (reported, not copied).
+pub(crate) fn triggers_of(plans: &[TablePlan]) -> Vec<String> {
+    plans
+        .iter()
+        .flat_map(|p| {
+            p.source
+                .triggers
+                .iter()
+                .map(move |t| format!("{}.{t}", p.source.name))
+        })
+        .collect()
+}
+
 /// Everything needed to copy one table.
 pub(crate) struct TablePlan {
     pub source: TableDef,
@@ -424,10 +437,15 @@ impl Session {
             }
         }
         state.finish()?;
+        let skipped_triggers = triggers_of(&plans);
+        for t in &skipped_triggers {
+            tracing::warn!(step = %step.name, trigger = %t, "trigger not copied (recreate it in the target if the application needs it)");
+        }
         Ok(StepReport {
             name: step.name.clone(),
             tables,
             skipped_views: views,
+            skipped_triggers,
         })
     }
 
