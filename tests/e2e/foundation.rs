@@ -215,3 +215,69 @@ fn rejected_rows_go_to_the_reject_file() {
         run.stderr
     );
 }
+
+/// SQLite keeps no catalog of CHECK constraints: the source reads them from
+/// the table's DDL (column and table level, named or not, with quotes and
+/// parentheses inside), and a SQLite target recreates and enforces them.
+#[tokio::test]
+async fn sqlite_check_constraints_are_carried() {
+    let f = Fixture::empty();
+    let src = f.path().join("app.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", src.display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "CREATE TABLE t (a INTEGER CHECK (a > 0), b TEXT CONSTRAINT b_ok CHECK (b IN ('x)', 'y''s')), \
+         c TEXT DEFAULT 'check (no)', CONSTRAINT pair CHECK (a < 100 OR b = 'y''s'))",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO t VALUES (1, 'x)', NULL), (200, 'y''s', 'z')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    f.write(
+        "godwit.toml",
+        &copy_project(
+            "sqlite://app.db?mode=ro",
+            "sqlite-source",
+            "sqlite://out.db?mode=rwc",
+            "sqlite-target",
+            "mode = \"replace\"",
+            true,
+        ),
+    );
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let out = sqlx::SqlitePool::connect(&format!("sqlite://{}", f.path().join("out.db").display()))
+        .await
+        .unwrap();
+    let (ddl,): (String,) = sqlx::query_as("SELECT sql FROM sqlite_master WHERE name = 't'")
+        .fetch_one(&out)
+        .await
+        .unwrap();
+    for expect in [
+        "CHECK (a > 0)",
+        "CONSTRAINT \"b_ok\" CHECK (b IN ('x)', 'y''s'))",
+        "CONSTRAINT \"pair\" CHECK (a < 100 OR b = 'y''s')",
+    ] {
+        assert!(ddl.contains(expect), "{expect} missing from {ddl}");
+    }
+    assert!(
+        !ddl.contains("check (no)\")"),
+        "a string is not a constraint: {ddl}"
+    );
+    for bad in [
+        "INSERT INTO t VALUES (0, 'x)', NULL)",
+        "INSERT INTO t VALUES (5, 'q', NULL)",
+        "INSERT INTO t VALUES (150, 'x)', NULL)",
+    ] {
+        assert!(
+            sqlx::query(bad).execute(&out).await.is_err(),
+            "{bad} should violate a CHECK"
+        );
+    }
+    out.close().await;
+}

@@ -95,6 +95,17 @@ impl Target for MysqlTarget {
                     None => format!("ALTER TABLE {name} ADD UNIQUE ({})", list(&u.columns)),
                 });
             }
+            if table.native_dialect != "mysql" {
+                for c in &table.checks {
+                    godwit_sdk::log(
+                        godwit_sdk::caps::log::Level::Warn,
+                        &format!(
+                            "CHECK ({}) on {} is written for {}; not created",
+                            c.expression, table.name, table.native_dialect
+                        ),
+                    );
+                }
+            }
             if table.native_dialect == "mysql" {
                 for c in &table.checks {
                     post.push(match &c.name {

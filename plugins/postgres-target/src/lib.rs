@@ -323,6 +323,17 @@ fn keys_and_indexes(name: &str, t: &TableDef) -> Vec<String> {
             None => format!("ALTER TABLE {name} ADD UNIQUE ({})", list(&u.columns)),
         });
     }
+    if t.native_dialect != "postgres" {
+        for c in &t.checks {
+            godwit_sdk::log(
+                godwit_sdk::caps::log::Level::Warn,
+                &format!(
+                    "CHECK ({}) on {} is written for {}; not created",
+                    c.expression, t.name, t.native_dialect
+                ),
+            );
+        }
+    }
     if t.native_dialect == "postgres" {
         for c in &t.checks {
             let not_valid = if c.validated { "" } else { " NOT VALID" };

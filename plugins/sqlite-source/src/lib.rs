@@ -13,7 +13,9 @@ use godwit_sdk::source::{
     CapabilityKind, CapabilityRequest, PluginInfo, ReadPlan, Reader, Source, SqlRead,
 };
 use godwit_sdk::values::{as_i64, as_str, quote_double};
-use godwit_sdk::{ColumnDef, Error, ForeignKey, IndexDef, TableDef, UniqueConstraint, Value};
+use godwit_sdk::{
+    CheckConstraint, ColumnDef, Error, ForeignKey, IndexDef, TableDef, UniqueConstraint, Value,
+};
 
 /// The connection label this plugin requests.
 const LABEL: &str = "source";
@@ -241,6 +243,11 @@ fn describe_table(
         }
     }
 
+    let checks = if is_view {
+        vec![]
+    } else {
+        check_constraints(ddl)
+    };
     let triggers = query_rows(
         conn,
         "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? ORDER BY name",
@@ -256,7 +263,7 @@ fn describe_table(
         columns,
         primary_key,
         uniques,
-        checks: vec![],
+        checks,
         foreign_keys,
         indexes,
         comment: None,
@@ -264,6 +271,113 @@ fn describe_table(
         is_view,
         native_dialect: "sqlite".into(),
     })
+}
+
+/// CHECK constraints of a `CREATE TABLE` statement, column- or table-level,
+/// with their `CONSTRAINT` names. SQLite keeps no catalog of them, so the
+/// statement is scanned: string literals, quoted identifiers and comments are
+/// skipped, parentheses balanced.
+fn check_constraints(ddl: &str) -> Vec<CheckConstraint> {
+    let b = ddl.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut last_word = String::new();
+    let mut pending_name: Option<String> = None;
+    let mut expect_name = false;
+    while i < b.len() {
+        let c = b[i];
+        // Skip literals, quoted names and comments.
+        if matches!(c, b'\'' | b'"' | b'`' | b'[') {
+            let close = if c == b'[' { b']' } else { c };
+            let start = i + 1;
+            i += 1;
+            while i < b.len() && !(b[i] == close && b.get(i + 1) != Some(&close)) {
+                i += if b[i] == close { 2 } else { 1 };
+            }
+            if expect_name && c != b'\'' {
+                pending_name = Some(ddl[start..i.min(b.len())].replace(
+                    std::str::from_utf8(&[close, close]).unwrap_or(""),
+                    std::str::from_utf8(&[close]).unwrap_or(""),
+                ));
+                expect_name = false;
+            }
+            i += 1;
+            continue;
+        }
+        if c == b'-' && b.get(i + 1) == Some(&b'-') {
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+            continue;
+        }
+        if c == b'/' && b.get(i + 1) == Some(&b'*') {
+            i += 2;
+            while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                i += 1;
+            }
+            i += 2;
+            continue;
+        }
+        if c.is_ascii_alphanumeric() || c == b'_' {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            let word = ddl[start..i].to_ascii_uppercase();
+            if expect_name {
+                pending_name = Some(ddl[start..i].to_owned());
+                expect_name = false;
+            } else if word == "CONSTRAINT" {
+                expect_name = true;
+            } else if word == "CHECK" {
+                // The expression is the balanced parenthesis group that follows.
+                while i < b.len() && b[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                if b.get(i) == Some(&b'(') {
+                    let open = i;
+                    let mut depth = 0;
+                    while i < b.len() {
+                        match b[i] {
+                            b'(' => depth += 1,
+                            b')' => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    break;
+                                }
+                            }
+                            q @ (b'\'' | b'"' | b'`') => {
+                                i += 1;
+                                while i < b.len() && b[i] != q {
+                                    i += 1;
+                                }
+                            }
+                            _ => {}
+                        }
+                        i += 1;
+                    }
+                    let expression = ddl[open + 1..i.min(b.len())].trim().to_owned();
+                    out.push(CheckConstraint {
+                        name: pending_name.take(),
+                        expression,
+                        validated: true,
+                    });
+                }
+            } else if !matches!(word.as_str(), "NOT" | "NULL") {
+                // A name applies only to the constraint right after it.
+                if last_word != "CONSTRAINT" {
+                    pending_name = None;
+                }
+            }
+            last_word = word;
+            continue;
+        }
+        if c == b',' {
+            pending_name = None;
+        }
+        i += 1;
+    }
+    out
 }
 
 fn primary_key_of(conn: &sql::Connection, table: &str) -> Result<Vec<String>, Error> {
