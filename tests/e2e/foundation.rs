@@ -281,3 +281,102 @@ async fn sqlite_check_constraints_are_carried() {
     }
     out.close().await;
 }
+
+/// The path rules: regex with captures, URL template with encoding, and
+/// normalisation that refuses `..` escapes and paths outside a root.
+#[tokio::test]
+async fn path_rewrite_rules() {
+    let f = Fixture::empty();
+    let src = f.path().join("app.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", src.display()))
+        .await
+        .unwrap();
+    for stmt in [
+        "CREATE TABLE files (id INTEGER PRIMARY KEY, a TEXT, b TEXT, c TEXT)",
+        "INSERT INTO files VALUES (1, '/app/.data/uploads/42/audio.m4a', 'uploads/42/my audio ü.m4a', '/app/.data//uploads\\42/./a.m4a')",
+        "INSERT INTO files VALUES (2, 'elsewhere.txt', 'uploads/7/x.txt', '/app/.data/ok.txt')",
+        "INSERT INTO files VALUES (3, NULL, NULL, '/app/.data/../etc/passwd')",
+        "INSERT INTO files VALUES (4, NULL, NULL, '/srv/other.txt')",
+    ] {
+        sqlx::query(stmt).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    let mut toml = copy_project(
+        "sqlite://app.db?mode=ro",
+        "sqlite-source",
+        "sqlite://out.db?mode=rwc",
+        "sqlite-target",
+        "mode = \"replace\"\nmax_rejects = 10\nrewrites = [\n  { column = \"files.a\", rule = \"re\" },\n  { column = \"files.b\", rule = \"url\" },\n  { column = \"files.c\", rule = \"norm\" },\n]",
+        false,
+    );
+    toml.push_str(
+        r#"
+[plugins.re]
+path = "builtin:regex-rewrite"
+params = { pattern = '^/app/\.data/uploads/(\d+)/(.+)$', replacement = "s3://meetings/uploads/$1/$2" }
+
+[plugins.url]
+path = "builtin:url-template"
+params = { template = "https://{bucket}.{endpoint}/{key}", strip_prefix = "uploads/", vars = { bucket = "meetings", endpoint = "tos.example.com" } }
+
+[plugins.norm]
+path = "builtin:path-normalize"
+params = { root = "/app/.data" }
+"#,
+    );
+    f.write("godwit.toml", &toml);
+    let run = f.godwit(&["--json", "run", &f.arg()]);
+    assert_eq!(run.code, 1, "two rows rejected\n{}", run.all());
+    let out = sqlx::SqlitePool::connect(&format!("sqlite://{}", f.path().join("out.db").display()))
+        .await
+        .unwrap();
+    let rows: Vec<(i64, Option<String>, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT * FROM files ORDER BY id")
+            .fetch_all(&out)
+            .await
+            .unwrap();
+    out.close().await;
+    assert_eq!(
+        rows,
+        vec![
+            (
+                1,
+                Some("s3://meetings/uploads/42/audio.m4a".into()),
+                Some("https://meetings.tos.example.com/42/my%20audio%20%C3%BC.m4a".into()),
+                Some("/app/.data/uploads/42/a.m4a".into())
+            ),
+            (
+                2,
+                Some("elsewhere.txt".into()),
+                Some("https://meetings.tos.example.com/7/x.txt".into()),
+                Some("/app/.data/ok.txt".into())
+            ),
+        ]
+    );
+    let rejects = godwit_tests::tree_hashes(f.path())
+        .into_iter()
+        .filter(|(p, _)| p.ends_with("rejects.jsonl"))
+        .map(|(p, _)| std::fs::read_to_string(f.path().join(p)).unwrap())
+        .collect::<String>();
+    assert!(
+        rejects.contains("contains \\\"..\\\", which could escape its folder"),
+        "{rejects}"
+    );
+    assert!(
+        rejects.contains("is outside \\\"/app/.data\\\""),
+        "{rejects}"
+    );
+
+    // Bad parameters are a usage error naming the rule.
+    f.write(
+        "godwit.toml",
+        &toml.replace("'^/app/\\.data/uploads/(\\d+)/(.+)$'", "'(unclosed'"),
+    );
+    let bad = f.godwit(&["plan", &f.arg()]);
+    assert_eq!(bad.code, 2, "{}", bad.all());
+    assert!(
+        bad.stderr.contains("plugin re refused its params"),
+        "{}",
+        bad.stderr
+    );
+}

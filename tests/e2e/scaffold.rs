@@ -20,12 +20,15 @@ fn every_builtin_can_be_inspected() {
         [
             "builtin:mysql-source",
             "builtin:mysql-target",
+            "builtin:path-normalize",
             "builtin:postgres-source",
             "builtin:postgres-target",
             "builtin:prefix-rewrite",
+            "builtin:regex-rewrite",
             "builtin:row-count",
             "builtin:sqlite-source",
-            "builtin:sqlite-target"
+            "builtin:sqlite-target",
+            "builtin:url-template"
         ]
     );
     for (name, world, request) in [

@@ -1,0 +1,93 @@
+//! `path-normalize`: normalises stored file paths — backslashes become `/`,
+//! `./` segments and duplicate slashes disappear — and refuses paths that
+//! climb out with `..` (the row is rejected with the reason, never guessed).
+//! With `root = "/app/.data"`, paths must also lie under that root.
+
+use std::cell::RefCell;
+
+use godwit_sdk::rewrite::{Outcome, PluginInfo, Rewriter};
+use godwit_sdk::{Error, Value};
+use serde::Deserialize;
+
+#[derive(Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    #[serde(default)]
+    root: Option<String>,
+}
+
+thread_local! {
+    static PARAMS: RefCell<Params> = RefCell::new(Params::default());
+}
+
+struct PathNormalize;
+
+impl Rewriter for PathNormalize {
+    fn describe() -> PluginInfo {
+        PluginInfo {
+            name: "path-normalize".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: "Normalises paths (backslashes, ./, //) and refuses .. escapes.".into(),
+            requests: vec![],
+            params_doc: "- `root` (string, optional): every path must lie under it".into(),
+        }
+    }
+
+    fn configure(params: String) -> Result<(), Error> {
+        let p: Params = godwit_sdk::params::parse(&params)?;
+        PARAMS.with(|c| *c.borrow_mut() = p);
+        Ok(())
+    }
+
+    fn rewrite(values: Vec<Value>) -> Result<Vec<Outcome>, Error> {
+        let root = PARAMS
+            .with(|c| c.borrow().root.clone())
+            .map(|r| normalize(&r).unwrap_or(r));
+        Ok(values
+            .into_iter()
+            .map(|v| match v {
+                Value::Null => Outcome::Unchanged,
+                Value::Text(s) => match normalize(&s) {
+                    Err(reason) => Outcome::Rejected(reason),
+                    Ok(n) => match &root {
+                        Some(r)
+                            if n != *r
+                                && !n.starts_with(&format!("{}/", r.trim_end_matches('/'))) =>
+                        {
+                            Outcome::Rejected(format!("{n:?} is outside {r:?}"))
+                        }
+                        _ if n == s => Outcome::Unchanged,
+                        _ => Outcome::Replaced(Value::Text(n)),
+                    },
+                },
+                _ => Outcome::Rejected("not a text value".into()),
+            })
+            .collect())
+    }
+}
+
+/// The normalised path, or why it is refused.
+fn normalize(path: &str) -> Result<String, String> {
+    let unified = path.replace('\\', "/");
+    let absolute = unified.starts_with('/');
+    let mut parts = Vec::new();
+    for seg in unified.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                return Err(format!(
+                    "{path:?} contains \"..\", which could escape its folder"
+                ))
+            }
+            s => parts.push(s),
+        }
+    }
+    let joined = parts.join("/");
+    Ok(if absolute {
+        format!("/{joined}")
+    } else {
+        joined
+    })
+}
+
+godwit_sdk::rewrite::export_rewrite!(PathNormalize);
