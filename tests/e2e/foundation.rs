@@ -330,11 +330,11 @@ params = { root = "/app/.data" }
     let out = sqlx::SqlitePool::connect(&format!("sqlite://{}", f.path().join("out.db").display()))
         .await
         .unwrap();
-    let rows: Vec<(i64, Option<String>, Option<String>, Option<String>)> =
-        sqlx::query_as("SELECT * FROM files ORDER BY id")
-            .fetch_all(&out)
-            .await
-            .unwrap();
+    type Row = (i64, Option<String>, Option<String>, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as("SELECT * FROM files ORDER BY id")
+        .fetch_all(&out)
+        .await
+        .unwrap();
     out.close().await;
     assert_eq!(
         rows,
