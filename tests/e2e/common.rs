@@ -191,3 +191,17 @@ plugin = "count"
     }
     toml
 }
+
+/// Creates (or opens) the SQLite database at `path` and runs `statements` in it.
+pub async fn sqlite_with(path: &Path, statements: &[&str]) -> sqlx::SqlitePool {
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .expect("open sqlite");
+    for stmt in statements {
+        sqlx::query(stmt)
+            .execute(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("{stmt}: {e}"));
+    }
+    pool
+}

@@ -288,18 +288,17 @@ async fn sqlite_check_constraints_are_carried() {
 async fn path_rewrite_rules() {
     let f = Fixture::empty();
     let src = f.path().join("app.db");
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", src.display()))
-        .await
-        .unwrap();
-    for stmt in [
+    let pool = sqlite_with(
+        &src,
+        &[
         "CREATE TABLE files (id INTEGER PRIMARY KEY, a TEXT, b TEXT, c TEXT)",
         "INSERT INTO files VALUES (1, '/app/.data/uploads/42/audio.m4a', 'uploads/42/my audio ü.m4a', '/app/.data//uploads\\42/./a.m4a')",
         "INSERT INTO files VALUES (2, 'elsewhere.txt', 'uploads/7/x.txt', '/app/.data/ok.txt')",
         "INSERT INTO files VALUES (3, NULL, NULL, '/app/.data/../etc/passwd')",
         "INSERT INTO files VALUES (4, NULL, NULL, '/srv/other.txt')",
-    ] {
-        sqlx::query(stmt).execute(&pool).await.unwrap();
-    }
+        ],
+    )
+    .await;
     pool.close().await;
     let mut toml = copy_project(
         "sqlite://app.db?mode=ro",

@@ -463,10 +463,9 @@ async fn killed_run_resumes_without_duplicates_or_gaps() {
 async fn casts_convert_app_data_and_reject_what_does_not_fit() {
     let f = Fixture::empty();
     let src = f.path().join("app.db");
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", src.display()))
-        .await
-        .unwrap();
-    for stmt in [
+    let pool = sqlite_with(
+        &src,
+        &[
         "CREATE TABLE events (id INTEGER PRIMARY KEY, at_s INTEGER, at_ms INTEGER, at_ns INTEGER, at_local DATETIME, \
          at_iso TEXT, flag INTEGER, payload TEXT, note TEXT)",
         "INSERT INTO events VALUES (1, 1700000000, 1700000000123, 1700000000123456789, '2023-11-15 06:13:20', \
@@ -474,9 +473,9 @@ async fn casts_convert_app_data_and_reject_what_does_not_fit() {
         "INSERT INTO events VALUES (2, NULL, NULL, NULL, NULL, '2023-11-14 22:13:20Z', 0, 'null', 'plain')",
         "INSERT INTO events VALUES (3, 0, 0, 0, '1970-01-01 08:00:00', '1970-01-01T00:00:00+00:00', 1, '{broken', NULL)",
         "CREATE TRIGGER events_audit AFTER INSERT ON events BEGIN SELECT 1; END",
-    ] {
-        sqlx::query(stmt).execute(&pool).await.unwrap();
-    }
+        ],
+    )
+    .await;
     pool.close().await;
     let url = pg::server().create_db();
     let db = url.rsplit('/').next().unwrap().to_owned();
@@ -840,19 +839,18 @@ async fn meeting_agent_example_migrates_into_postgres() {
 async fn loads_into_tables_the_application_created() {
     let f = Fixture::empty();
     let src = f.path().join("app.db");
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", src.display()))
-        .await
-        .unwrap();
-    for stmt in [
+    let pool = sqlite_with(
+        &src,
+        &[
         "CREATE TABLE chat (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL, chat TEXT, \
          created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, archived INTEGER NOT NULL, legacy TEXT)",
         "INSERT INTO chat VALUES ('c1', 'u1', 'Trip to Japan', '{\"messages\": []}', 1700000000, 1700000000123456789, 0, 'x')",
         "INSERT INTO chat VALUES ('c2', 'u1', 'A title far too long for the app', '{}', 1700000001, 1700000001000000000, 1, NULL)",
         "INSERT INTO chat VALUES ('c3', 'u2', 'Broken', '{oops', 1700000002, 1700000002000000000, 1, NULL)",
         "INSERT INTO chat VALUES ('c4', 'u2', 'Fine', NULL, 1700000003, 1700000003000000000, 1, NULL)",
-    ] {
-        sqlx::query(stmt).execute(&pool).await.unwrap();
-    }
+        ],
+    )
+    .await;
     pool.close().await;
     let url = pg::server().create_db();
     let db = url.rsplit('/').next().unwrap().to_owned();
@@ -1006,15 +1004,14 @@ async fn open_webui_example_loads_into_the_apps_own_schema() {
 async fn create_refuses_existing_tables_and_upsert_merges_by_key() {
     let f = Fixture::empty();
     let src = f.path().join("app.db");
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", src.display()))
-        .await
-        .unwrap();
-    for stmt in [
-        "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty INTEGER)",
-        "INSERT INTO items VALUES (1, 'apple', 3), (2, 'pear', 5)",
-    ] {
-        sqlx::query(stmt).execute(&pool).await.unwrap();
-    }
+    let pool = sqlite_with(
+        &src,
+        &[
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty INTEGER)",
+            "INSERT INTO items VALUES (1, 'apple', 3), (2, 'pear', 5)",
+        ],
+    )
+    .await;
     let url = pg::server().create_db();
     let db = url.rsplit('/').next().unwrap().to_owned();
     let s = pg::server();
@@ -1077,18 +1074,17 @@ async fn create_refuses_existing_tables_and_upsert_merges_by_key() {
 async fn identifier_case_is_kept_or_folded() {
     let f = Fixture::empty();
     let src = f.path().join("app.db");
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", src.display()))
-        .await
-        .unwrap();
-    for stmt in [
+    let pool = sqlite_with(
+        &src,
+        &[
         "CREATE TABLE \"UserAccounts\" (\"UserId\" INTEGER PRIMARY KEY, \"DisplayName\" TEXT NOT NULL UNIQUE)",
         "CREATE TABLE \"Orders\" (\"OrderId\" INTEGER PRIMARY KEY, \"OwnerId\" INTEGER REFERENCES \"UserAccounts\"(\"UserId\"))",
         "CREATE INDEX \"IX_Orders_Owner\" ON \"Orders\"(\"OwnerId\")",
         "INSERT INTO \"UserAccounts\" VALUES (1, 'Ada'), (2, 'Grace')",
         "INSERT INTO \"Orders\" VALUES (10, 1), (11, 2)",
-    ] {
-        sqlx::query(stmt).execute(&pool).await.unwrap();
-    }
+        ],
+    )
+    .await;
     pool.close().await;
     let s = pg::server();
     for (setting, expect_tables, probe) in [
