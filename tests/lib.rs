@@ -408,3 +408,110 @@ pub mod mariadb {
         }
     }
 }
+
+/// An S3-compatible server (s3s-fs) for the object-storage tests: SigV4 is
+/// enforced with the credentials below; buckets are folders under `root`,
+/// objects plain files, so tests can inspect (and corrupt) them directly.
+pub mod s3 {
+    use std::path::PathBuf;
+    use std::process::{Command, Stdio};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::OnceLock;
+    use std::time::{Duration, Instant};
+
+    /// Access key the server accepts.
+    pub const ACCESS_KEY: &str = "AKIDGODWITTEST";
+    /// Secret key the server accepts.
+    pub const SECRET_KEY: &str = "godwit-s3-test-secret-9f3a";
+    /// Where `scripts/test.sh` installs the server.
+    pub const BIN: &str = "/opt/godwit-tools/bin/s3s-fs";
+    /// How long the server may take to accept connections.
+    const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+    /// A running server.
+    pub struct Server {
+        /// TCP port on 127.0.0.1.
+        pub port: u16,
+        /// The folder holding the buckets.
+        pub root: PathBuf,
+    }
+
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    static NEXT_BUCKET: AtomicUsize = AtomicUsize::new(0);
+
+    /// The shared server, started on first use; stopped when the tests exit.
+    pub fn server() -> &'static Server {
+        SERVER.get_or_init(|| {
+            let bin = std::env::var("GODWIT_S3S_FS").unwrap_or_else(|_| BIN.to_owned());
+            assert!(
+                std::path::Path::new(&bin).exists(),
+                "{bin} not found: run `bash scripts/test.sh` (it installs s3s-fs)"
+            );
+            let dir: PathBuf = tempfile::Builder::new()
+                .prefix("godwit-s3-")
+                .tempdir_in("/tmp")
+                .unwrap()
+                .keep();
+            let root = dir.join("root");
+            std::fs::create_dir_all(&root).unwrap();
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let script = format!(
+                "{bin} --host 127.0.0.1 --port {port} --access-key {ACCESS_KEY} --secret-key {SECRET_KEY} {root} \
+                 >{dir}/s3.log 2>&1 & pid=$!; \
+                 while kill -0 {me} 2>/dev/null && kill -0 $pid 2>/dev/null; do sleep 1; done; \
+                 kill -TERM $pid 2>/dev/null; wait $pid; rm -rf {dir}",
+                root = root.display(),
+                dir = dir.display(),
+                me = std::process::id(),
+            );
+            spawn_detached(&script);
+            let start = Instant::now();
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                if start.elapsed() > READY_TIMEOUT {
+                    let log = std::fs::read_to_string(dir.join("s3.log")).unwrap_or_default();
+                    panic!("s3s-fs did not start: {log}");
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Server { port, root }
+        })
+    }
+
+    #[allow(clippy::zombie_processes)]
+    fn spawn_detached(script: &str) {
+        Command::new("sh")
+            .args(["-c", script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start s3s-fs");
+    }
+
+    impl Server {
+        /// The endpoint URL.
+        pub fn endpoint(&self) -> String {
+            format!("http://127.0.0.1:{}", self.port)
+        }
+
+        /// Creates a fresh, empty bucket and returns its name.
+        pub fn create_bucket(&self) -> String {
+            let name = format!(
+                "b{}-{}",
+                std::process::id(),
+                NEXT_BUCKET.fetch_add(1, Ordering::SeqCst)
+            );
+            std::fs::create_dir_all(self.root.join(&name)).unwrap();
+            name
+        }
+
+        /// The file behind an object.
+        pub fn object_path(&self, bucket: &str, key: &str) -> PathBuf {
+            self.root.join(bucket).join(key)
+        }
+    }
+}

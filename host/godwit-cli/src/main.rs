@@ -229,11 +229,16 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             progress.finish();
             let report = report?;
             output::run(&report, json);
-            Ok(if !report.validation.passed || report.rows_rejected() > 0 {
-                EXIT_VALIDATION
-            } else {
-                EXIT_OK
-            })
+            Ok(
+                if !report.validation.passed
+                    || report.rows_rejected() > 0
+                    || report.objects_failed() > 0
+                {
+                    EXIT_VALIDATION
+                } else {
+                    EXIT_OK
+                },
+            )
         }
         Command::Validate { dir } => {
             let s = session(&dir, false, Arc::new(godwit_host::engine::Silent)).await?;

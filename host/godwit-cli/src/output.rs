@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 
-use godwit_host::engine::{Observer, Plan, RunReport, TableReport, ValidationReport};
+use godwit_host::engine::{CopyReport, Observer, Plan, RunReport, TableReport, ValidationReport};
 use godwit_host::Error;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -101,6 +101,41 @@ pub fn plan(p: &Plan, json: bool) {
         "Plan for project {} (dry run: nothing is written)\n",
         p.project
     ));
+    for c in &p.copies {
+        out(&format!(
+            "copy {}: {} -> {}{}",
+            c.name,
+            c.from,
+            c.to,
+            if c.prefix.is_empty() {
+                String::new()
+            } else {
+                format!(" (prefix {})", c.prefix)
+            }
+        ));
+        out(&format!(
+            "  {} objects, {:.2} MiB; {} already present with the same size (checked by content on run); {} rejected by the rule{}",
+            c.objects,
+            c.bytes as f64 / (1 << 20) as f64,
+            c.present,
+            c.rejected,
+            if c.delete_extraneous {
+                "; target objects missing from the source are DELETED"
+            } else {
+                ""
+            }
+        ));
+        for r in &c.samples {
+            out(&format!(
+                "  key ({}): {} -> {}{}",
+                r.rule,
+                r.before,
+                r.after,
+                if r.rejected { " [rejected]" } else { "" }
+            ));
+        }
+        out("");
+    }
     for s in &p.steps {
         out(&format!(
             "step {}: {} -> {} (mode {:?})",
@@ -201,6 +236,46 @@ pub fn run(r: &RunReport, json: bool) {
     if json {
         return print_json(r);
     }
+    if !r.copies.is_empty() {
+        let mut t = Table::new(&[
+            "copy",
+            "from",
+            "to",
+            "objects",
+            "copied",
+            "skipped",
+            "failed",
+            "MiB copied",
+            "seconds",
+            "MiB/s",
+        ]);
+        for c in &r.copies {
+            t.row(vec![
+                c.name.clone(),
+                c.from.clone(),
+                c.to.clone(),
+                c.objects.to_string(),
+                if c.repaired > 0 {
+                    format!("{} ({} repaired)", c.copied, c.repaired)
+                } else {
+                    c.copied.to_string()
+                },
+                c.skipped.to_string(),
+                c.failed.to_string(),
+                format!("{:.2}", c.bytes_copied as f64 / (1 << 20) as f64),
+                format!("{:.2}", c.seconds),
+                format!("{:.1}", c.bytes_per_second / (1 << 20) as f64),
+            ]);
+        }
+        out(&t.render());
+        for c in r.copies.iter().filter(|c| c.deleted > 0) {
+            out(&format!(
+                "copy {}: {} extraneous target objects deleted",
+                c.name, c.deleted
+            ));
+        }
+        out("");
+    }
     let mut t = Table::new(&[
         "step", "source", "target", "read", "written", "rejected", "MiB", "seconds", "rows/s",
     ]);
@@ -223,11 +298,14 @@ pub fn run(r: &RunReport, json: bool) {
             ]);
         }
     }
-    out(&t.render());
+    if !r.steps.is_empty() || r.copies.is_empty() {
+        out(&t.render());
+    }
     if let Some(f) = &r.rejects_file {
         out(&format!(
-            "\n{} rows rejected; details in {f}",
-            r.rows_rejected()
+            "\n{} rows rejected, {} objects not copied; details in {f}",
+            r.rows_rejected(),
+            r.objects_failed()
         ));
     }
     out("");
@@ -384,6 +462,30 @@ impl Observer for Progress {
         }
     }
     fn table_finished(&self, _report: &TableReport) {
+        self.finish();
+    }
+    fn copy_started(&self, step: &str, objects: u64, bytes: u64) {
+        if !self.enabled {
+            return;
+        }
+        let bar = ProgressBar::new(bytes).with_style(
+            ProgressStyle::with_template(
+                "{msg} [{bar:30}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_message(format!("{step}: {objects} objects"));
+        if let Some(old) = self.bar.lock().expect("progress lock").replace(bar) {
+            old.finish_and_clear();
+        }
+    }
+    fn bytes_copied(&self, bytes: u64) {
+        self.rows_written(bytes);
+    }
+    fn object_skipped(&self, bytes: u64) {
+        self.rows_written(bytes);
+    }
+    fn copy_finished(&self, _report: &CopyReport) {
         self.finish();
     }
 }

@@ -89,6 +89,9 @@ pub struct Project {
     pub stores: BTreeMap<String, Store>,
     /// Plugin instances by name.
     pub plugins: BTreeMap<String, PluginInstance>,
+    /// Blob copy steps, in order (they run before the table steps, so objects
+    /// exist before rows point at them).
+    pub copies: Vec<BlobCopy>,
     /// Copy steps, in order.
     pub steps: Vec<Step>,
     /// Validators, in order.
@@ -107,8 +110,70 @@ pub struct Connection {
 /// An object store.
 #[derive(Debug, Clone)]
 pub struct Store {
-    /// Local folder root (absolute).
-    pub root: PathBuf,
+    /// Which service, and how to reach it.
+    pub kind: StoreKind,
+    /// URL prefixes under which rows address this store's objects, besides
+    /// plain keys: `s3://BUCKET/ROOT/` for S3, plus the `url` setting (a
+    /// public HTTPS base). Used to resolve a rewritten value to a key.
+    pub url_prefixes: Vec<String>,
+}
+
+/// The service behind a store.
+#[derive(Debug, Clone)]
+pub enum StoreKind {
+    /// A local folder (absolute path).
+    Fs {
+        /// The folder.
+        root: PathBuf,
+    },
+    /// An S3-compatible service (AWS, MinIO, Volcengine TOS, Alibaba OSS, ...).
+    S3(S3Store),
+    /// Another opendal service, enabled by a cargo feature (`store-gcs`, ...).
+    Service {
+        /// opendal scheme name (`gcs`, `azblob`, `oss`, `cos`, `obs`, `webdav`).
+        scheme: String,
+        /// Plain options, passed as given.
+        options: BTreeMap<String, String>,
+        /// Options read from environment variables (secrets).
+        secrets: BTreeMap<String, Secret>,
+    },
+}
+
+/// An S3-compatible store.
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    /// Bucket name.
+    pub bucket: String,
+    /// Endpoint URL (`https://s3.amazonaws.com` when absent).
+    pub endpoint: Option<String>,
+    /// Region (any value for most S3-compatible services).
+    pub region: String,
+    /// Key prefix inside the bucket every path is relative to (may be empty).
+    pub root: String,
+    /// `bucket.endpoint/key` instead of `endpoint/bucket/key`.
+    pub virtual_host: bool,
+    /// Access key id, from the environment.
+    pub access_key_id: Option<Secret>,
+    /// Secret access key, from the environment.
+    pub secret_access_key: Option<Secret>,
+    /// Session token, from the environment, if configured.
+    pub session_token: Option<Secret>,
+}
+
+impl Store {
+    /// A one-line description without secrets (`s3://bucket/root at endpoint`).
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            StoreKind::Fs { root } => format!("fs {}", root.display()),
+            StoreKind::S3(s) => format!(
+                "s3://{}/{} ({})",
+                s.bucket,
+                s.root,
+                s.endpoint.as_deref().unwrap_or("AWS")
+            ),
+            StoreKind::Service { scheme, .. } => scheme.clone(),
+        }
+    }
 }
 
 /// Where a plugin's code comes from.
@@ -317,6 +382,50 @@ pub struct Step {
     pub nul_bytes: NulPolicy,
 }
 
+/// How a blob copy checks what it wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verify {
+    /// The checksum computed while streaming is compared with the target's
+    /// (the S3 ETag, single-part or multipart), falling back to reading the
+    /// object back when the store's tag is not an MD5 (SSE-KMS, some
+    /// S3-compatible services). Local folders are always read back.
+    #[default]
+    Checksum,
+    /// As `checksum`, and objects that look unchanged on a re-run are read
+    /// back in full and compared too: finds objects corrupted at rest.
+    ReadBack,
+}
+
+/// A blob copy step: objects from one store (under a prefix) to another, keys
+/// mapped by an optional rewrite rule.
+#[derive(Debug, Clone)]
+pub struct BlobCopy {
+    /// Step name (unique among copies and steps).
+    pub name: String,
+    /// Source store.
+    pub from: String,
+    /// Target store.
+    pub to: String,
+    /// Only keys under this prefix (relative to the source root).
+    pub prefix: String,
+    /// Rewrite rule mapping source values to target keys or URLs.
+    pub rule: Option<String>,
+    /// Prepended to each key before the rule sees it, so the rule receives
+    /// the same strings the database rows hold (e.g. `/app/.data/`).
+    pub value_prefix: String,
+    /// Objects copied at the same time.
+    pub concurrency: usize,
+    /// Verification.
+    pub verify: Verify,
+    /// Delete target objects (under the copied key range) that the source
+    /// does not have.
+    pub delete_extraneous: bool,
+    /// Objects that may fail (rule rejects, read or write errors) before the
+    /// step counts as failed.
+    pub max_failures: u64,
+}
+
 /// A validator run.
 #[derive(Debug, Clone)]
 pub struct Validator {
@@ -340,9 +449,33 @@ struct FileProject {
     #[serde(default)]
     plugins: BTreeMap<String, FilePlugin>,
     #[serde(default)]
+    copies: Vec<FileCopy>,
+    #[serde(default)]
     steps: Vec<FileStep>,
     #[serde(default)]
     validators: Vec<FileValidator>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCopy {
+    name: Spanned<String>,
+    from: Spanned<String>,
+    to: Spanned<String>,
+    #[serde(default)]
+    prefix: String,
+    #[serde(default)]
+    rule: Option<Spanned<String>>,
+    #[serde(default)]
+    value_prefix: String,
+    #[serde(default)]
+    concurrency: Option<Spanned<usize>>,
+    #[serde(default)]
+    verify: Verify,
+    #[serde(default)]
+    delete_extraneous: bool,
+    #[serde(default)]
+    max_failures: u64,
 }
 
 #[derive(Deserialize)]
@@ -364,7 +497,30 @@ struct FileConnection {
 struct FileStore {
     #[serde(rename = "type")]
     kind: Spanned<String>,
-    root: Spanned<String>,
+    #[serde(default)]
+    root: Option<Spanned<String>>,
+    #[serde(default)]
+    bucket: Option<Spanned<String>>,
+    #[serde(default)]
+    endpoint: Option<Spanned<String>>,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    addressing: Option<Spanned<String>>,
+    #[serde(default)]
+    access_key_env: Option<String>,
+    #[serde(default)]
+    secret_key_env: Option<String>,
+    #[serde(default)]
+    session_token_env: Option<String>,
+    #[serde(default)]
+    anonymous: bool,
+    #[serde(default)]
+    url: Option<Spanned<String>>,
+    #[serde(default)]
+    options: BTreeMap<String, String>,
+    #[serde(default)]
+    secret_env: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -470,6 +626,13 @@ pub const DEFAULT_WORKERS: usize = 2;
 /// a batch in memory; database pools are sized for a handful.
 pub const MAX_WORKERS: usize = 16;
 
+/// Objects copied at once by default: enough to hide per-object latency of a
+/// remote store on a small machine without many open connections.
+pub const DEFAULT_COPY_CONCURRENCY: usize = 8;
+/// Most objects copied at once: each holds a read and a write stream with
+/// up to two chunks in memory (see `caps::blob::COPY_CHUNK_BYTES`).
+pub const MAX_COPY_CONCURRENCY: usize = 64;
+
 /// Largest `batch_rows` accepted: bigger batches only cost memory.
 pub const MAX_BATCH_ROWS: usize = 100_000;
 
@@ -522,17 +685,8 @@ pub fn parse(
     }
     let mut stores = BTreeMap::new();
     for (name, s) in raw.stores {
-        if s.kind.get_ref() != "fs" {
-            return Err(at(
-                s.kind.span(),
-                format!(
-                    "unknown store type {:?} (supported: \"fs\")",
-                    s.kind.get_ref()
-                ),
-            ));
-        }
-        let root = interpolate(s.root.get_ref(), env).map_err(|m| at(s.root.span(), m))?;
-        stores.insert(name, Store { root: abs(&root) });
+        let store = parse_store(&name, s, env, &at, &abs)?;
+        stores.insert(name, store);
     }
 
     let mut plugins = BTreeMap::new();
@@ -707,6 +861,56 @@ pub fn parse(
             drop_columns: s.drop_columns,
         });
     }
+    let mut copies = Vec::new();
+    for c in raw.copies {
+        let name = c.name.get_ref().clone();
+        if steps.iter().any(|x: &Step| x.name == name)
+            || copies.iter().any(|x: &BlobCopy| x.name == name)
+        {
+            return Err(at(c.name.span(), format!("duplicate step name {name:?}")));
+        }
+        let store_ref = |r: &Spanned<String>| -> Result<String> {
+            if stores.contains_key(r.get_ref()) {
+                Ok(r.get_ref().clone())
+            } else {
+                Err(at(
+                    r.span(),
+                    format!("no store named {:?} under [stores]", r.get_ref()),
+                ))
+            }
+        };
+        let concurrency = match c.concurrency {
+            Some(n) if *n.get_ref() == 0 || *n.get_ref() > MAX_COPY_CONCURRENCY => {
+                return Err(at(
+                    n.span(),
+                    format!("concurrency must be between 1 and {MAX_COPY_CONCURRENCY}"),
+                ))
+            }
+            Some(n) => n.into_inner(),
+            None => DEFAULT_COPY_CONCURRENCY,
+        };
+        if c.prefix.starts_with('/') || c.prefix.split('/').any(|s| s == "..") {
+            return Err(at(
+                c.name.span(),
+                format!(
+                    "copy {name}: prefix {:?} must be relative to the store root",
+                    c.prefix
+                ),
+            ));
+        }
+        copies.push(BlobCopy {
+            from: store_ref(&c.from)?,
+            to: store_ref(&c.to)?,
+            rule: c.rule.as_ref().map(&plugin_ref).transpose()?,
+            name,
+            prefix: c.prefix,
+            value_prefix: c.value_prefix,
+            concurrency,
+            verify: c.verify,
+            delete_extraneous: c.delete_extraneous,
+            max_failures: c.max_failures,
+        });
+    }
     let mut validators = Vec::new();
     for v in raw.validators {
         let step = match &v.step {
@@ -730,6 +934,7 @@ pub fn parse(
         connections,
         stores,
         plugins,
+        copies,
         steps,
         validators,
         fingerprint: {
@@ -737,6 +942,198 @@ pub fn parse(
             hex::encode(sha2::Sha256::digest(text.as_bytes()))
         },
     })
+}
+
+/// Environment variables S3 credentials come from unless a store names others.
+pub const DEFAULT_S3_KEY_ENV: &str = "AWS_ACCESS_KEY_ID";
+/// See [`DEFAULT_S3_KEY_ENV`].
+pub const DEFAULT_S3_SECRET_ENV: &str = "AWS_SECRET_ACCESS_KEY";
+/// Store types other than `fs` and `s3`, each behind a cargo feature.
+pub const FEATURE_STORES: &[(&str, &str)] = &[
+    ("gcs", "store-gcs"),
+    ("azblob", "store-azblob"),
+    ("oss", "store-oss"),
+    ("cos", "store-cos"),
+    ("obs", "store-obs"),
+    ("webdav", "store-webdav"),
+];
+
+/// A secret read from the environment variable `var` (registered with the
+/// scrubber so it is never printed).
+fn env_secret(
+    var: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> std::result::Result<Secret, String> {
+    let v = env(var).ok_or_else(|| {
+        format!("environment variable {var} is not set (store credentials come only from the environment)")
+    })?;
+    crate::redact::register(&v);
+    Ok(Secret(v))
+}
+
+fn parse_store(
+    name: &str,
+    s: FileStore,
+    env: &dyn Fn(&str) -> Option<String>,
+    at: &dyn Fn(Range<usize>, String) -> Error,
+    abs: &dyn Fn(&str) -> PathBuf,
+) -> Result<Store> {
+    let kind_span = s.kind.span();
+    let value = |v: &Spanned<String>| interpolate(v.get_ref(), env).map_err(|m| at(v.span(), m));
+    let only = |allowed: &[&str]| -> Result<()> {
+        let given = [
+            ("root", s.root.is_some()),
+            ("bucket", s.bucket.is_some()),
+            ("endpoint", s.endpoint.is_some()),
+            ("region", s.region.is_some()),
+            ("addressing", s.addressing.is_some()),
+            ("access_key_env", s.access_key_env.is_some()),
+            ("secret_key_env", s.secret_key_env.is_some()),
+            ("session_token_env", s.session_token_env.is_some()),
+            ("anonymous", s.anonymous),
+            ("options", !s.options.is_empty()),
+            ("secret_env", !s.secret_env.is_empty()),
+        ];
+        for (key, set) in given {
+            if set && !allowed.contains(&key) {
+                return Err(at(
+                    kind_span.clone(),
+                    format!(
+                        "store {name}: `{key}` does not apply to type {:?}",
+                        s.kind.get_ref()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    };
+    let mut url_prefixes = Vec::new();
+    if let Some(u) = &s.url {
+        let mut u = value(u)?;
+        if !u.ends_with('/') {
+            u.push('/');
+        }
+        url_prefixes.push(u);
+    }
+    let kind = match s.kind.get_ref().as_str() {
+        "fs" => {
+            only(&["root"])?;
+            let root = s.root.as_ref().ok_or_else(|| {
+                at(
+                    kind_span.clone(),
+                    format!("store {name}: `root` is required"),
+                )
+            })?;
+            StoreKind::Fs {
+                root: abs(&value(root)?),
+            }
+        }
+        "s3" => {
+            only(&[
+                "root",
+                "bucket",
+                "endpoint",
+                "region",
+                "addressing",
+                "access_key_env",
+                "secret_key_env",
+                "session_token_env",
+                "anonymous",
+            ])?;
+            let bucket = s.bucket.as_ref().ok_or_else(|| {
+                at(
+                    kind_span.clone(),
+                    format!("store {name}: `bucket` is required"),
+                )
+            })?;
+            let bucket = value(bucket)?;
+            let endpoint = s.endpoint.as_ref().map(value).transpose()?;
+            let virtual_host = match s.addressing.as_ref() {
+                None => endpoint.is_none(),
+                Some(a) => match a.get_ref().as_str() {
+                    "path" => false,
+                    "virtual-host" => true,
+                    other => {
+                        return Err(at(
+                            a.span(),
+                            format!("addressing {other:?}: expected \"path\" or \"virtual-host\""),
+                        ))
+                    }
+                },
+            };
+            let root = match &s.root {
+                Some(r) => value(r)?.trim_matches('/').to_owned(),
+                None => String::new(),
+            };
+            let (access_key_id, secret_access_key) = if s.anonymous {
+                (None, None)
+            } else {
+                let key_env = s.access_key_env.as_deref().unwrap_or(DEFAULT_S3_KEY_ENV);
+                let secret_env = s.secret_key_env.as_deref().unwrap_or(DEFAULT_S3_SECRET_ENV);
+                let err = |m: String| at(kind_span.clone(), format!("store {name}: {m}"));
+                (
+                    Some(env_secret(key_env, env).map_err(err)?),
+                    Some(env_secret(secret_env, env).map_err(err)?),
+                )
+            };
+            let session_token = s
+                .session_token_env
+                .as_deref()
+                .map(|v| env_secret(v, env))
+                .transpose()
+                .map_err(|m| at(kind_span.clone(), format!("store {name}: {m}")))?;
+            let mut prefix = format!("s3://{bucket}/");
+            if !root.is_empty() {
+                prefix.push_str(&root);
+                prefix.push('/');
+            }
+            url_prefixes.push(prefix);
+            StoreKind::S3(S3Store {
+                bucket,
+                endpoint,
+                region: s.region.clone().unwrap_or_else(|| "us-east-1".into()),
+                root,
+                virtual_host,
+                access_key_id,
+                secret_access_key,
+                session_token,
+            })
+        }
+        other => {
+            let Some((_, feature)) = FEATURE_STORES.iter().find(|(k, _)| *k == other) else {
+                return Err(at(
+                    kind_span,
+                    format!(
+                        "unknown store type {other:?} (supported: \"fs\", \"s3\", and with cargo features: {})",
+                        FEATURE_STORES.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            };
+            if !crate::caps::blob::service_enabled(other) {
+                return Err(at(
+                    kind_span,
+                    format!("store type {other:?} needs godwit built with `--features {feature}`"),
+                ));
+            }
+            only(&["root", "options", "secret_env"])?;
+            let mut options = s.options.clone();
+            if let Some(r) = &s.root {
+                options.insert("root".into(), value(r)?);
+            }
+            let mut secrets = BTreeMap::new();
+            for (opt, var) in &s.secret_env {
+                let v = env_secret(var, env)
+                    .map_err(|m| at(kind_span.clone(), format!("store {name}: {m}")))?;
+                secrets.insert(opt.clone(), v);
+            }
+            StoreKind::Service {
+                scheme: other.to_owned(),
+                options,
+                secrets,
+            }
+        }
+    };
+    Ok(Store { kind, url_prefixes })
 }
 
 /// The password part of a URL-style DSN, if any.

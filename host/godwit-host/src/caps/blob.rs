@@ -1,13 +1,21 @@
 //! The `blob` capability: object stores bound to project store names, over
-//! Apache OpenDAL. Local folders (`fs`) now; S3-compatible stores arrive with
-//! the object-storage work.
+//! Apache OpenDAL. Local folders (`fs`) and S3-compatible services (`s3`:
+//! custom endpoint, region, path-style or virtual-host addressing) are always
+//! built in; other opendal services are cargo features (`store-gcs`, ...).
+//!
+//! The same [`BlobStore`] serves plugins (through the WIT `blob` interface)
+//! and the host's own blob copy step (`engine::copy`). Credentials come from
+//! the project (which read them from the environment) and never leave here.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use futures::TryStreamExt;
+use opendal::layers::{RetryLayer, TimeoutLayer};
 use opendal::{services, Operator};
 
 use crate::error::{Error, Result};
+use crate::project::{Store, StoreKind};
 use crate::runtime::bindings::godwit::plugin::blob::ObjectMeta;
 
 /// Largest chunk a plugin may read or write per call: big enough for
@@ -15,6 +23,22 @@ use crate::runtime::bindings::godwit::plugin::blob::ObjectMeta;
 pub const MAX_CHUNK_BYTES: u32 = 4 << 20;
 /// Largest page of a listing per call.
 pub const MAX_LIST_PAGE: u32 = 10_000;
+/// Part size of multipart uploads to S3-compatible stores: above S3's 5 MiB
+/// minimum, and what `aws s3 cp` uses; parts are exactly this size (the last
+/// may be shorter), which lets the copy step predict a multipart ETag.
+pub const MULTIPART_PART_BYTES: usize = 8 << 20;
+/// Parts uploaded at once per object.
+pub const MULTIPART_CONCURRENCY: usize = 2;
+/// Chunk size of streamed reads in the copy step: two of these per object in
+/// flight bound the copy's memory to about `concurrency * 4 MiB` (plus one
+/// multipart part per object being written to S3).
+pub const COPY_CHUNK_BYTES: usize = 2 << 20;
+/// Attempts for a failed request that the service marks temporary.
+pub const STORE_RETRIES: usize = 4;
+/// Deadline of one metadata request (stat, list page, delete).
+pub const STORE_OP_TIMEOUT: Duration = Duration::from_secs(60);
+/// Deadline of one chunk of a read or write.
+pub const STORE_IO_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// An opened store.
 #[derive(Clone, Debug)]
@@ -23,6 +47,12 @@ pub struct BlobStore {
     pub name: String,
     /// True when writes are refused (dry runs).
     pub read_only: bool,
+    /// True for a local folder (verification reads objects back).
+    pub local: bool,
+    /// Chunk size for writes (multipart part size), if the service needs one.
+    pub write_chunk: Option<usize>,
+    fs_root: Option<PathBuf>,
+    url_prefixes: Vec<String>,
     op: Operator,
 }
 
@@ -50,6 +80,20 @@ fn io(store: &str, e: opendal::Error) -> Error {
     err
 }
 
+/// Whether this build includes the opendal service for a feature-gated
+/// store type.
+pub fn service_enabled(scheme: &str) -> bool {
+    match scheme {
+        "gcs" => cfg!(feature = "store-gcs"),
+        "azblob" => cfg!(feature = "store-azblob"),
+        "oss" => cfg!(feature = "store-oss"),
+        "cos" => cfg!(feature = "store-cos"),
+        "obs" => cfg!(feature = "store-obs"),
+        "webdav" => cfg!(feature = "store-webdav"),
+        _ => false,
+    }
+}
+
 impl BlobStore {
     /// Opens a local folder store rooted at `root`.
     pub fn open_fs(name: &str, root: &Path, dry_run: bool) -> Result<Self> {
@@ -58,8 +102,115 @@ impl BlobStore {
         Ok(Self {
             name: name.to_owned(),
             read_only: dry_run,
+            local: true,
+            write_chunk: None,
+            fs_root: Some(root.to_path_buf()),
+            url_prefixes: Vec::new(),
             op,
         })
+    }
+
+    /// Opens the store the project configures under `name`. Nothing is
+    /// contacted yet: the first request reports a wrong endpoint or key.
+    pub fn open(name: &str, store: &Store, dry_run: bool) -> Result<Self> {
+        let mut out = match &store.kind {
+            StoreKind::Fs { root } => Self::open_fs(name, root, dry_run)?,
+            StoreKind::S3(s) => {
+                let mut b = services::S3::default()
+                    .bucket(&s.bucket)
+                    .region(&s.region)
+                    .root(&format!("/{}", s.root))
+                    // Only what the project says: no ~/.aws files, no
+                    // instance metadata, no ambient environment.
+                    .disable_config_load()
+                    .disable_ec2_metadata();
+                if let Some(e) = &s.endpoint {
+                    b = b.endpoint(e);
+                }
+                if s.virtual_host {
+                    b = b.enable_virtual_host_style();
+                }
+                match (&s.access_key_id, &s.secret_access_key) {
+                    (Some(k), Some(v)) => {
+                        b = b.access_key_id(k.expose()).secret_access_key(v.expose())
+                    }
+                    _ => b = b.allow_anonymous(),
+                }
+                if let Some(t) = &s.session_token {
+                    b = b.session_token(t.expose());
+                }
+                let op = Operator::new(b).map_err(|e| io(name, e))?.finish();
+                Self {
+                    name: name.to_owned(),
+                    read_only: dry_run,
+                    local: false,
+                    write_chunk: Some(MULTIPART_PART_BYTES),
+                    fs_root: None,
+                    url_prefixes: Vec::new(),
+                    op,
+                }
+            }
+            StoreKind::Service {
+                scheme,
+                options,
+                secrets,
+            } => {
+                let scheme: opendal::Scheme =
+                    scheme.parse().map_err(|e: opendal::Error| io(name, e))?;
+                let opts = options.iter().map(|(k, v)| (k.clone(), v.clone())).chain(
+                    secrets
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.expose().to_owned())),
+                );
+                let op = Operator::via_iter(scheme, opts).map_err(|e| io(name, e))?;
+                Self {
+                    name: name.to_owned(),
+                    read_only: dry_run,
+                    local: false,
+                    write_chunk: Some(MULTIPART_PART_BYTES),
+                    fs_root: None,
+                    url_prefixes: Vec::new(),
+                    op,
+                }
+            }
+        };
+        out.url_prefixes = store.url_prefixes.clone();
+        if !out.local {
+            out.op = out
+                .op
+                .layer(
+                    TimeoutLayer::new()
+                        .with_timeout(STORE_OP_TIMEOUT)
+                        .with_io_timeout(STORE_IO_TIMEOUT),
+                )
+                .layer(
+                    RetryLayer::new()
+                        .with_max_times(STORE_RETRIES)
+                        .with_jitter(),
+                );
+        }
+        Ok(out)
+    }
+
+    /// The key a value (as rows hold it, after a rewrite rule) addresses in
+    /// this store: a relative key as is; `s3://bucket/root/...` or the
+    /// store's public URL stripped; an absolute path under a local root made
+    /// relative. `None` when the value points elsewhere.
+    pub fn resolve(&self, value: &str) -> Option<String> {
+        for p in &self.url_prefixes {
+            if let Some(rest) = value.strip_prefix(p.as_str()) {
+                return self.check_path(rest).ok();
+            }
+        }
+        if let Some(root) = &self.fs_root {
+            if let Ok(rest) = Path::new(value).strip_prefix(root) {
+                return self.check_path(&rest.to_string_lossy()).ok();
+            }
+        }
+        if value.contains("://") {
+            return None;
+        }
+        self.check_path(value).ok()
     }
 
     /// Rejects absolute paths and `..` so a plugin cannot leave the store root.
@@ -100,6 +251,16 @@ impl BlobStore {
         Ok(meta(&path, &m))
     }
 
+    /// Metadata of one object, `None` if it does not exist.
+    pub async fn stat_opt(&self, path: &str) -> Result<Option<opendal::Metadata>> {
+        let path = self.check_path(path)?;
+        match self.op.stat(&path).await {
+            Ok(m) => Ok(Some(m)),
+            Err(e) if e.kind() == opendal::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(&self.name, e)),
+        }
+    }
+
     /// Reads up to `max` bytes at `offset`.
     pub async fn read(&self, path: &str, offset: u64, max: u32) -> Result<Vec<u8>> {
         let path = self.check_path(path)?;
@@ -123,11 +284,35 @@ impl BlobStore {
         Ok(buf.to_vec())
     }
 
-    /// Starts writing an object.
+    /// Starts writing an object (multipart on services that need parts).
     pub async fn writer(&self, path: &str) -> Result<opendal::Writer> {
         self.refuse_writes()?;
         let path = self.check_path(path)?;
-        self.op.writer(&path).await.map_err(|e| io(&self.name, e))
+        let mut w = self.op.writer_with(&path);
+        if let Some(chunk) = self.write_chunk {
+            w = w.chunk(chunk).concurrent(MULTIPART_CONCURRENCY);
+        }
+        w.await.map_err(|e| io(&self.name, e))
+    }
+
+    /// A stream of the object's bytes in chunks of [`COPY_CHUNK_BYTES`].
+    pub async fn byte_stream(&self, path: &str, size: u64) -> Result<opendal::FuturesBytesStream> {
+        let path = self.check_path(path)?;
+        let reader = self
+            .op
+            .reader_with(&path)
+            .chunk(COPY_CHUNK_BYTES)
+            .await
+            .map_err(|e| io(&self.name, e))?;
+        reader
+            .into_bytes_stream(0..size)
+            .await
+            .map_err(|e| io(&self.name, e))
+    }
+
+    /// Maps an opendal error of this store into godwit's.
+    pub fn error(&self, e: opendal::Error) -> Error {
+        io(&self.name, e)
     }
 
     /// Deletes an object (missing is fine).

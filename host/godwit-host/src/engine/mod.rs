@@ -6,6 +6,7 @@
 //! host, lifting into Wasm only the columns a rewrite rule must see.
 
 mod cast;
+mod copy;
 mod mapping;
 mod order;
 mod plan;
@@ -27,9 +28,9 @@ use crate::runtime::limits::Limits;
 use crate::runtime::{Compiled, Kind, Plugin, PluginContext, PluginInfo, Runtime};
 
 pub use cast::parse_offset;
-pub use plan::{Plan, PlannedStep, PlannedTable, SampleRewrite};
+pub use plan::{Plan, PlannedCopy, PlannedStep, PlannedTable, SampleRewrite};
 pub use report::{
-    FindingReport, PluginReport, RunReport, StepReport, TableReport, ValidationReport,
+    CopyReport, FindingReport, PluginReport, RunReport, StepReport, TableReport, ValidationReport,
 };
 
 /// Receives progress while a session works (the CLI draws progress bars).
@@ -40,6 +41,14 @@ pub trait Observer: Send + Sync {
     fn rows_written(&self, _rows: u64) {}
     /// A table copy ended.
     fn table_finished(&self, _report: &TableReport) {}
+    /// A blob copy starts: `objects` to consider, `bytes` in total.
+    fn copy_started(&self, _step: &str, _objects: u64, _bytes: u64) {}
+    /// Object bytes were streamed to the target.
+    fn bytes_copied(&self, _bytes: u64) {}
+    /// An object was found already present and unchanged (`bytes` long).
+    fn object_skipped(&self, _bytes: u64) {}
+    /// A blob copy ended.
+    fn copy_finished(&self, _report: &CopyReport) {}
 }
 
 /// An observer that ignores everything.
@@ -120,10 +129,7 @@ impl Session {
             .collect();
         let mut stores = BTreeMap::new();
         for (name, s) in &project.stores {
-            stores.insert(
-                name.clone(),
-                Arc::new(BlobStore::open_fs(name, &s.root, dry_run)?),
-            );
+            stores.insert(name.clone(), Arc::new(BlobStore::open(name, s, dry_run)?));
         }
         Ok(Self {
             project,

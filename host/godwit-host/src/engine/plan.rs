@@ -83,11 +83,41 @@ pub struct PlannedStep {
     pub skipped_triggers: Vec<String>,
 }
 
+/// A blob copy step as `run` would execute it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedCopy {
+    /// Step name.
+    pub name: String,
+    /// Source store and where it is (no secrets).
+    pub from: String,
+    /// Target store and where it is.
+    pub to: String,
+    /// Source prefix.
+    pub prefix: String,
+    /// Rewrite rule mapping keys, if any.
+    pub rule: Option<String>,
+    /// Objects under the prefix.
+    pub objects: u64,
+    /// Their total size.
+    pub bytes: u64,
+    /// Objects the rule rejects or maps outside the target store.
+    pub rejected: u64,
+    /// Objects whose target key already holds an object of the same size
+    /// (`run` checks their content and skips those that match).
+    pub present: u64,
+    /// Sample keys before → after (target key or rejection reason).
+    pub samples: Vec<SampleRewrite>,
+    /// Whether target objects the source lacks would be deleted.
+    pub delete_extraneous: bool,
+}
+
 /// The whole plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     /// Project name.
     pub project: String,
+    /// Blob copy steps (run before the table steps).
+    pub copies: Vec<PlannedCopy>,
     /// Steps.
     pub steps: Vec<PlannedStep>,
     /// Validators that would run: `(plugin instance, step or "all")`.
@@ -99,6 +129,10 @@ pub struct Plan {
 impl Session {
     /// Computes the plan. Writes nothing.
     pub async fn plan(&self) -> Result<Plan> {
+        let mut copies = Vec::new();
+        for copy in &self.project.copies {
+            copies.push(self.plan_copy(copy).await?);
+        }
         let mut steps = Vec::new();
         for step in &self.project.steps {
             let (plans, views, broken) = plan_step(self, step).await?;
@@ -182,6 +216,7 @@ impl Session {
         }
         Ok(Plan {
             project: self.project.name.clone(),
+            copies,
             steps,
             validators,
             plugins: self.plugin_reports().await,

@@ -30,6 +30,42 @@ pub struct TableReport {
     pub resumed: bool,
 }
 
+/// One blob copy step of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct CopyReport {
+    /// Step name.
+    pub name: String,
+    /// Source store.
+    pub from: String,
+    /// Target store.
+    pub to: String,
+    /// Objects found under the source prefix.
+    pub objects: u64,
+    /// Their total size in bytes (of those with a target key).
+    pub bytes: u64,
+    /// Objects copied (and verified) by this run.
+    pub copied: u64,
+    /// Objects already present with the same content.
+    pub skipped: u64,
+    /// Of `copied`: objects that were verified by an earlier run but found
+    /// different (corrupted or changed in the target) and copied again.
+    pub repaired: u64,
+    /// Objects not copied: rejected by the rule, or failing (see the reject file).
+    pub failed: u64,
+    /// Target objects deleted because the source lacks them (`delete_extraneous`).
+    pub deleted: u64,
+    /// Bytes copied.
+    pub bytes_copied: u64,
+    /// Copies verified by the target's checksum (ETag).
+    pub verified_by_etag: u64,
+    /// Copies verified by reading the object back.
+    pub verified_by_read_back: u64,
+    /// Wall time.
+    pub seconds: f64,
+    /// Copy throughput.
+    pub bytes_per_second: f64,
+}
+
 /// One step of a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct StepReport {
@@ -115,11 +151,13 @@ pub struct PluginReport {
 pub struct RunReport {
     /// Project name.
     pub project: String,
+    /// Blob copy steps in order (run before the table steps).
+    pub copies: Vec<CopyReport>,
     /// Steps in order.
     pub steps: Vec<StepReport>,
     /// Validation after the steps.
     pub validation: ValidationReport,
-    /// Reject file, if any row was rejected.
+    /// Reject file, if any row or object was rejected.
     pub rejects_file: Option<String>,
     /// Plugins that ran.
     pub plugins: Vec<PluginReport>,
@@ -128,6 +166,11 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// Objects not copied across all copy steps.
+    pub fn objects_failed(&self) -> u64 {
+        self.copies.iter().map(|c| c.failed).sum()
+    }
+
     /// Rows rejected across all steps.
     pub fn rows_rejected(&self) -> u64 {
         self.steps

@@ -239,8 +239,8 @@ impl RowSource {
 
 /// Writes rejected rows as JSON lines, creating the file on the first one.
 /// Shared by the tables a step loads in parallel.
-struct Rejects {
-    path: std::path::PathBuf,
+pub(crate) struct Rejects {
+    pub(crate) path: std::path::PathBuf,
     inner: std::sync::Mutex<RejectFile>,
 }
 
@@ -258,7 +258,7 @@ impl Rejects {
         }
     }
 
-    fn write(&self, record: serde_json::Value) -> Result<()> {
+    pub(crate) fn write(&self, record: serde_json::Value) -> Result<()> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if inner.file.is_none() {
             if let Some(dir) = self.path.parent() {
@@ -318,6 +318,12 @@ impl Session {
         let started = Instant::now();
         let run_dir = self.project.state_dir.join("runs").join(run_id());
         let rejects = Rejects::new(run_dir.join("rejects.jsonl"));
+        let mut copies = Vec::new();
+        for copy in &self.project.copies {
+            let report = self.run_copy(copy, &rejects).await;
+            rejects.finish()?;
+            copies.push(report?);
+        }
         let mut steps = Vec::new();
         for step in &self.project.steps {
             let report = self.run_step(step, &rejects).await;
@@ -327,6 +333,7 @@ impl Session {
         let validation = self.validate_all().await?;
         Ok(RunReport {
             project: self.project.name.clone(),
+            copies,
             steps,
             validation,
             rejects_file: (rejects.count() > 0).then(|| rejects.path.display().to_string()),

@@ -1,0 +1,791 @@
+//! The blob copy step: objects from one store (under a prefix) to another,
+//! keys mapped by the same rewrite rule that rewrites the rows pointing at
+//! them, every copy verified.
+//!
+//! Per copy step:
+//! 1. list the source under `prefix` (paged) and map every key through the
+//!    rule, one Wasm call per [`RULE_BATCH`] keys; the rule's result is
+//!    resolved against the target store (`s3://bucket/...`, its public URL,
+//!    or a plain key), so rows and objects agree by construction;
+//! 2. list the target once under the mapped keys' common prefix;
+//! 3. decide per object: copy, or skip because the target already holds the
+//!    same bytes (journal of earlier verified copies, then checksums);
+//! 4. copy `concurrency` objects at a time, streaming in chunks: the MD5 is
+//!    computed while streaming and compared with the target's ETag (single
+//!    or multipart form), or the object is read back when the store's tag is
+//!    not an MD5 (local folders, SSE-KMS, some S3-compatible services);
+//! 5. record each verified copy in a journal (`<state_dir>/copies/<step>.jsonl`,
+//!    flushed per object), so an interrupted run resumes where it stopped;
+//! 6. delete target objects the source lacks only with `delete_extraneous`.
+//!
+//! Memory: the listings are held (about 200 bytes per object); object data
+//! is streamed in [`COPY_CHUNK_BYTES`](crate::caps::blob::COPY_CHUNK_BYTES) chunks plus, for S3, one
+//! [`MULTIPART_PART_BYTES`] part per object in flight.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use futures::{StreamExt, TryStreamExt};
+use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::report::CopyReport;
+use super::run::Rejects;
+use super::Session;
+use crate::caps::blob::{BlobStore, MULTIPART_PART_BYTES};
+use crate::error::{Error, ErrorKind, Result};
+use crate::project::{BlobCopy, Verify};
+use crate::runtime::bindings::exports::godwit::plugin::rewriter::Outcome;
+use crate::runtime::bindings::types::Value;
+use crate::runtime::Kind;
+
+/// Keys sent to the rewrite rule per call (one Wasm crossing per batch).
+pub const RULE_BATCH: usize = 1000;
+/// Entries asked for per listing page.
+pub const LIST_PAGE: usize = 1000;
+/// Attempts per object when a copy fails verification or a retryable error
+/// survives the store's own retries.
+pub const COPY_ATTEMPTS: usize = 2;
+
+/// One source object.
+#[derive(Debug, Clone)]
+pub(crate) struct SourceObject {
+    pub key: String,
+    pub size: u64,
+    pub modified: Option<i64>,
+    pub etag: Option<String>,
+}
+
+/// A target object as listed.
+#[derive(Debug, Clone)]
+struct TargetObject {
+    size: u64,
+    modified: Option<i64>,
+    etag: Option<String>,
+}
+
+/// A verified copy, as the journal remembers it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct JournalEntry {
+    key: String,
+    size: u64,
+    modified: Option<i64>,
+    md5: String,
+    target: String,
+    target_modified: Option<i64>,
+    target_etag: Option<String>,
+}
+
+/// Lists every object (not directories) under `prefix`, page by page.
+pub(crate) async fn list_objects(store: &BlobStore, prefix: &str) -> Result<Vec<SourceObject>> {
+    let mut lister = store.list(prefix, true).await?;
+    let mut out = Vec::new();
+    loop {
+        let page = crate::caps::blob::next_page(store, &mut lister, LIST_PAGE as u32).await?;
+        if page.is_empty() {
+            break;
+        }
+        for m in page {
+            if m.is_dir || m.path.ends_with('/') {
+                continue;
+            }
+            out.push(SourceObject {
+                key: m.path,
+                size: m.size,
+                modified: m.last_modified,
+                etag: m.etag.map(|e| e.trim_matches('"').to_owned()),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
+}
+
+/// Maps source keys through the rule (if any) and resolves the results in
+/// the target store: `(source index, Ok(target key) | Err(reason))`.
+pub(crate) async fn map_keys(
+    session: &Session,
+    copy: &BlobCopy,
+    target: &BlobStore,
+    keys: &[&str],
+) -> Result<Vec<std::result::Result<(String, String), String>>> {
+    let rule = match &copy.rule {
+        Some(r) => Some(session.plugin(r, Kind::Rewrite).await?),
+        None => None,
+    };
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(RULE_BATCH) {
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|k| format!("{}{k}", copy.value_prefix))
+            .collect();
+        let outcomes: Vec<Outcome> = match &rule {
+            Some(p) => {
+                let wit: Vec<Value> = values.iter().map(|v| Value::Text(v.clone())).collect();
+                let got = p.plugin.lock().await.rewrite(&wit).await?;
+                if got.len() != wit.len() {
+                    return Err(Error::new(
+                        ErrorKind::PluginError,
+                        format!(
+                            "rule {}: {} outcomes for {} values",
+                            copy.rule.as_deref().unwrap_or_default(),
+                            got.len(),
+                            wit.len()
+                        ),
+                    ));
+                }
+                got
+            }
+            None => vec![Outcome::Unchanged; values.len()],
+        };
+        for (value, outcome) in values.into_iter().zip(outcomes) {
+            let mapped = match outcome {
+                Outcome::Unchanged => Ok(value),
+                Outcome::Replaced(Value::Text(t)) => Ok(t),
+                Outcome::Replaced(other) => Err(format!(
+                    "the rule returned a non-text value ({})",
+                    crate::value::excerpt(&other)
+                )),
+                Outcome::Rejected(reason) => Err(reason),
+            };
+            out.push(mapped.and_then(|m| match target.resolve(&m) {
+                Some(key) if !key.is_empty() && !key.ends_with('/') => Ok((m, key)),
+                _ => Err(format!(
+                    "{m:?} does not address an object in store {}",
+                    target.name
+                )),
+            }));
+        }
+    }
+    Ok(out)
+}
+
+/// The longest common `dir/` prefix of `keys` (empty when none).
+fn common_dir(keys: &[&str]) -> String {
+    let Some(first) = keys.first() else {
+        return String::new();
+    };
+    let mut len = first.len();
+    for k in &keys[1..] {
+        len = len.min(
+            first
+                .bytes()
+                .zip(k.bytes())
+                .take_while(|(a, b)| a == b)
+                .count(),
+        );
+    }
+    match first[..len].rfind('/') {
+        Some(i) => first[..=i].to_owned(),
+        None => String::new(),
+    }
+}
+
+/// MD5 of a whole object and the S3 multipart form for parts of
+/// [`MULTIPART_PART_BYTES`] (`md5(part md5s)-N`), computed while streaming.
+#[derive(Default)]
+struct Hasher {
+    whole: Md5,
+    part: Md5,
+    part_len: usize,
+    parts: Vec<[u8; 16]>,
+    len: u64,
+}
+
+impl Hasher {
+    fn update(&mut self, mut data: &[u8]) {
+        self.whole.update(data);
+        self.len += data.len() as u64;
+        while !data.is_empty() {
+            let take = (MULTIPART_PART_BYTES - self.part_len).min(data.len());
+            self.part.update(&data[..take]);
+            self.part_len += take;
+            data = &data[take..];
+            if self.part_len == MULTIPART_PART_BYTES {
+                let done = std::mem::take(&mut self.part);
+                self.parts.push(done.finalize().into());
+                self.part_len = 0;
+            }
+        }
+    }
+
+    /// `(md5 hex, multipart etag)`.
+    fn finish(mut self) -> (String, String) {
+        if self.part_len > 0 || self.parts.is_empty() {
+            self.parts.push(self.part.finalize().into());
+        }
+        let mut all = Md5::new();
+        for p in &self.parts {
+            all.update(p);
+        }
+        (
+            hex::encode(self.whole.finalize()),
+            format!("{}-{}", hex::encode(all.finalize()), self.parts.len()),
+        )
+    }
+}
+
+/// Reads an object and returns `(bytes, md5, multipart etag)`.
+async fn hash_object(store: &BlobStore, key: &str, size: u64) -> Result<(u64, String, String)> {
+    let mut stream = store.byte_stream(key, size).await?;
+    let mut h = Hasher::default();
+    while let Some(chunk) = stream
+        .try_next()
+        .await
+        .map_err(|e| Error::io(format!("store {}: reading {key}: {e}", store.name)))?
+    {
+        h.update(&chunk);
+    }
+    let len = h.len;
+    let (md5, multi) = h.finish();
+    Ok((len, md5, multi))
+}
+
+/// Whether a store's ETag says the object has this content.
+fn etag_matches(etag: Option<&str>, md5: &str, multipart: &str) -> bool {
+    match etag.map(|e| e.trim_matches('"')) {
+        Some(e) => e.eq_ignore_ascii_case(md5) || e.eq_ignore_ascii_case(multipart),
+        None => false,
+    }
+}
+
+/// The journal of verified copies of one copy step.
+struct Journal {
+    path: PathBuf,
+    entries: HashMap<String, JournalEntry>,
+    file: Mutex<Option<std::io::BufWriter<std::fs::File>>>,
+}
+
+impl Journal {
+    fn load(state_dir: &std::path::Path, step: &str, fresh: bool) -> Self {
+        let path = state_dir
+            .join("copies")
+            .join(format!("{}.jsonl", super::state::sanitize(step)));
+        let mut entries = HashMap::new();
+        if !fresh {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                // A line cut short by a crash is ignored.
+                for e in text
+                    .lines()
+                    .filter_map(|l| serde_json::from_str::<JournalEntry>(l).ok())
+                {
+                    entries.insert(e.key.clone(), e);
+                }
+            }
+        }
+        Self {
+            path,
+            entries,
+            file: Mutex::new(None),
+        }
+    }
+
+    fn record(&self, e: &JournalEntry) -> Result<()> {
+        let mut guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            if let Some(dir) = self.path.parent() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|err| Error::io(format!("{}: {err}", dir.display())))?;
+            }
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .map_err(|err| Error::io(format!("{}: {err}", self.path.display())))?;
+            *guard = Some(std::io::BufWriter::new(f));
+        }
+        let f = guard.as_mut().expect("opened above");
+        let mut line = serde_json::to_vec(e).map_err(|err| Error::internal(err.to_string()))?;
+        line.push(b'\n');
+        f.write_all(&line)
+            .and_then(|_| f.flush())
+            .map_err(|err| Error::io(format!("{}: {err}", self.path.display())))
+    }
+
+    /// Rewrites the journal with one line per object still present.
+    fn compact(&self, keep: impl Iterator<Item = JournalEntry>) -> Result<()> {
+        *self.file.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        let tmp = self.path.with_extension("jsonl.tmp");
+        let mut text = Vec::new();
+        for e in keep {
+            text.extend(serde_json::to_vec(&e).map_err(|err| Error::internal(err.to_string()))?);
+            text.push(b'\n');
+        }
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|err| Error::io(format!("{}: {err}", dir.display())))?;
+        }
+        std::fs::write(&tmp, &text)
+            .and_then(|_| std::fs::rename(&tmp, &self.path))
+            .map_err(|err| Error::io(format!("{}: {err}", self.path.display())))
+    }
+}
+
+/// What to do with one object.
+enum Decision {
+    Skip(JournalEntry),
+    Copy { repair: bool },
+}
+
+/// Counters shared by the object tasks.
+#[derive(Default)]
+struct Tally {
+    copied: AtomicU64,
+    skipped: AtomicU64,
+    repaired: AtomicU64,
+    failed: AtomicU64,
+    bytes_copied: AtomicU64,
+    by_etag: AtomicU64,
+    by_read_back: AtomicU64,
+}
+
+impl Session {
+    /// Runs one blob copy step.
+    pub(crate) async fn run_copy(&self, copy: &BlobCopy, rejects: &Rejects) -> Result<CopyReport> {
+        let started = Instant::now();
+        let src = self.store(&copy.from)?;
+        let dst = self.store(&copy.to)?;
+        let objects = list_objects(&src, &copy.prefix).await?;
+        let keys: Vec<&str> = objects.iter().map(|o| o.key.as_str()).collect();
+        let mapped = map_keys(self, copy, &dst, &keys).await?;
+        let tally = Tally::default();
+        let reject = |key: &str, stage: &str, reason: &str| -> Result<()> {
+            tally.failed.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(step = %copy.name, object = key, stage, reason, "object not copied");
+            rejects.write(json!({
+                "step": copy.name, "object": key, "stage": stage, "reason": reason,
+            }))
+        };
+        // Source index -> target key, refusing two sources on one target.
+        let mut work: Vec<(usize, String)> = Vec::with_capacity(objects.len());
+        let mut claimed: HashMap<String, usize> = HashMap::new();
+        for (i, m) in mapped.into_iter().enumerate() {
+            match m {
+                Ok((_, key)) => {
+                    if let Some(prev) = claimed.get(&key) {
+                        let reason = format!(
+                            "maps to {key:?}, which {:?} already maps to",
+                            objects[*prev].key
+                        );
+                        reject(&objects[i].key, "rewrite", &reason)?;
+                    } else {
+                        claimed.insert(key.clone(), i);
+                        work.push((i, key));
+                    }
+                }
+                Err(reason) => reject(&objects[i].key, "rewrite", &reason)?,
+            }
+        }
+        let target_keys: Vec<&str> = work.iter().map(|(_, k)| k.as_str()).collect();
+        let target_prefix = common_dir(&target_keys);
+        let listed: HashMap<String, TargetObject> = list_objects(&dst, &target_prefix)
+            .await?
+            .into_iter()
+            .map(|o| {
+                (
+                    o.key,
+                    TargetObject {
+                        size: o.size,
+                        modified: o.modified,
+                        etag: o.etag,
+                    },
+                )
+            })
+            .collect();
+        let journal = Journal::load(&self.project.state_dir, &copy.name, self.fresh);
+        let total_bytes: u64 = work.iter().map(|(i, _)| objects[*i].size).sum();
+        self.observer
+            .copy_started(&copy.name, work.len() as u64, total_bytes);
+
+        let kept: Mutex<BTreeMap<String, JournalEntry>> = Mutex::new(BTreeMap::new());
+        let results = futures::stream::iter(work.iter().map(|(i, target_key)| {
+            let obj = &objects[*i];
+            let (src, dst, journal, tally, kept) = (&src, &dst, &journal, &tally, &kept);
+            let target = listed.get(target_key);
+            async move {
+                let outcome = self
+                    .copy_object(copy, src, dst, obj, target_key, target, journal, tally)
+                    .await;
+                match outcome {
+                    Ok(entry) => {
+                        kept.lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(entry.key.clone(), entry);
+                        Ok(())
+                    }
+                    Err(e) => reject(&obj.key, "copy", &e.message),
+                }
+            }
+        }))
+        .buffer_unordered(copy.concurrency)
+        .collect::<Vec<Result<()>>>()
+        .await;
+        for r in results {
+            r?;
+        }
+        let kept = kept.into_inner().unwrap_or_else(|p| p.into_inner());
+        journal.compact(kept.into_values())?;
+
+        let mut deleted = 0u64;
+        if copy.delete_extraneous {
+            let wanted: HashSet<&str> = target_keys.iter().copied().collect();
+            for key in listed.keys().filter(|k| !wanted.contains(k.as_str())) {
+                dst.delete(key).await?;
+                tracing::info!(step = %copy.name, object = %key, "deleted: not in the source");
+                deleted += 1;
+            }
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let bytes_copied = tally.bytes_copied.load(Ordering::Relaxed);
+        let report = CopyReport {
+            name: copy.name.clone(),
+            from: copy.from.clone(),
+            to: copy.to.clone(),
+            objects: objects.len() as u64,
+            bytes: total_bytes,
+            copied: tally.copied.load(Ordering::Relaxed),
+            skipped: tally.skipped.load(Ordering::Relaxed),
+            repaired: tally.repaired.load(Ordering::Relaxed),
+            failed: tally.failed.load(Ordering::Relaxed),
+            deleted,
+            bytes_copied,
+            verified_by_etag: tally.by_etag.load(Ordering::Relaxed),
+            verified_by_read_back: tally.by_read_back.load(Ordering::Relaxed),
+            seconds,
+            bytes_per_second: if seconds > 0.0 {
+                bytes_copied as f64 / seconds
+            } else {
+                0.0
+            },
+        };
+        self.observer.copy_finished(&report);
+        if report.failed > copy.max_failures {
+            return Err(Error::new(
+                ErrorKind::Rejected,
+                format!(
+                    "copy {}: {} objects not copied, more than max_failures = {} (see {})",
+                    copy.name,
+                    report.failed,
+                    copy.max_failures,
+                    rejects.path.display()
+                ),
+            ));
+        }
+        Ok(report)
+    }
+
+    /// Decides, copies and verifies one object; returns its journal entry.
+    #[allow(clippy::too_many_arguments)]
+    async fn copy_object(
+        &self,
+        copy: &BlobCopy,
+        src: &BlobStore,
+        dst: &BlobStore,
+        obj: &SourceObject,
+        target_key: &str,
+        target: Option<&TargetObject>,
+        journal: &Journal,
+        tally: &Tally,
+    ) -> Result<JournalEntry> {
+        let decision = self
+            .decide(copy, src, dst, obj, target_key, target, journal)
+            .await?;
+        let repair = match decision {
+            Decision::Skip(entry) => {
+                tally.skipped.fetch_add(1, Ordering::Relaxed);
+                self.observer.object_skipped(obj.size);
+                return Ok(entry);
+            }
+            Decision::Copy { repair } => repair,
+        };
+        let mut last = None;
+        for attempt in 1..=COPY_ATTEMPTS {
+            match self.transfer(src, dst, obj, target_key, tally).await {
+                Ok(entry) => {
+                    journal.record(&entry)?;
+                    tally.copied.fetch_add(1, Ordering::Relaxed);
+                    tally.bytes_copied.fetch_add(obj.size, Ordering::Relaxed);
+                    if repair {
+                        tally.repaired.fetch_add(1, Ordering::Relaxed);
+                    }
+                    return Ok(entry);
+                }
+                Err(e) if attempt < COPY_ATTEMPTS && e.retryable => {
+                    tracing::warn!(object = %obj.key, attempt, error = %e, "copy failed; trying again");
+                    last = Some(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::internal("no copy attempt made")))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn decide(
+        &self,
+        copy: &BlobCopy,
+        src: &BlobStore,
+        dst: &BlobStore,
+        obj: &SourceObject,
+        target_key: &str,
+        target: Option<&TargetObject>,
+        journal: &Journal,
+    ) -> Result<Decision> {
+        let Some(t) = target else {
+            return Ok(Decision::Copy { repair: false });
+        };
+        if t.size != obj.size {
+            return Ok(Decision::Copy { repair: false });
+        }
+        let entry = |md5: String| JournalEntry {
+            key: obj.key.clone(),
+            size: obj.size,
+            modified: obj.modified,
+            md5,
+            target: target_key.to_owned(),
+            target_modified: t.modified,
+            target_etag: t.etag.clone(),
+        };
+        let known = journal
+            .entries
+            .get(&obj.key)
+            .filter(|e| e.size == obj.size && e.modified == obj.modified && e.target == target_key);
+        // A verified copy whose two sides have not changed since.
+        if let Some(e) = known {
+            let target_same = e.target_etag == t.etag && e.target_modified == t.modified;
+            if target_same && copy.verify != Verify::ReadBack {
+                return Ok(Decision::Skip(e.clone()));
+            }
+        }
+        // Both sides report the same content tag (S3 to S3).
+        if !src.local && !dst.local && copy.verify != Verify::ReadBack {
+            if let (Some(a), Some(b)) = (&obj.etag, &t.etag) {
+                if a.eq_ignore_ascii_case(b) && !a.is_empty() {
+                    return Ok(Decision::Skip(entry(a.clone())));
+                }
+            }
+        }
+        // Compare content: the source's MD5 (known or read) against the
+        // target's ETag, or against the target's bytes read back.
+        let (md5, multi) = match known {
+            Some(e) => (e.md5.clone(), String::new()),
+            None => {
+                let (len, md5, multi) = hash_object(src, &obj.key, obj.size).await?;
+                if len != obj.size {
+                    return Ok(Decision::Copy { repair: false });
+                }
+                (md5, multi)
+            }
+        };
+        let tag_is_proof = !dst.local && copy.verify != Verify::ReadBack;
+        if tag_is_proof && etag_matches(t.etag.as_deref(), &md5, &multi) {
+            return Ok(Decision::Skip(entry(md5)));
+        }
+        let (_, target_md5, _) = hash_object(dst, target_key, t.size).await?;
+        if target_md5 == md5 {
+            return Ok(Decision::Skip(entry(md5)));
+        }
+        if known.is_some() {
+            tracing::warn!(
+                step = %copy.name, object = %target_key,
+                "target object differs from the source although it was verified before (corrupted at rest?); copying it again"
+            );
+        }
+        Ok(Decision::Copy {
+            repair: known.is_some(),
+        })
+    }
+
+    /// Streams one object and verifies the target.
+    async fn transfer(
+        &self,
+        src: &BlobStore,
+        dst: &BlobStore,
+        obj: &SourceObject,
+        target_key: &str,
+        tally: &Tally,
+    ) -> Result<JournalEntry> {
+        let mut stream = src.byte_stream(&obj.key, obj.size).await?;
+        let mut writer = dst.writer(target_key).await?;
+        let mut h = Hasher::default();
+        let streamed: Result<()> =
+            async {
+                while let Some(chunk) = stream.try_next().await.map_err(|e| {
+                    Error::io(format!("store {}: reading {}: {e}", src.name, obj.key))
+                })? {
+                    h.update(&chunk);
+                    let n = chunk.len() as u64;
+                    writer.write(chunk).await.map_err(|e| dst.error(e))?;
+                    self.observer.bytes_copied(n);
+                }
+                Ok(())
+            }
+            .await;
+        if let Err(e) = streamed {
+            let _ = writer.abort().await;
+            return Err(e);
+        }
+        if h.len != obj.size {
+            let _ = writer.abort().await;
+            return Err(Error::io(format!(
+                "{}: read {} bytes, listed as {} (changed while copying?)",
+                obj.key, h.len, obj.size
+            )));
+        }
+        let written = writer.close().await.map_err(|e| dst.error(e))?;
+        let (md5, multi) = h.finish();
+        // The target's own account of what it stored.
+        let meta = match written.etag() {
+            Some(_) => written,
+            None => dst
+                .stat_opt(target_key)
+                .await?
+                .ok_or_else(|| Error::io(format!("{target_key}: missing right after writing")))?,
+        };
+        let etag = meta.etag().map(|e| e.trim_matches('"').to_owned());
+        if !dst.local && etag_matches(etag.as_deref(), &md5, &multi) {
+            tally.by_etag.fetch_add(1, Ordering::Relaxed);
+        } else {
+            let (len, back, _) = hash_object(dst, target_key, obj.size).await?;
+            if len != obj.size || back != md5 {
+                let mut e = Error::io(format!(
+                    "{target_key}: verification failed: the target holds {len} bytes with MD5 {back}, the source {} bytes with MD5 {md5}",
+                    obj.size
+                ));
+                e.retryable = true;
+                return Err(e);
+            }
+            tally.by_read_back.fetch_add(1, Ordering::Relaxed);
+        }
+        // The listing on a re-run reports the modification time (and tag)
+        // the store gives; record exactly that.
+        let after = if dst.local || meta.last_modified().is_none() {
+            dst.stat_opt(target_key).await?.unwrap_or(meta)
+        } else {
+            meta
+        };
+        Ok(JournalEntry {
+            key: obj.key.clone(),
+            size: obj.size,
+            modified: obj.modified,
+            md5,
+            target: target_key.to_owned(),
+            target_modified: after.last_modified().map(|t| t.timestamp_micros()),
+            target_etag: after
+                .etag()
+                .map(|e| e.trim_matches('"').to_owned())
+                .or(etag),
+        })
+    }
+
+    /// What a copy step would do; reads listings only.
+    pub(crate) async fn plan_copy(&self, copy: &BlobCopy) -> Result<super::PlannedCopy> {
+        let src = self.store(&copy.from)?;
+        let dst = self.store(&copy.to)?;
+        let objects = list_objects(&src, &copy.prefix).await?;
+        let keys: Vec<&str> = objects.iter().map(|o| o.key.as_str()).collect();
+        let mapped = map_keys(self, copy, &dst, &keys).await?;
+        let ok: Vec<(usize, &str)> = mapped
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| m.as_ref().ok().map(|(_, k)| (i, k.as_str())))
+            .collect();
+        let target_keys: Vec<&str> = ok.iter().map(|(_, k)| *k).collect();
+        let listed: HashMap<String, u64> = list_objects(&dst, &common_dir(&target_keys))
+            .await?
+            .into_iter()
+            .map(|o| (o.key, o.size))
+            .collect();
+        let present = ok
+            .iter()
+            .filter(|(i, k)| listed.get(*k) == Some(&objects[*i].size))
+            .count() as u64;
+        // Samples: the first few mapped keys, and the first rejections.
+        let mut samples = Vec::new();
+        let rejects = mapped.iter().enumerate().filter(|(_, m)| m.is_err());
+        let accepted = mapped.iter().enumerate().filter(|(_, m)| m.is_ok());
+        for (i, m) in accepted
+            .take(super::plan::REWRITE_SAMPLES)
+            .chain(rejects.take(super::plan::REWRITE_SAMPLES))
+        {
+            let before = format!("{}{}", copy.value_prefix, objects[i].key);
+            let (after, rejected) = match m {
+                Ok((value, key)) if value == key => (key.clone(), false),
+                Ok((value, key)) => (format!("{value} (key {key})"), false),
+                Err(reason) => (reason.clone(), true),
+            };
+            samples.push(super::SampleRewrite {
+                column: format!("store {}", copy.from),
+                rule: copy.rule.clone().unwrap_or_else(|| "(keys kept)".into()),
+                before: before.into(),
+                after: after.into(),
+                rejected,
+            });
+        }
+        Ok(super::PlannedCopy {
+            name: copy.name.clone(),
+            from: format!(
+                "{} ({})",
+                copy.from,
+                self.project.stores[&copy.from].describe()
+            ),
+            to: format!("{} ({})", copy.to, self.project.stores[&copy.to].describe()),
+            prefix: copy.prefix.clone(),
+            rule: copy.rule.clone(),
+            objects: objects.len() as u64,
+            bytes: objects.iter().map(|o| o.size).sum(),
+            rejected: mapped.iter().filter(|m| m.is_err()).count() as u64,
+            present,
+            samples,
+            delete_extraneous: copy.delete_extraneous,
+        })
+    }
+
+    /// The opened store `name`.
+    pub(crate) fn store(&self, name: &str) -> Result<Arc<BlobStore>> {
+        self.stores
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::project(format!("no store named {name:?}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_prefix_is_a_directory() {
+        assert_eq!(common_dir(&["a/b/c", "a/b/d", "a/bx"]), "a/");
+        assert_eq!(common_dir(&["a/b/c", "a/b/d"]), "a/b/");
+        assert_eq!(common_dir(&["x", "y"]), "");
+        assert_eq!(common_dir(&[]), "");
+    }
+
+    #[test]
+    fn multipart_etag_matches_s3() {
+        // One part: md5(md5(data))-1; the whole-object MD5 is the plain one.
+        let mut h = Hasher::default();
+        h.update(b"hello");
+        let (md5, multi) = h.finish();
+        assert_eq!(md5, "5d41402abc4b2a76b9719d911017c592");
+        let inner = Md5::digest(b"hello");
+        assert_eq!(multi, format!("{}-1", hex::encode(Md5::digest(inner))));
+        // Two parts split at the part size, fed in odd chunks.
+        let data = vec![7u8; MULTIPART_PART_BYTES + 10];
+        let mut h = Hasher::default();
+        for c in data.chunks(3 << 20) {
+            h.update(c);
+        }
+        let (_, multi) = h.finish();
+        let mut all = Md5::new();
+        all.update(Md5::digest(&data[..MULTIPART_PART_BYTES]));
+        all.update(Md5::digest(&data[MULTIPART_PART_BYTES..]));
+        assert_eq!(multi, format!("{}-2", hex::encode(all.finalize())));
+    }
+}
