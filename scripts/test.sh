@@ -20,6 +20,16 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+# An S3-compatible server for the object-storage tests: s3s-fs, built from
+# crates.io once (about 5 minutes on 2 cores; 0.14.1 is the newest release
+# that builds with our pinned rustc 1.95).
+tools="${GODWIT_TOOLS:-/opt/godwit-tools}"
+mkdir -p "$tools" 2>/dev/null && [ -w "$tools" ] || tools="$HOME/.cache/godwit-tools"
+if [ ! -x "$tools/bin/s3s-fs" ]; then
+  cargo install s3s-fs@0.14.1 --locked --features binary --root "$tools"
+fi
+export GODWIT_S3S_FS="$tools/bin/s3s-fs"
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # The Wasm guests are separate workspaces (built by build scripts): lint them too.

@@ -3,7 +3,8 @@
 real apps leave them: a foreign-key cycle (meetings <-> summaries), a
 self-reference (follow-up meetings), timestamps in four formats (naive local
 text, ISO with offsets, epoch seconds, epoch milliseconds, epoch nanoseconds),
-0/1 flags, JSON in TEXT, and upload paths relative to the app's data folder.
+0/1 flags, JSON in TEXT, and upload paths relative to the app's data folder,
+with the uploaded files themselves under data/uploads/.
 
 Deterministic (fixed seed): `python3 make_data.py` regenerates it bit for bit.
 """
@@ -95,6 +96,24 @@ def main():
     con.commit()
     con.execute("VACUUM")
     con.close()
+    make_uploads()
+
+
+def make_uploads():
+    """data/uploads/<id>/audio.m4a for every meeting with an audio_path (the
+    bytes are stand-ins, 2-24 KiB each), plus a note nobody points at."""
+    import shutil
+    rng = random.Random(11)
+    root = os.path.join(HERE, "data", "uploads")
+    shutil.rmtree(root, ignore_errors=True)
+    for mid in range(1, 61):
+        if mid % 10 == 0:
+            continue
+        os.makedirs(os.path.join(root, str(mid)))
+        with open(os.path.join(root, str(mid), "audio.m4a"), "wb") as f:
+            f.write(bytes(rng.getrandbits(8) for _ in range(rng.randint(2048, 24576))))
+    with open(os.path.join(root, "7", "transcript draft (ü).txt"), "w", encoding="utf-8") as f:
+        f.write("Draft transcript of meeting 7.\n")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 
 mod common;
 mod foundation;
+mod objects;
 mod project_file;
 mod relational;
 mod sandbox;

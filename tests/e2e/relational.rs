@@ -762,13 +762,26 @@ fn walk_rejects(dir: &std::path::Path) -> String {
         .collect()
 }
 
-/// `examples/meeting-agent` as shipped, into a real PostgreSQL.
+/// `examples/meeting-agent` as shipped, into a real PostgreSQL and a real
+/// S3-compatible server: rows and upload files move together, and every
+/// rewritten path in the target rows names an object holding exactly the
+/// source file's bytes.
 #[tokio::test]
-async fn meeting_agent_example_migrates_into_postgres() {
+async fn meeting_agent_example_migrates_into_postgres_and_s3() {
     let f = Fixture::example("meeting-agent");
     let url = pg::server().create_db();
     let db = url.rsplit('/').next().unwrap().to_owned();
-    let plan = f.godwit_env(&["plan", &f.arg()], &[("MEETING_AGENT_PG_URL", &url)]);
+    let s3 = godwit_tests::s3::server();
+    // The example names its bucket `meetings`; this is the only test using it.
+    std::fs::create_dir_all(s3.root.join("meetings")).unwrap();
+    let endpoint = s3.endpoint();
+    let env = [
+        ("MEETING_AGENT_PG_URL", url.as_str()),
+        ("MEETING_AGENT_S3_ENDPOINT", endpoint.as_str()),
+        ("MEETING_AGENT_S3_KEY", godwit_tests::s3::ACCESS_KEY),
+        ("MEETING_AGENT_S3_SECRET", godwit_tests::s3::SECRET_KEY),
+    ];
+    let plan = f.godwit_env(&["plan", &f.arg()], &env);
     assert_eq!(plan.code, 0, "{}", plan.all());
     assert!(
         plan.stdout
@@ -776,10 +789,14 @@ async fn meeting_agent_example_migrates_into_postgres() {
         "{}",
         plan.stdout
     );
-    let run = f.godwit_env(
-        &["--json", "run", &f.arg()],
-        &[("MEETING_AGENT_PG_URL", &url)],
+    assert!(
+        plan.stdout.contains("55 objects") && plan.stdout.contains(
+            "\"uploads/1/audio.m4a\" -> \"s3://meetings/uploads/1/audio.m4a (key uploads/1/audio.m4a)\""
+        ),
+        "{}",
+        plan.stdout
     );
+    let run = f.godwit_env(&["--json", "run", &f.arg()], &env);
     assert_eq!(
         run.code,
         0,
@@ -829,6 +846,19 @@ async fn meeting_agent_example_migrates_into_postgres() {
         q("SELECT count(*) FILTER (WHERE audio_path LIKE 's3://meetings/uploads/%/audio.m4a') || '/' || count(audio_path) || '/' || count(*) FROM meetings"),
         "54/54/60"
     );
+    assert_eq!(report["copies"][0]["copied"], 55, "{report}");
+    // Rows and objects agree: each path resolves to the source file's bytes.
+    let paths = q("SELECT audio_path FROM meetings WHERE audio_path IS NOT NULL ORDER BY id");
+    let mut checked = 0;
+    for p in paths.lines() {
+        let key = p.strip_prefix("s3://meetings/").expect("rewritten path");
+        let object = std::fs::read(s3.object_path("meetings", key))
+            .unwrap_or_else(|e| panic!("{p}: no object ({e})"));
+        let source = std::fs::read(f.path().join("data").join(key)).unwrap();
+        assert!(object == source, "{p}: object differs from the source file");
+        checked += 1;
+    }
+    assert_eq!(checked, 54);
 }
 
 /// Into a schema the application created: columns matched by name (with a

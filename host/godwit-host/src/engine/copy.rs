@@ -46,8 +46,6 @@ use crate::runtime::Kind;
 
 /// Keys sent to the rewrite rule per call (one Wasm crossing per batch).
 pub const RULE_BATCH: usize = 1000;
-/// Entries asked for per listing page.
-pub const LIST_PAGE: usize = 1000;
 /// Attempts per object when a copy fails verification or a retryable error
 /// survives the store's own retries.
 pub const COPY_ATTEMPTS: usize = 2;
@@ -59,6 +57,8 @@ pub(crate) struct SourceObject {
     pub size: u64,
     pub modified: Option<i64>,
     pub etag: Option<String>,
+    /// Why the object cannot be read, if it cannot.
+    pub problem: Option<String>,
 }
 
 /// A target object as listed.
@@ -81,26 +81,44 @@ struct JournalEntry {
     target_etag: Option<String>,
 }
 
-/// Lists every object (not directories) under `prefix`, page by page.
+/// Lists every object (not directories) under `prefix`, page by page. An
+/// entry the store lists but cannot address (a local file name opendal
+/// normalises, such as one with a backslash) comes back with `problem` set.
 pub(crate) async fn list_objects(store: &BlobStore, prefix: &str) -> Result<Vec<SourceObject>> {
     let mut lister = store.list(prefix, true).await?;
     let mut out = Vec::new();
-    loop {
-        let page = crate::caps::blob::next_page(store, &mut lister, LIST_PAGE as u32).await?;
-        if page.is_empty() {
-            break;
+    while let Some(entry) = lister.try_next().await.map_err(|e| store.error(e))? {
+        let m = entry.metadata();
+        let key = entry.path();
+        if m.is_dir() || key.ends_with('/') {
+            continue;
         }
-        for m in page {
-            if m.is_dir || m.path.ends_with('/') {
-                continue;
+        let mut obj = SourceObject {
+            key: key.to_owned(),
+            size: m.content_length(),
+            modified: m.last_modified().map(|t| t.timestamp_micros()),
+            etag: m.etag().map(|e| e.trim_matches('"').to_owned()),
+            problem: None,
+        };
+        // Local folders list names only; ask for size and time.
+        if m.last_modified().is_none() {
+            match store.stat_opt(key).await {
+                Ok(Some(m)) => {
+                    obj.size = m.content_length();
+                    obj.modified = m.last_modified().map(|t| t.timestamp_micros());
+                    obj.etag = m.etag().map(|e| e.trim_matches('"').to_owned());
+                }
+                Ok(None) => {
+                    obj.problem = Some(
+                        "listed, but cannot be opened under this name (the store library \
+                     normalises some names, e.g. backslashes become slashes)"
+                            .into(),
+                    )
+                }
+                Err(e) => obj.problem = Some(e.message),
             }
-            out.push(SourceObject {
-                key: m.path,
-                size: m.size,
-                modified: m.last_modified,
-                etag: m.etag.map(|e| e.trim_matches('"').to_owned()),
-            });
         }
+        out.push(obj);
     }
     out.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(out)
@@ -365,6 +383,10 @@ impl Session {
         let mut work: Vec<(usize, String)> = Vec::with_capacity(objects.len());
         let mut claimed: HashMap<String, usize> = HashMap::new();
         for (i, m) in mapped.into_iter().enumerate() {
+            if let Some(problem) = &objects[i].problem {
+                reject(&objects[i].key, "read", problem)?;
+                continue;
+            }
             match m {
                 Ok((_, key)) => {
                     if let Some(prev) = claimed.get(&key) {
