@@ -296,6 +296,7 @@ async fn path_rewrite_rules() {
         "INSERT INTO files VALUES (2, 'elsewhere.txt', 'uploads/7/x.txt', '/app/.data/ok.txt')",
         "INSERT INTO files VALUES (3, NULL, NULL, '/app/.data/../etc/passwd')",
         "INSERT INTO files VALUES (4, NULL, NULL, '/srv/other.txt')",
+        "INSERT INTO files VALUES (5, NULL, NULL, '/app/.data/gallery//1/')",
         ],
     )
     .await;
@@ -350,6 +351,8 @@ params = { root = "/app/.data" }
                 Some("https://meetings.tos.example.com/7/x.txt".into()),
                 Some("/app/.data/ok.txt".into())
             ),
+            // A folder keeps its trailing slash.
+            (5, None, None, Some("/app/.data/gallery/1/".into())),
         ]
     );
     let rejects = godwit_tests::tree_hashes(f.path())

@@ -344,3 +344,70 @@ async fn bad_credentials_are_reported_without_the_secret() {
         r.all()
     );
 }
+
+/// A plugin copies objects through the WIT `blob` interface into an S3
+/// bucket, 64 KiB per call: a 9 MiB object becomes a multipart upload (two parts) on
+/// the host side, and the plugin never holds more than one chunk.
+#[test]
+fn a_plugin_streams_a_large_object_through_the_blob_interface() {
+    let bucket = s3::server().create_bucket();
+    let big = noise(9 << 20, 7);
+    write_file(&s3::server().object_path(&bucket, "in/big.bin"), &big);
+    let extra = "grants.blob = { files = \"bucket\" }\n";
+    let f = hostile_project("blob", extra);
+    let toml = std::fs::read_to_string(f.path().join("godwit.toml")).unwrap();
+    let stores = format!(
+        "[stores.bucket]\ntype = \"s3\"\nbucket = \"{bucket}\"\nendpoint = \"{}\"\n\
+         access_key_env = \"S3_KEY\"\nsecret_key_env = \"S3_SECRET\"\n\n[plugins.evil]",
+        s3::server().endpoint()
+    );
+    f.write("godwit.toml", &toml.replace("[plugins.evil]", &stores));
+    let run = f.godwit_env(&["run", &f.arg()], &s3_env());
+    assert_eq!(run.code, 0, "{}", run.all());
+    let copied = std::fs::read(s3::server().object_path(&bucket, "copies/in/big.bin")).unwrap();
+    assert!(copied == big, "the object copied by the plugin differs");
+}
+
+/// `examples/staging-assets` as shipped (no server): the database and the
+/// asset tree beside it; every path in the copied rows names a file of the
+/// staging folder with the production bytes, prefix kept; a re-run copies
+/// nothing.
+#[tokio::test]
+async fn staging_assets_example_copies_rows_and_files_with_the_prefix_kept() {
+    let f = Fixture::example("staging-assets");
+    let r = f.godwit(&["--json", "run", &f.arg()]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(report["copies"][0]["copied"], 92, "{report}");
+    let staging = f.path().join("out/app-data");
+    let prod = f.path().join("data/app-data");
+    let mut checked = 0;
+    for (table, rows) in dump(
+        &f.path().join("out/staging.db"),
+        &["knowledge_materials", "ugc_assets", "gallery_items"],
+    )
+    .await
+    {
+        for row in rows {
+            let Some(path) = row[2].strip_prefix("t:/app/.data/") else {
+                assert_eq!(row[2], "NULL", "{table}: {row:?}");
+                continue;
+            };
+            if path.ends_with('/') {
+                assert!(staging.join(path).is_dir(), "{table}: {path}");
+            } else {
+                assert_eq!(
+                    std::fs::read(staging.join(path)).unwrap(),
+                    std::fs::read(prod.join(path)).unwrap(),
+                    "{table}: {path}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 30 + 36 + 10);
+    assert_eq!(tree_hashes(&staging), tree_hashes(&prod));
+    let again = f.godwit(&["--json", "run", &f.arg()]);
+    let report: serde_json::Value = serde_json::from_str(&again.stdout).unwrap();
+    assert_eq!(report["copies"][0]["skipped"], 92, "{}", again.all());
+}

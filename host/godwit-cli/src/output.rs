@@ -11,9 +11,14 @@ use serde::Serialize;
 
 use crate::scaffold::{InspectInfo, ListedPlugin};
 
-#[allow(clippy::print_stdout)]
+/// Prints a line on stdout, scrubbed of secrets. A closed pipe (`| head`)
+/// ends the output quietly instead of panicking.
 fn out(s: &str) {
-    println!("{}", godwit_host::redact::scrub(s));
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if writeln!(stdout, "{}", godwit_host::redact::scrub(s)).is_err() {
+        std::process::exit(godwit_host::EXIT_OK);
+    }
 }
 
 fn print_json<T: Serialize>(v: &T) {

@@ -82,7 +82,11 @@ fn normalize(path: &str) -> Result<String, String> {
             s => parts.push(s),
         }
     }
-    let joined = parts.join("/");
+    let mut joined = parts.join("/");
+    // A trailing slash says "a folder"; applications rely on it.
+    if unified.ends_with('/') && !parts.is_empty() {
+        joined.push('/');
+    }
     Ok(if absolute {
         format!("/{joined}")
     } else {
