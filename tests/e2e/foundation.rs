@@ -125,13 +125,27 @@ async fn validate_fails_with_exit_1_when_counts_differ() {
     pool.close().await;
     let bad = f.godwit(&["--json", "validate", &f.arg()]);
     assert_eq!(bad.code, 1, "{}", bad.all());
-    let v: serde_json::Value = serde_json::from_str(&bad.stdout).unwrap();
+    let r: serde_json::Value = serde_json::from_str(&bad.stdout).unwrap();
+    assert_eq!(r["command"], "validate");
+    let v = &r["validation"];
     assert_eq!(v["passed"], false);
     assert_eq!(
         v["findings"][0]["severity"], "error",
         "failing findings come first"
     );
     assert_eq!(v["findings"][0]["subject"], "speakers");
+    // The run directory holds the same report, a readable one and the log.
+    let dir = std::path::Path::new(r["run_dir"].as_str().unwrap());
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(saved["validation"], r["validation"]);
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        md.starts_with("# godwit validate of quickstart: FAILED")
+            && md.contains("## Failing findings\n\n- **row-count** `speakers`"),
+        "{md}"
+    );
+    assert!(dir.join("godwit.log").exists());
 }
 
 #[test]

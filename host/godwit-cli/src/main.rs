@@ -181,12 +181,24 @@ fn init_logging(verbose: u8) {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_env("GODWIT_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    // The run directory's log keeps at least info, whatever the terminal shows.
+    let file_filter = EnvFilter::try_from_env("GODWIT_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(if verbose == 0 { "info" } else { default }));
     use std::io::IsTerminal;
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    use tracing_subscriber::prelude::*;
+    let stderr = tracing_subscriber::fmt::layer()
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(output::ScrubbedStderr::new)
         .with_target(false)
+        .with_filter(filter);
+    let file = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .with_writer(output::ScrubbedFile::new)
+        .with_target(false)
+        .with_filter(file_filter);
+    let _ = tracing_subscriber::registry()
+        .with(stderr)
+        .with(file)
         .try_init();
 }
 
@@ -225,26 +237,28 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             let progress = output::Progress::new(json);
             let mut s = session(&dir, false, progress.clone()).await?;
             s.fresh = fresh;
+            output::log_to(&s.run_dir.join("godwit.log"))?;
             let report = s.run().await;
             progress.finish();
-            let report = report?;
+            let report = report.inspect_err(|e| failure_report(&s, "run", e))?;
+            report.write()?;
             output::run(&report, json);
-            Ok(
-                if !report.validation.passed
-                    || report.rows_rejected() > 0
-                    || report.objects_failed() > 0
-                {
-                    EXIT_VALIDATION
-                } else {
-                    EXIT_OK
-                },
-            )
+            Ok(if report.clean() {
+                EXIT_OK
+            } else {
+                EXIT_VALIDATION
+            })
         }
         Command::Validate { dir } => {
             let s = session(&dir, false, Arc::new(godwit_host::engine::Silent)).await?;
-            let report = s.validate_all().await?;
-            output::validation(&report, json);
-            Ok(if report.passed {
+            output::log_to(&s.run_dir.join("godwit.log"))?;
+            let report = s
+                .validate_report()
+                .await
+                .inspect_err(|e| failure_report(&s, "validate", e))?;
+            report.write()?;
+            output::validate(&report, json);
+            Ok(if report.clean() {
                 EXIT_OK
             } else {
                 EXIT_VALIDATION
@@ -275,6 +289,29 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             }
         },
     }
+}
+
+/// Leaves `report.json` and `report.md` describing a command that failed,
+/// so every run directory says how its run ended.
+fn failure_report(s: &Session, command: &str, e: &Error) {
+    let dir = &s.run_dir;
+    let message = godwit_host::redact::scrub(&e.message);
+    let json = serde_json::json!({
+        "schema": godwit_host::engine::REPORT_SCHEMA,
+        "command": command,
+        "project": s.project.name,
+        "run_dir": dir.display().to_string(),
+        "error": { "kind": e.kind, "message": message, "exit_code": e.exit_code() },
+    });
+    let md = format!(
+        "# godwit {command} of {}: FAILED\n\n- error ({:?}, exit code {}): {message}\n- log: `godwit.log`\n",
+        s.project.name,
+        e.kind,
+        e.exit_code()
+    );
+    let _ = std::fs::create_dir_all(dir);
+    let _ = std::fs::write(dir.join("report.json"), json.to_string());
+    let _ = std::fs::write(dir.join("report.md"), md);
 }
 
 /// An error for a bad command-line value.

@@ -314,15 +314,24 @@ pub fn run(r: &RunReport, json: bool) {
         ));
     }
     out("");
-    validation(&r.validation, false);
-    out(&format!("finished in {:.2} s", r.seconds));
+    validation(&r.validation);
+    out(&format!(
+        "finished in {:.2} s; report: {}/report.md",
+        r.seconds, r.run_dir
+    ));
+}
+
+/// Prints the report of `godwit validate`.
+pub fn validate(r: &RunReport, json: bool) {
+    if json {
+        return print_json(r);
+    }
+    validation(&r.validation);
+    out(&format!("report: {}/report.md", r.run_dir));
 }
 
 /// Prints validation findings.
-pub fn validation(v: &ValidationReport, json: bool) {
-    if json {
-        return print_json(v);
-    }
+fn validation(v: &ValidationReport) {
     if v.findings.is_empty() {
         out("validation: no validators configured");
         return;
@@ -492,6 +501,49 @@ impl Observer for Progress {
     }
     fn copy_finished(&self, _report: &CopyReport) {
         self.finish();
+    }
+}
+
+/// The run directory's log file, once `run` or `validate` knows it.
+static LOG_FILE: Mutex<Option<std::fs::File>> = Mutex::new(None);
+
+/// Starts copying log records (scrubbed, info level and up) to `path`.
+pub fn log_to(path: &std::path::Path) -> Result<(), Error> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("{}: {e}", dir.display())))?;
+    }
+    let f =
+        std::fs::File::create(path).map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
+    *LOG_FILE.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
+    Ok(())
+}
+
+/// A log record on its way to the run directory's log file (if any).
+pub struct ScrubbedFile(Vec<u8>);
+
+impl ScrubbedFile {
+    /// A new, empty record.
+    pub fn new() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl std::io::Write for ScrubbedFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for ScrubbedFile {
+    fn drop(&mut self) {
+        if let Some(f) = LOG_FILE.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            let text = godwit_host::redact::scrub(&String::from_utf8_lossy(&self.0));
+            let _ = std::io::Write::write_all(f, text.as_bytes());
+        }
     }
 }
 

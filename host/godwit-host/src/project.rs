@@ -81,8 +81,11 @@ pub struct Project {
     pub dir: PathBuf,
     /// Project name.
     pub name: String,
-    /// Where state, reject files and reports go.
+    /// Where resume state goes.
     pub state_dir: PathBuf,
+    /// Where each `run` and `validate` writes its run directory (report,
+    /// rejects, log); default `<state_dir>/runs`.
+    pub reports_dir: PathBuf,
     /// Named database connections.
     pub connections: BTreeMap<String, Connection>,
     /// Named object stores.
@@ -484,6 +487,8 @@ struct FileProjectSection {
     name: String,
     #[serde(default)]
     state_dir: Option<String>,
+    #[serde(default)]
+    reports_dir: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -927,10 +932,15 @@ pub fn parse(
     }
 
     let state_dir = abs(raw.project.state_dir.as_deref().unwrap_or(".godwit"));
+    let reports_dir = match raw.project.reports_dir.as_deref() {
+        Some(d) => abs(d),
+        None => state_dir.join("runs"),
+    };
     Ok(Project {
         dir,
         name: raw.project.name,
         state_dir,
+        reports_dir,
         connections,
         stores,
         plugins,

@@ -31,6 +31,7 @@ pub use cast::parse_offset;
 pub use plan::{Plan, PlannedCopy, PlannedStep, PlannedTable, SampleRewrite};
 pub use report::{
     CopyReport, FindingReport, PluginReport, RunReport, StepReport, TableReport, ValidationReport,
+    REPORT_SCHEMA,
 };
 
 /// Receives progress while a session works (the CLI draws progress bars).
@@ -96,6 +97,9 @@ pub struct Session {
     pub dry_run: bool,
     /// Ignore saved progress of an interrupted run and start over.
     pub fresh: bool,
+    /// This invocation's run directory (report, rejects, log); created when
+    /// something is first written to it.
+    pub run_dir: std::path::PathBuf,
     runtime: Runtime,
     connections: BTreeMap<String, Arc<LazyDatabase>>,
     stores: BTreeMap<String, Arc<BlobStore>>,
@@ -131,10 +135,12 @@ impl Session {
         for (name, s) in &project.stores {
             stores.insert(name.clone(), Arc::new(BlobStore::open(name, s, dry_run)?));
         }
+        let run_dir = unique_run_dir(&project.reports_dir);
         Ok(Self {
             project,
             dry_run,
             fresh: false,
+            run_dir,
             runtime,
             connections,
             stores,
@@ -294,6 +300,19 @@ impl Session {
         }
         out
     }
+}
+
+/// `<reports_dir>/<UTC time>`, with a suffix if two commands start in the
+/// same second.
+fn unique_run_dir(reports_dir: &std::path::Path) -> std::path::PathBuf {
+    let id = run::run_id();
+    let mut dir = reports_dir.join(&id);
+    let mut n = 1;
+    while dir.exists() {
+        n += 1;
+        dir = reports_dir.join(format!("{id}-{n}"));
+    }
+    dir
 }
 
 /// The bytes of a plugin and a description of where they came from.

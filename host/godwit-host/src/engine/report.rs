@@ -146,11 +146,21 @@ pub struct PluginReport {
     pub limits: Limits,
 }
 
-/// The result of `godwit run`.
+/// The result of `godwit run` or `godwit validate` (which has no copies
+/// or steps). Written as `report.json` into the run directory; the schema is
+/// documented in docs/reports.md.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
+    /// Version of this report's shape.
+    pub schema: u32,
+    /// `run` or `validate`.
+    pub command: String,
     /// Project name.
     pub project: String,
+    /// When the command started (UTC, RFC 3339).
+    pub started_at: String,
+    /// The run directory holding this report, the rejects and the log.
+    pub run_dir: String,
     /// Blob copy steps in order (run before the table steps).
     pub copies: Vec<CopyReport>,
     /// Steps in order.
@@ -165,7 +175,161 @@ pub struct RunReport {
     pub seconds: f64,
 }
 
+/// The current `report.json` schema version.
+pub const REPORT_SCHEMA: u32 = 1;
+
 impl RunReport {
+    /// True when the command succeeded without rejects, failed objects or
+    /// failing validators (exit code 0).
+    pub fn clean(&self) -> bool {
+        self.validation.passed && self.rows_rejected() == 0 && self.objects_failed() == 0
+    }
+
+    /// Writes `report.json` and `report.md` into the run directory.
+    pub fn write(&self) -> crate::error::Result<()> {
+        use crate::error::Error;
+        let dir = std::path::Path::new(&self.run_dir);
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("{}: {e}", dir.display())))?;
+        let json = serde_json::to_vec_pretty(self).map_err(|e| Error::internal(e.to_string()))?;
+        let scrub = |b: &[u8]| crate::redact::scrub(&String::from_utf8_lossy(b));
+        for (name, text) in [
+            ("report.json", scrub(&json)),
+            ("report.md", crate::redact::scrub(&self.markdown())),
+        ] {
+            let path = dir.join(name);
+            std::fs::write(&path, text)
+                .map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
+        }
+        Ok(())
+    }
+
+    /// The report for people: what moved, what failed, what the validators found.
+    pub fn markdown(&self) -> String {
+        use std::fmt::Write;
+        let mut m = String::new();
+        let status = if self.clean() { "passed" } else { "FAILED" };
+        let _ = writeln!(
+            m,
+            "# godwit {} of {}: {status}\n",
+            self.command, self.project
+        );
+        let _ = writeln!(m, "- started: {}", self.started_at);
+        let _ = writeln!(m, "- duration: {:.2} s", self.seconds);
+        let _ = writeln!(m, "- rows rejected: {}", self.rows_rejected());
+        let _ = writeln!(m, "- objects not copied: {}", self.objects_failed());
+        if let Some(f) = &self.rejects_file {
+            let _ = writeln!(m, "- rejects: `{f}`");
+        }
+        let failing: Vec<_> = self
+            .validation
+            .findings
+            .iter()
+            .filter(|f| f.severity == "error")
+            .collect();
+        if !failing.is_empty() {
+            let _ = writeln!(m, "\n## Failing findings\n");
+            for f in failing {
+                let _ = writeln!(m, "- **{}** `{}`: {}", f.check, f.subject, f.message);
+            }
+        }
+        if !self.copies.is_empty() {
+            let _ = writeln!(m, "\n## Blob copies\n");
+            let _ = writeln!(m, "| copy | from | to | objects | copied | skipped | repaired | failed | deleted | MiB copied | MiB/s |");
+            let _ = writeln!(m, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+            for c in &self.copies {
+                let _ = writeln!(
+                    m,
+                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {:.1} |",
+                    c.name,
+                    c.from,
+                    c.to,
+                    c.objects,
+                    c.copied,
+                    c.skipped,
+                    c.repaired,
+                    c.failed,
+                    c.deleted,
+                    c.bytes_copied as f64 / 1048576.0,
+                    c.bytes_per_second / 1048576.0
+                );
+            }
+        }
+        if !self.steps.is_empty() {
+            let _ = writeln!(m, "\n## Tables\n");
+            let _ = writeln!(
+                m,
+                "| step | source | target | read | written | rejected | seconds | rows/s |"
+            );
+            let _ = writeln!(m, "|---|---|---|---:|---:|---:|---:|---:|");
+            for s in &self.steps {
+                for t in &s.tables {
+                    let _ = writeln!(
+                        m,
+                        "| {} | {} | {}{} | {} | {} | {} | {:.2} | {:.0} |",
+                        s.name,
+                        t.source,
+                        t.target,
+                        if t.resumed { " (done earlier)" } else { "" },
+                        t.rows_read,
+                        t.rows_written,
+                        t.rows_rejected,
+                        t.seconds,
+                        t.rows_per_second
+                    );
+                }
+                if !s.skipped_views.is_empty() {
+                    let _ = writeln!(m, "\nViews not copied: {}", s.skipped_views.join(", "));
+                }
+                if !s.skipped_triggers.is_empty() {
+                    let _ = writeln!(
+                        m,
+                        "\nTriggers not copied: {}",
+                        s.skipped_triggers.join(", ")
+                    );
+                }
+            }
+        }
+        let _ = writeln!(m, "\n## Validation\n");
+        if self.validation.findings.is_empty() {
+            let _ = writeln!(m, "No validators configured.");
+        } else {
+            let _ = writeln!(m, "| result | validator | check | subject | message |");
+            let _ = writeln!(m, "|---|---|---|---|---|");
+            for f in &self.validation.findings {
+                let result = match f.severity.as_str() {
+                    "error" => "FAIL",
+                    "warning" => "warn",
+                    _ => "ok",
+                };
+                let _ = writeln!(
+                    m,
+                    "| {result} | {} | {} | {} | {} |",
+                    f.validator,
+                    f.check,
+                    f.subject,
+                    f.message.replace('|', "\\|")
+                );
+            }
+        }
+        let _ = writeln!(m, "\n## Plugins\n");
+        for p in &self.plugins {
+            let _ = writeln!(
+                m,
+                "- `{}` = {} {} (`{}`), grants: {}",
+                p.instance,
+                p.name,
+                p.version,
+                p.digest,
+                if p.granted.is_empty() {
+                    "none".to_owned()
+                } else {
+                    p.granted.join(", ")
+                }
+            );
+        }
+        m
+    }
+
     /// Objects not copied across all copy steps.
     pub fn objects_failed(&self) -> u64 {
         self.copies.iter().map(|c| c.failed).sum()

@@ -295,7 +295,7 @@ impl Rejects {
 }
 
 /// A sortable, filesystem-safe id for this run (UTC time).
-fn run_id() -> String {
+pub(crate) fn run_id() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
@@ -316,8 +316,8 @@ impl Session {
             return Err(Error::internal("run called on a dry-run session"));
         }
         let started = Instant::now();
-        let run_dir = self.project.state_dir.join("runs").join(run_id());
-        let rejects = Rejects::new(run_dir.join("rejects.jsonl"));
+        let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let rejects = Rejects::new(self.run_dir.join("rejects.jsonl"));
         let mut copies = Vec::new();
         for copy in &self.project.copies {
             let report = self.run_copy(copy, &rejects).await;
@@ -332,6 +332,10 @@ impl Session {
         }
         let validation = self.validate_all().await?;
         Ok(RunReport {
+            schema: super::report::REPORT_SCHEMA,
+            command: "run".into(),
+            started_at,
+            run_dir: self.run_dir.display().to_string(),
             project: self.project.name.clone(),
             copies,
             steps,

@@ -23,6 +23,26 @@ impl Session {
             .collect())
     }
 
+    /// `godwit validate`: the validators alone, as a report (no copies, no steps).
+    pub async fn validate_report(&self) -> Result<super::RunReport> {
+        let started = std::time::Instant::now();
+        let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let validation = self.validate_all().await?;
+        Ok(super::RunReport {
+            schema: super::report::REPORT_SCHEMA,
+            command: "validate".into(),
+            project: self.project.name.clone(),
+            started_at,
+            run_dir: self.run_dir.display().to_string(),
+            copies: Vec::new(),
+            steps: Vec::new(),
+            validation,
+            rejects_file: None,
+            plugins: self.plugin_reports().await,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+
     /// Runs every validator and gathers the findings.
     pub async fn validate_all(&self) -> Result<ValidationReport> {
         let mut findings = Vec::new();
