@@ -1,7 +1,7 @@
 //! # godwit-sdk
 //!
 //! Everything needed to write a godwit plugin in Rust: the bindings of the
-//! `godwit:plugin@0.1.0` WIT package, one module and one export macro per plugin
+//! `godwit:plugin@0.2.0` WIT package, one module and one export macro per plugin
 //! kind, and helpers for values, batches, parameters and errors.
 //!
 //! A plugin is a type implementing its kind's trait (`describe` and
@@ -25,7 +25,7 @@
 pub mod bindings {
     wit_bindgen::generate!({
         path: "../wit",
-        world: "godwit:plugin/capabilities@0.1.0",
+        world: "godwit:plugin/capabilities@0.2.0",
         generate_all,
     });
 }
@@ -35,9 +35,9 @@ pub use bindings::godwit::plugin::types::{
     DecimalSpec, Error, ForeignKey, IndexDef, LogicalType, PluginInfo, TableDef, UniqueConstraint,
     Value,
 };
-/// Host capabilities: `sql`, `blob`, `log`, `progress`.
+/// Host capabilities: `sql`, `blob`, `http`, `log`, `progress`.
 pub mod caps {
-    pub use crate::bindings::godwit::plugin::{blob, log, progress, sql};
+    pub use crate::bindings::godwit::plugin::{blob, http, log, progress, sql};
 }
 
 macro_rules! kind_module {
@@ -48,11 +48,12 @@ macro_rules! kind_module {
                 path: "../wit",
                 world: $world,
                 with: {
-                    "godwit:plugin/types@0.1.0": crate::bindings::godwit::plugin::types,
-                    "godwit:plugin/sql@0.1.0": crate::bindings::godwit::plugin::sql,
-                    "godwit:plugin/blob@0.1.0": crate::bindings::godwit::plugin::blob,
-                    "godwit:plugin/log@0.1.0": crate::bindings::godwit::plugin::log,
-                    "godwit:plugin/progress@0.1.0": crate::bindings::godwit::plugin::progress,
+                    "godwit:plugin/types@0.2.0": crate::bindings::godwit::plugin::types,
+                    "godwit:plugin/sql@0.2.0": crate::bindings::godwit::plugin::sql,
+                    "godwit:plugin/blob@0.2.0": crate::bindings::godwit::plugin::blob,
+                    "godwit:plugin/http@0.2.0": crate::bindings::godwit::plugin::http,
+                    "godwit:plugin/log@0.2.0": crate::bindings::godwit::plugin::log,
+                    "godwit:plugin/progress@0.2.0": crate::bindings::godwit::plugin::progress,
                 },
                 pub_export_macro: true,
                 export_macro_name: $macro_name,
@@ -69,7 +70,7 @@ macro_rules! kind_module {
 
 kind_module!(
     /// Source adapters: `impl Source`, then `godwit_sdk::source::export_source!(T)`.
-    source, "godwit:plugin/source@0.1.0", "export_source", "godwit_sdk::source", {
+    source, "godwit:plugin/source@0.2.0", "export_source", "godwit_sdk::source", {
         pub use self::exports::godwit::plugin::source_adapter::{
             Guest as Source, GuestReader, ReadPlan, Reader, SqlRead,
         };
@@ -77,7 +78,7 @@ kind_module!(
 );
 kind_module!(
     /// Target adapters: `impl Target`, then `godwit_sdk::target::export_target!(T)`.
-    target, "godwit:plugin/target@0.1.0", "export_target", "godwit_sdk::target", {
+    target, "godwit:plugin/target@0.2.0", "export_target", "godwit_sdk::target", {
         pub use self::exports::godwit::plugin::target_adapter::{
             Guest as Target, WriteMode, WritePlan,
         };
@@ -85,13 +86,13 @@ kind_module!(
 );
 kind_module!(
     /// Rewrite rules: `impl Rewriter`, then `godwit_sdk::rewrite::export_rewrite!(T)`.
-    rewrite, "godwit:plugin/rewrite@0.1.0", "export_rewrite", "godwit_sdk::rewrite", {
+    rewrite, "godwit:plugin/rewrite@0.2.0", "export_rewrite", "godwit_sdk::rewrite", {
         pub use self::exports::godwit::plugin::rewriter::{Guest as Rewriter, Outcome};
     }
 );
 kind_module!(
     /// Validators: `impl Validator`, then `godwit_sdk::validator::export_validator!(T)`.
-    validator, "godwit:plugin/validator@0.1.0", "export_validator", "godwit_sdk::validator", {
+    validator, "godwit:plugin/validator@0.2.0", "export_validator", "godwit_sdk::validator", {
         pub use self::exports::godwit::plugin::validation::{
             Finding, Guest as Validator, Severity, TablePair,
         };

@@ -46,7 +46,7 @@ fn every_builtin_can_be_inspected() {
         let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
         assert_eq!(v["worlds"][0], world);
         assert!(v["digest"].as_str().unwrap().starts_with("sha256:"));
-        assert_eq!(v["wit_package"], "godwit:plugin@0.1.0");
+        assert_eq!(v["wit_package"], "godwit:plugin@0.2.0");
         let labels: Vec<&str> = v["info"]["requests"]
             .as_array()
             .unwrap()

@@ -23,6 +23,8 @@ pub enum ErrorKind {
     Io,
     /// Something is not supported (yet).
     Unsupported,
+    /// An operation exceeded its time limit (a statement timeout, a deadline).
+    Timeout,
     /// Rows were rejected beyond what the project allows.
     Rejected,
     /// A bug in the host.

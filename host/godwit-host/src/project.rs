@@ -90,6 +90,8 @@ pub struct Project {
     pub connections: BTreeMap<String, Connection>,
     /// Named object stores.
     pub stores: BTreeMap<String, Store>,
+    /// Named HTTP base URLs plugins may be granted (`http` capability).
+    pub hosts: BTreeMap<String, HttpHost>,
     /// Plugin instances by name.
     pub plugins: BTreeMap<String, PluginInstance>,
     /// Blob copy steps, in order (they run before the table steps, so objects
@@ -108,6 +110,16 @@ pub struct Project {
 pub struct Connection {
     /// The DSN with `${VAR}` references resolved (a secret).
     pub dsn: Secret,
+}
+
+/// An HTTP base URL a plugin may be granted.
+#[derive(Debug, Clone)]
+pub struct HttpHost {
+    /// Base URL (`https://staging.example.com/`), ending in `/`.
+    pub url: String,
+    /// Headers the host adds to every request (values from the environment;
+    /// plugins never see them).
+    pub headers: BTreeMap<String, Secret>,
 }
 
 /// An object store.
@@ -210,6 +222,8 @@ pub struct PluginInstance {
     pub sql_grants: BTreeMap<String, String>,
     /// `label -> store name` granted for the `blob` capability.
     pub blob_grants: BTreeMap<String, String>,
+    /// `label -> host name` granted for the `http` capability.
+    pub http_grants: BTreeMap<String, String>,
     /// Parameters, as JSON text passed to `configure`.
     pub params_json: String,
     /// Limits.
@@ -450,6 +464,8 @@ struct FileProject {
     #[serde(default)]
     stores: BTreeMap<String, FileStore>,
     #[serde(default)]
+    hosts: BTreeMap<String, FileHost>,
+    #[serde(default)]
     plugins: BTreeMap<String, FilePlugin>,
     #[serde(default)]
     copies: Vec<FileCopy>,
@@ -528,6 +544,14 @@ struct FileStore {
     secret_env: BTreeMap<String, String>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileHost {
+    url: Spanned<String>,
+    #[serde(default)]
+    headers_env: BTreeMap<String, String>,
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct FileGrants {
@@ -535,6 +559,8 @@ struct FileGrants {
     sql: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     blob: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    http: BTreeMap<String, Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -694,6 +720,27 @@ pub fn parse(
         stores.insert(name, store);
     }
 
+    let mut hosts = BTreeMap::new();
+    for (name, h) in raw.hosts {
+        let mut url = interpolate(h.url.get_ref(), env).map_err(|m| at(h.url.span(), m))?;
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(at(
+                h.url.span(),
+                format!("host {name}: url must start with http:// or https://"),
+            ));
+        }
+        if !url.ends_with('/') {
+            url.push('/');
+        }
+        let mut headers = BTreeMap::new();
+        for (header, var) in &h.headers_env {
+            let v =
+                env_secret(var, env).map_err(|m| at(h.url.span(), format!("host {name}: {m}")))?;
+            headers.insert(header.to_ascii_lowercase(), v);
+        }
+        hosts.insert(name, HttpHost { url, headers });
+    }
+
     let mut plugins = BTreeMap::new();
     for (name, p) in raw.plugins {
         let path = p.path.get_ref();
@@ -732,6 +779,16 @@ pub fn parse(
             }
             blob_grants.insert(label, store.into_inner());
         }
+        let mut http_grants = BTreeMap::new();
+        for (label, host) in p.grants.http {
+            if !hosts.contains_key(host.get_ref()) {
+                return Err(at(
+                    host.span(),
+                    format!("no host named {:?} under [hosts]", host.get_ref()),
+                ));
+            }
+            http_grants.insert(label, host.into_inner());
+        }
         let params_json = serde_json::to_string(&p.params)
             .map_err(|e| Error::project(format!("plugin {name}: params: {e}")))?;
         plugins.insert(
@@ -741,6 +798,7 @@ pub fn parse(
                 source,
                 sql_grants,
                 blob_grants,
+                http_grants,
                 params_json,
                 limits: LimitsSpec {
                     memory_mib: p.limits.memory_mib,
@@ -943,6 +1001,7 @@ pub fn parse(
         reports_dir,
         connections,
         stores,
+        hosts,
         plugins,
         copies,
         steps,

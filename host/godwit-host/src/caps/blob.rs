@@ -244,11 +244,22 @@ impl BlobStore {
             .map_err(|e| io(&self.name, e))
     }
 
-    /// Metadata of one object.
+    /// Metadata of one object (with permission bits on local folders).
     pub async fn stat(&self, path: &str) -> Result<ObjectMeta> {
         let path = self.check_path(path)?;
         let m = self.op.stat(&path).await.map_err(|e| io(&self.name, e))?;
-        Ok(meta(&path, &m))
+        let mut out = meta(&path, &m);
+        out.mode = self.mode(&path);
+        Ok(out)
+    }
+
+    /// Unix permission bits of a local file (`None` on object stores).
+    fn mode(&self, path: &str) -> Option<u32> {
+        use std::os::unix::fs::PermissionsExt;
+        let root = self.fs_root.as_ref()?;
+        std::fs::symlink_metadata(root.join(path.trim_end_matches('/')))
+            .ok()
+            .map(|m| m.permissions().mode() & 0o7777)
     }
 
     /// Metadata of one object, `None` if it does not exist.
@@ -356,5 +367,6 @@ fn meta(path: &str, m: &opendal::Metadata) -> ObjectMeta {
         last_modified: m.last_modified().map(|t| t.timestamp_micros()),
         etag: m.etag().map(str::to_owned),
         is_dir: m.is_dir(),
+        mode: None,
     }
 }

@@ -1,4 +1,4 @@
-//! Host capabilities offered to plugins: `sql`, `blob`, `log`, `progress`.
+//! Host capabilities offered to plugins: `sql`, `blob`, `http`, `log`, `progress`.
 //!
 //! Every `open(label)` is checked against the plugin's resolved grants (labels
 //! it requested AND the project granted); anything else is `access-denied`,
@@ -6,6 +6,7 @@
 //! the plugin's host-call timeout and by caps on rows and bytes returned.
 
 pub mod blob;
+pub mod http;
 pub mod sql;
 
 use std::future::Future;
@@ -13,7 +14,7 @@ use std::future::Future;
 use wasmtime::component::Resource;
 
 use crate::runtime::bindings::godwit::plugin::{
-    blob as wblob, log as wlog, progress as wprogress, sql as wsql,
+    blob as wblob, http as whttp, log as wlog, progress as wprogress, sql as wsql,
 };
 use crate::runtime::bindings::types::{self, Batch, Error as WErr, Value};
 use crate::runtime::limits::{MAX_BATCH_ROWS, MAX_RESULT_BYTES};
@@ -124,6 +125,23 @@ impl wsql::HostConnection for HostState {
         self.new_handle("query", db.query(&statement, params), |stream| RowsHandle {
             stream,
         })
+        .await
+    }
+
+    async fn query_with_timeout(
+        &mut self,
+        this: Resource<ConnectionHandle>,
+        statement: String,
+        params: Vec<Value>,
+        timeout_ms: u32,
+    ) -> WResult<Resource<RowsHandle>> {
+        let db = self.table.get(&this)?.db.clone();
+        let timeout = std::time::Duration::from_millis(u64::from(timeout_ms.max(1)));
+        self.new_handle(
+            "query",
+            db.query_with_timeout(&statement, params, timeout),
+            |stream| RowsHandle { stream },
+        )
         .await
     }
 
@@ -292,6 +310,14 @@ impl wblob::HostStore for HostState {
         self.new_handle("open-writer", fut, wrap).await
     }
 
+    async fn resolve(
+        &mut self,
+        this: Resource<StoreHandle>,
+        value: String,
+    ) -> wasmtime::Result<Option<String>> {
+        Ok(self.table.get(&this)?.store.resolve(&value))
+    }
+
     async fn delete(&mut self, this: Resource<StoreHandle>, path: String) -> WResult<()> {
         let store = self.table.get(&this)?.store.clone();
         Ok(bounded(self.ctx.host_call_timeout, "delete", store.delete(&path)).await)
@@ -370,6 +396,21 @@ impl wblob::HostWriter for HostState {
         }
         self.release_handle();
         Ok(())
+    }
+}
+
+impl whttp::Host for HostState {
+    async fn send(&mut self, label: String, req: whttp::Request) -> WResult<whttp::Response> {
+        let Some(target) = self.ctx.http.get(&label).cloned() else {
+            tracing::warn!(plugin = %self.ctx.name, label, "http access denied");
+            return Ok(Err(self.denied("http", &label)));
+        };
+        let limit = self.ctx.host_call_timeout;
+        let result = bounded(limit, "http request", http::send(&target, req, limit)).await;
+        Ok(result.map_err(|e| match e {
+            WErr::InvalidInput(m) => WErr::AccessDenied(m),
+            other => other,
+        }))
     }
 }
 

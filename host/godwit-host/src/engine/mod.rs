@@ -204,6 +204,14 @@ impl Session {
                     ctx.blob.insert(r.label.clone(), self.stores[s].clone());
                     s.clone()
                 }),
+                "http" => spec.http_grants.get(&r.label).map(|h| {
+                    let target = crate::caps::http::HttpTarget {
+                        name: h.clone(),
+                        host: self.project.hosts[h].clone(),
+                    };
+                    ctx.http.insert(r.label.clone(), Arc::new(target));
+                    h.clone()
+                }),
                 _ => None,
             };
             match bound {
@@ -223,6 +231,14 @@ impl Session {
                 "granted sql label was not requested by the plugin; ignored"
             );
             unrequested.push(("sql".to_owned(), label.clone()));
+        }
+        for label in spec.http_grants.keys().filter(|l| !requested("http", l)) {
+            tracing::warn!(
+                plugin = name,
+                label,
+                "granted http label was not requested by the plugin; ignored"
+            );
+            unrequested.push(("http".to_owned(), label.clone()));
         }
         for label in spec.blob_grants.keys().filter(|l| !requested("blob", l)) {
             tracing::warn!(

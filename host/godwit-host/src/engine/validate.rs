@@ -16,9 +16,14 @@ impl Session {
         let (tables, _) = select_tables(step, discovered)?;
         Ok(tables
             .iter()
-            .map(|t| TablePair {
-                source: t.name.clone(),
-                target: target_def(step, t).name,
+            .map(|t| {
+                let target_def = target_def(step, t);
+                TablePair {
+                    source: t.name.clone(),
+                    target: target_def.name.clone(),
+                    source_def: t.clone(),
+                    target_def,
+                }
             })
             .collect())
     }

@@ -13,11 +13,11 @@ wasmtime::component::bindgen!({
     exports: { default: async },
     additional_derives: [PartialEq],
     with: {
-        "godwit:plugin/sql@0.1.0.connection": crate::caps::sql::ConnectionHandle,
-        "godwit:plugin/sql@0.1.0.rows": crate::caps::sql::RowsHandle,
-        "godwit:plugin/blob@0.1.0.store": crate::caps::blob::StoreHandle,
-        "godwit:plugin/blob@0.1.0.lister": crate::caps::blob::ListerHandle,
-        "godwit:plugin/blob@0.1.0.writer": crate::caps::blob::WriterHandle,
+        "godwit:plugin/sql@0.2.0.connection": crate::caps::sql::ConnectionHandle,
+        "godwit:plugin/sql@0.2.0.rows": crate::caps::sql::RowsHandle,
+        "godwit:plugin/blob@0.2.0.store": crate::caps::blob::StoreHandle,
+        "godwit:plugin/blob@0.2.0.lister": crate::caps::blob::ListerHandle,
+        "godwit:plugin/blob@0.2.0.writer": crate::caps::blob::WriterHandle,
     },
 });
 

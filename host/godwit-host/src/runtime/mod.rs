@@ -26,7 +26,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub use plugin::{HostState, Kind, Plugin, PluginContext, PluginInfo, ProgressEvent, Request};
 
 /// The WIT package version this host implements.
-pub const WIT_PACKAGE: &str = "godwit:plugin@0.1.0";
+pub const WIT_PACKAGE: &str = "godwit:plugin@0.2.0";
 
 /// The engine, linker and compile cache shared by every plugin of a process.
 pub struct Runtime {

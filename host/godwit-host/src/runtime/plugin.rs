@@ -117,7 +117,7 @@ pub fn detect_kinds(
             .into_iter()
             .find(|k| k.interface() == iface);
         match kind {
-            Some(k) if version == "0.1.0" => kinds.push(k),
+            Some(k) if WIT_PACKAGE.ends_with(&format!("@{version}")) => kinds.push(k),
             Some(_) => {
                 return Err(format!(
                     "built against godwit:plugin@{version}; this host supports {WIT_PACKAGE}"
@@ -194,6 +194,8 @@ pub struct PluginContext {
     pub sql: BTreeMap<String, Arc<LazyDatabase>>,
     /// `label -> store`, only labels requested AND granted.
     pub blob: BTreeMap<String, Arc<BlobStore>>,
+    /// `label -> base URL`, only labels requested AND granted.
+    pub http: BTreeMap<String, Arc<crate::caps::http::HttpTarget>>,
     /// Deadline per host call.
     pub host_call_timeout: std::time::Duration,
     /// Receives plugin progress reports.

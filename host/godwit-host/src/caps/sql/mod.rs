@@ -21,6 +21,7 @@ macro_rules! dialect_common {
             params: Vec<Value>,
             cols_tx: tokio::sync::oneshot::Sender<Result<Vec<ColumnInfo>>>,
             tx: tokio::sync::mpsc::Sender<Result<Vec<Value>>>,
+            session: Vec<String>,
         ) {
             use futures::StreamExt;
             use sqlx::{Column as _, Executor as _, Statement as _, TypeInfo as _};
@@ -31,6 +32,29 @@ macro_rules! dialect_common {
                     return;
                 }
             };
+            if !session.is_empty() {
+                // Session settings (a statement timeout) must not outlive this
+                // query: the connection is closed, not returned to the pool.
+                conn.close_on_drop();
+                let mut applied = false;
+                let mut last = None;
+                // Alternatives (MariaDB, then MySQL spelling): the first that works.
+                for stmt in &session {
+                    match (&mut *conn).execute(stmt.as_str()).await {
+                        Ok(_) => {
+                            applied = true;
+                            break;
+                        }
+                        Err(e) => last = Some(e),
+                    }
+                }
+                if !applied {
+                    if let Some(e) = last {
+                        let _ = cols_tx.send(Err(classify(&name, e)));
+                        return;
+                    }
+                }
+            }
             let stmt = match (&mut *conn).prepare(sql.as_str()).await {
                 Ok(s) => s,
                 Err(e) => {
@@ -385,14 +409,53 @@ impl Database {
 
     /// Starts a query; rows are read from the returned stream.
     pub async fn query(&self, statement: &str, params: Vec<Value>) -> Result<RowStream> {
+        self.query_in_session(statement, params, Vec::new()).await
+    }
+
+    /// Starts a query the server stops after `timeout` (PostgreSQL
+    /// `statement_timeout`, MariaDB `max_statement_time`, MySQL
+    /// `max_execution_time`). SQLite has no server: the caller's deadline
+    /// applies (see `RowStream::deadline`).
+    pub async fn query_with_timeout(
+        &self,
+        statement: &str,
+        params: Vec<Value>,
+        timeout: std::time::Duration,
+    ) -> Result<RowStream> {
+        let ms = timeout.as_millis().max(1);
+        let session = match self.dialect {
+            Dialect::Postgres => vec![format!("SET statement_timeout = {ms}")],
+            Dialect::Mysql => vec![
+                format!("SET SESSION max_statement_time = {}", ms as f64 / 1000.0),
+                format!("SET SESSION max_execution_time = {ms}"),
+            ],
+            Dialect::Sqlite => Vec::new(),
+        };
+        let mut stream = self.query_in_session(statement, params, session).await?;
+        stream.deadline = Some(tokio::time::Instant::now() + timeout);
+        Ok(stream)
+    }
+
+    async fn query_in_session(
+        &self,
+        statement: &str,
+        params: Vec<Value>,
+        session: Vec<String>,
+    ) -> Result<RowStream> {
         let sql = statement.to_owned();
         let (tx, rx) = mpsc::channel::<Result<Vec<Value>>>(STREAM_CHANNEL_ROWS);
         let (cols_tx, cols_rx) = tokio::sync::oneshot::channel::<Result<Vec<ColumnInfo>>>();
         let name = self.name.clone();
         let task = match &self.backend {
-            Backend::Sqlite(pool) => {
-                tokio::spawn(sqlite::query(pool.clone(), name, sql, params, cols_tx, tx))
-            }
+            Backend::Sqlite(pool) => tokio::spawn(sqlite::query(
+                pool.clone(),
+                name,
+                sql,
+                params,
+                cols_tx,
+                tx,
+                session,
+            )),
             Backend::Postgres(pool) => tokio::spawn(postgres::query(
                 pool.clone(),
                 name,
@@ -400,10 +463,17 @@ impl Database {
                 params,
                 cols_tx,
                 tx,
+                session,
             )),
-            Backend::MySql(pool) => {
-                tokio::spawn(mysql::query(pool.clone(), name, sql, params, cols_tx, tx))
-            }
+            Backend::MySql(pool) => tokio::spawn(mysql::query(
+                pool.clone(),
+                name,
+                sql,
+                params,
+                cols_tx,
+                tx,
+                session,
+            )),
         };
         let columns = cols_rx
             .await
@@ -413,6 +483,7 @@ impl Database {
             rx,
             task: AbortOnDrop(task),
             done: false,
+            deadline: None,
         })
     }
 
@@ -471,12 +542,36 @@ pub struct RowStream {
     #[allow(dead_code)] // held for its Drop
     task: AbortOnDrop,
     done: bool,
+    /// Past this instant reads fail with a timeout (`query_with_timeout`).
+    deadline: Option<tokio::time::Instant>,
 }
 
 impl RowStream {
     /// Up to `max_rows` rows and about `max_bytes` bytes (at least one row if
     /// any remain); `None` at the end.
     pub async fn next_rows(
+        &mut self,
+        max_rows: usize,
+        max_bytes: usize,
+    ) -> Result<Option<Vec<Vec<Value>>>> {
+        match self.deadline {
+            None => self.next_rows_inner(max_rows, max_bytes).await,
+            Some(at) => {
+                match tokio::time::timeout_at(at, self.next_rows_inner(max_rows, max_bytes)).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        self.done = true;
+                        Err(Error::new(
+                            ErrorKind::Timeout,
+                            "the query ran past its timeout".to_owned(),
+                        ))
+                    }
+                }
+            }
+        }
+    }
+
+    async fn next_rows_inner(
         &mut self,
         max_rows: usize,
         max_bytes: usize,
@@ -553,6 +648,16 @@ pub(crate) fn db_message(e: &sqlx::Error) -> String {
 /// Maps a sqlx error to a host error (messages from sqlx carry no DSN).
 pub(crate) fn classify(conn: &str, e: sqlx::Error) -> Error {
     let kind = match &e {
+        // PostgreSQL query_canceled by statement_timeout; MariaDB
+        // max_statement_time; MySQL max_execution_time.
+        sqlx::Error::Database(d)
+            if d.code().as_deref() == Some("57014")
+                || d.code().as_deref() == Some("70100")
+                || d.message().contains("max_statement_time")
+                || d.message().contains("maximum statement execution time") =>
+        {
+            ErrorKind::Timeout
+        }
         sqlx::Error::Database(_)
         | sqlx::Error::ColumnDecode { .. }
         | sqlx::Error::TypeNotFound { .. } => ErrorKind::Io,
@@ -573,6 +678,7 @@ pub fn to_wit(e: &Error) -> crate::runtime::bindings::types::Error {
         ErrorKind::Rejected => W::Rejected(m),
         ErrorKind::Project => W::InvalidInput(m),
         ErrorKind::Internal => W::Internal(m),
+        ErrorKind::Timeout => W::Timeout(m),
         _ if m.contains("syntax error") || m.contains("no such") => W::InvalidInput(m),
         _ => W::Io(m),
     }
