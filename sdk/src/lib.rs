@@ -132,4 +132,125 @@ pub mod db {
         }
         Ok(out)
     }
+
+    /// As [`query_rows`], but the server stops the statement after
+    /// `timeout_ms`; the error is then [`Error::Timeout`].
+    pub fn query_rows_with_timeout(
+        conn: &Connection,
+        sql: &str,
+        params: &[Value],
+        timeout_ms: u32,
+    ) -> Result<Vec<Vec<Value>>, Error> {
+        let rows = conn.query_with_timeout(sql, params, timeout_ms)?;
+        let mut out = Vec::new();
+        while let Some(batch) = rows.next_batch(QUERY_BATCH_ROWS, QUERY_BATCH_BYTES)? {
+            out.extend(crate::values::rows(&batch));
+        }
+        Ok(out)
+    }
+
+    /// Streams a query's rows batch by batch into `f` (memory stays bounded
+    /// by one batch); `f` returns `false` to stop early.
+    pub fn for_each_row(
+        conn: &Connection,
+        sql: &str,
+        params: &[Value],
+        mut f: impl FnMut(Vec<Value>) -> Result<bool, Error>,
+    ) -> Result<(), Error> {
+        let rows = conn.query(sql, params)?;
+        while let Some(batch) = rows.next_batch(QUERY_BATCH_ROWS, QUERY_BATCH_BYTES)? {
+            for row in crate::values::rows(&batch) {
+                if !f(row)? {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An identifier quoted for the connection's dialect.
+    pub fn quote(conn: &Connection, ident: &str) -> String {
+        match conn.dialect() {
+            crate::caps::sql::Dialect::Mysql => crate::values::quote_backtick(ident),
+            _ => crate::values::quote_double(ident),
+        }
+    }
+
+    /// The `?` / `$n` placeholder for parameter `n` (1-based).
+    pub fn placeholder(conn: &Connection, n: usize) -> String {
+        match conn.dialect() {
+            crate::caps::sql::Dialect::Postgres => format!("${n}"),
+            _ => "?".to_owned(),
+        }
+    }
+}
+
+/// Deterministic pseudo-random numbers (xorshift64*) for reproducible
+/// sampling: the same seed picks the same rows on every run.
+pub struct SeededRng(u64);
+
+impl SeededRng {
+    /// A generator for `seed` (any value, 0 included).
+    pub fn new(seed: u64) -> Self {
+        Self(seed ^ 0x9E37_79B9_7F4A_7C15 | 1)
+    }
+
+    /// The next number.
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+}
+
+/// Reservoir sampling: keeps a uniform sample of at most `k` items of a
+/// stream of unknown length, in memory proportional to `k`.
+pub struct Reservoir<T> {
+    k: usize,
+    seen: u64,
+    items: Vec<T>,
+    rng: SeededRng,
+}
+
+impl<T> Reservoir<T> {
+    /// An empty reservoir of size `k`, seeded.
+    pub fn new(k: usize, seed: u64) -> Self {
+        Self {
+            k,
+            seen: 0,
+            items: Vec::with_capacity(k),
+            rng: SeededRng::new(seed),
+        }
+    }
+
+    /// Offers one item.
+    pub fn offer(&mut self, item: T) {
+        self.seen += 1;
+        if self.items.len() < self.k {
+            self.items.push(item);
+        } else {
+            let j = self.rng.below(self.seen) as usize;
+            if j < self.k {
+                self.items[j] = item;
+            }
+        }
+    }
+
+    /// Items offered so far.
+    pub fn seen(&self) -> u64 {
+        self.seen
+    }
+
+    /// The sample.
+    pub fn into_items(self) -> Vec<T> {
+        self.items
+    }
 }

@@ -18,14 +18,19 @@ fn every_builtin_can_be_inspected() {
     assert_eq!(
         names,
         [
+            "builtin:asset-sample",
+            "builtin:checksum",
             "builtin:mysql-source",
             "builtin:mysql-target",
+            "builtin:orphans",
             "builtin:path-normalize",
+            "builtin:path-prefix",
             "builtin:postgres-source",
             "builtin:postgres-target",
             "builtin:prefix-rewrite",
             "builtin:regex-rewrite",
             "builtin:row-count",
+            "builtin:smoke",
             "builtin:sqlite-source",
             "builtin:sqlite-target",
             "builtin:url-template"
@@ -40,6 +45,11 @@ fn every_builtin_can_be_inspected() {
         ("sqlite-target", "target", Some("target")),
         ("prefix-rewrite", "rewrite", None),
         ("row-count", "validator", Some("target")),
+        ("orphans", "validator", Some("target")),
+        ("path-prefix", "validator", Some("target")),
+        ("asset-sample", "validator", Some("files")),
+        ("checksum", "validator", Some("source")),
+        ("smoke", "validator", Some("app")),
     ] {
         let r = f.godwit(&["--json", "plugins", "inspect", name, "--dir", &f.arg()]);
         assert_eq!(r.code, 0, "{}", r.all());

@@ -25,6 +25,8 @@ pub enum ErrorKind {
     Unsupported,
     /// An operation exceeded its time limit (a statement timeout, a deadline).
     Timeout,
+    /// An object, table or file does not exist.
+    NotFound,
     /// Rows were rejected beyond what the project allows.
     Rejected,
     /// A bug in the host.

@@ -1,21 +1,69 @@
 //! `row-count`: compares the number of rows of every copied table between the
 //! source (label `source`) and the target (label `target`).
 //!
-//! Parameters: `allowed_difference` (default 0). A table whose counts differ
-//! by more is an `error` finding; equal counts are reported as `info`.
+//! Each `count(*)` runs with a per-table timeout (`timeout_ms`, enforced by
+//! the database server). A count that times out falls back to the catalog's
+//! estimate (PostgreSQL `pg_class.reltuples`, MySQL
+//! `information_schema.tables.table_rows`), reported as an estimate: a
+//! warning, or an error with `require_exact = true`. Counts differing by more
+//! than `allowed_difference` are errors; equal counts are `info`.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 
 use godwit_sdk::caps::sql::{self, Dialect};
-use godwit_sdk::db::query_rows;
+use godwit_sdk::db::{query_rows, query_rows_with_timeout};
 use godwit_sdk::validator::{
     CapabilityKind, CapabilityRequest, Finding, PluginInfo, Severity, TablePair, Validator,
 };
-use godwit_sdk::values::{as_i64, quote_backtick, quote_double};
+use godwit_sdk::values::as_i64;
 use godwit_sdk::Error;
 
+/// Default per-table deadline of an exact count: long enough for tens of
+/// millions of rows on a healthy server, short enough that a rehearsal on a
+/// huge table still finishes.
+const DEFAULT_TIMEOUT_MS: u32 = 30_000;
+
+#[derive(serde::Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    #[serde(default)]
+    allowed_difference: u64,
+    #[serde(default = "default_timeout")]
+    timeout_ms: u32,
+    #[serde(default)]
+    require_exact: bool,
+}
+
+fn default_timeout() -> u32 {
+    DEFAULT_TIMEOUT_MS
+}
+
 thread_local! {
-    static ALLOWED: Cell<u64> = const { Cell::new(0) };
+    static PARAMS: RefCell<Option<Params>> = const { RefCell::new(None) };
+}
+
+/// A row count, exact or estimated.
+#[derive(Clone, Copy)]
+enum Count {
+    Exact(u64),
+    Estimate(u64),
+    Unknown,
+}
+
+impl Count {
+    fn value(self) -> Option<u64> {
+        match self {
+            Count::Exact(n) | Count::Estimate(n) => Some(n),
+            Count::Unknown => None,
+        }
+    }
+    fn show(self) -> String {
+        match self {
+            Count::Exact(n) => n.to_string(),
+            Count::Estimate(n) => format!("~{n}"),
+            Count::Unknown => "?".into(),
+        }
+    }
 }
 
 struct RowCount;
@@ -30,68 +78,141 @@ impl Validator for RowCount {
         PluginInfo {
             name: "row-count".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            description: "Compares row counts per table between source and target.".into(),
+            description: "Compares row counts per table between source and target (exact, with a timeout that falls back to the catalog estimate).".into(),
             requests: vec![
                 req("source", "count rows in the source tables"),
                 req("target", "count rows in the target tables"),
             ],
-            params_doc: "- `allowed_difference` (integer, default 0): tolerated |source - target|"
+            params_doc: "- `allowed_difference` (integer, default 0): tolerated |source - target|\n\
+                         - `timeout_ms` (integer, default 30000): per count(*); past it the catalog estimate is used\n\
+                         - `require_exact` (bool, default false): an estimate is an error, not a warning"
                 .into(),
         }
     }
 
     fn configure(params: String) -> Result<(), Error> {
-        #[derive(serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Params {
-            #[serde(default)]
-            allowed_difference: u64,
-        }
         let p: Params = godwit_sdk::params::parse(&params)?;
-        ALLOWED.with(|a| a.set(p.allowed_difference));
+        if p.timeout_ms == 0 {
+            return Err(Error::InvalidInput("timeout_ms must be positive".into()));
+        }
+        PARAMS.with(|c| *c.borrow_mut() = Some(p));
         Ok(())
     }
 
     fn validate(tables: Vec<TablePair>) -> Result<Vec<Finding>, Error> {
+        let p = PARAMS
+            .with(|c| c.borrow().clone())
+            .ok_or_else(|| Error::Internal("configure was not called".into()))?;
         let source = sql::open("source")?;
         let target = sql::open("target")?;
-        let allowed = ALLOWED.with(Cell::get);
         let mut findings = Vec::with_capacity(tables.len());
         for pair in tables {
-            let expected = count(&source, &pair.source)?;
-            let observed = count(&target, &pair.target)?;
-            let diff = expected.abs_diff(observed);
-            let ok = diff <= allowed;
+            let expected = count(&source, &pair.source, p.timeout_ms)?;
+            let observed = count(&target, &pair.target, p.timeout_ms)?;
+            let estimated = !matches!((expected, observed), (Count::Exact(_), Count::Exact(_)));
+            let (severity, message) = match (expected.value(), observed.value()) {
+                (Some(e), Some(o)) => {
+                    let diff = e.abs_diff(o);
+                    let within = diff <= p.allowed_difference;
+                    let what = if diff == 0 {
+                        format!("{} rows in source and target", observed.show())
+                    } else if within {
+                        format!(
+                            "counts differ by {diff} (allowed: {})",
+                            p.allowed_difference
+                        )
+                    } else {
+                        format!(
+                            "target has {} rows, source has {} (difference {diff}, allowed {})",
+                            observed.show(),
+                            expected.show(),
+                            p.allowed_difference
+                        )
+                    };
+                    if !estimated {
+                        (if within { Severity::Info } else { Severity::Error }, what)
+                    } else {
+                        let note = format!(
+                            "{what} — ESTIMATE: count(*) took longer than {} ms, catalog statistics used",
+                            p.timeout_ms
+                        );
+                        let sev = if p.require_exact || !within {
+                            Severity::Error
+                        } else {
+                            Severity::Warning
+                        };
+                        (sev, note)
+                    }
+                }
+                _ => (
+                    if p.require_exact {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    },
+                    format!(
+                        "count(*) took longer than {} ms and the catalog has no estimate (run ANALYZE); source {}, target {}",
+                        p.timeout_ms,
+                        expected.show(),
+                        observed.show()
+                    ),
+                ),
+            };
             findings.push(Finding {
                 check: "row-count".into(),
-                severity: if ok { Severity::Info } else { Severity::Error },
+                severity,
                 subject: pair.target.clone(),
-                message: if diff == 0 {
-                    format!("{observed} rows in source and target")
-                } else if ok {
-                    format!("counts differ by {diff} (allowed: {allowed})")
-                } else {
-                    format!("target has {observed} rows, source has {expected} (difference {diff}, allowed {allowed})")
-                },
-                expected: Some(expected.to_string()),
-                observed: Some(observed.to_string()),
+                message,
+                expected: Some(expected.show()),
+                observed: Some(observed.show()),
             });
         }
         Ok(findings)
     }
 }
 
-fn count(conn: &sql::Connection, table: &str) -> Result<u64, Error> {
-    let quoted = match conn.dialect() {
-        Dialect::Mysql => quote_backtick(table),
-        Dialect::Sqlite | Dialect::Postgres => quote_double(table),
+fn first_number(rows: &[Vec<godwit_sdk::Value>]) -> Option<i64> {
+    rows.first().and_then(|r| r.first()).and_then(as_i64)
+}
+
+fn count(conn: &sql::Connection, table: &str, timeout_ms: u32) -> Result<Count, Error> {
+    let quoted = godwit_sdk::db::quote(conn, table);
+    match query_rows_with_timeout(conn, &format!("SELECT count(*) FROM {quoted}"), &[], timeout_ms)
+    {
+        Ok(rows) => first_number(&rows)
+            .map(|n| Count::Exact(n as u64))
+            .ok_or_else(|| Error::Internal(format!("count(*) on {table} returned no number"))),
+        Err(Error::Timeout(_)) => estimate(conn, table),
+        Err(e) => Err(e),
+    }
+}
+
+/// The catalog's row estimate, if it has one.
+fn estimate(conn: &sql::Connection, table: &str) -> Result<Count, Error> {
+    let rows = match conn.dialect() {
+        Dialect::Postgres => query_rows(
+            conn,
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass($1)",
+            &[godwit_sdk::Value::Text(godwit_sdk::values::quote_double(table))],
+        )?,
+        Dialect::Mysql => query_rows(
+            conn,
+            "SELECT table_rows FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?",
+            &[godwit_sdk::Value::Text(table.to_owned())],
+        )?,
+        // SQLite keeps no row estimate unless ANALYZE ran (sqlite_stat1).
+        Dialect::Sqlite => query_rows(
+            conn,
+            "SELECT CAST(substr(stat, 1, instr(stat || ' ', ' ') - 1) AS INTEGER) FROM sqlite_stat1 WHERE tbl = ? LIMIT 1",
+            &[godwit_sdk::Value::Text(table.to_owned())],
+        )
+        .unwrap_or_default(),
     };
-    let rows = query_rows(conn, &format!("SELECT count(*) FROM {quoted}"), &[])?;
-    rows.first()
-        .and_then(|r| r.first())
-        .and_then(as_i64)
-        .map(|n| n as u64)
-        .ok_or_else(|| Error::Internal(format!("count(*) on {table} returned no number")))
+    // PostgreSQL reports -1 for a table never analysed.
+    Ok(match first_number(&rows) {
+        Some(n) if n >= 0 => Count::Estimate(n as u64),
+        _ => Count::Unknown,
+    })
 }
 
 godwit_sdk::validator::export_validator!(RowCount);

@@ -75,7 +75,12 @@ pub struct WriterHandle {
 }
 
 fn io(store: &str, e: opendal::Error) -> Error {
-    let mut err = Error::io(format!("store {store}: {e}"));
+    let kind = if e.kind() == opendal::ErrorKind::NotFound {
+        crate::error::ErrorKind::NotFound
+    } else {
+        crate::error::ErrorKind::Io
+    };
+    let mut err = Error::new(kind, format!("store {store}: {e}"));
     err.retryable = e.is_temporary();
     err
 }

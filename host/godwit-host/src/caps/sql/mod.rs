@@ -679,6 +679,7 @@ pub fn to_wit(e: &Error) -> crate::runtime::bindings::types::Error {
         ErrorKind::Project => W::InvalidInput(m),
         ErrorKind::Internal => W::Internal(m),
         ErrorKind::Timeout => W::Timeout(m),
+        ErrorKind::NotFound => W::NotFound(m),
         _ if m.contains("syntax error") || m.contains("no such") => W::InvalidInput(m),
         _ => W::Io(m),
     }

@@ -1,0 +1,264 @@
+//! `asset-sample`: samples N path values (seeded, so the same rows on every
+//! run) from database columns of the target (label `target`) and checks that
+//! each names an object of the target store (label `files`) that exists and
+//! that the application can read — on local folders the permission bits are
+//! checked, because godwit running as root could read a mode-000 file the
+//! app cannot. Optionally the object's size or bytes must equal the source
+//! store's object (label `source-files`).
+//!
+//! Values are resolved with the store's own `resolve` (the rule the copy
+//! step uses), so `s3://bucket/k`, public URLs and `/app/.data/k` all work.
+//! A value ending in `/` names a folder, which must exist and not be empty.
+
+use std::cell::RefCell;
+
+use godwit_sdk::caps::{blob, sql};
+use godwit_sdk::db::{for_each_row, quote};
+use godwit_sdk::validator::{
+    CapabilityKind, CapabilityRequest, Finding, PluginInfo, Severity, TablePair, Validator,
+};
+use godwit_sdk::{Error, Reservoir, Value};
+
+/// Bytes read per call when comparing contents.
+const CHUNK: u32 = 1 << 20;
+/// Findings listed one by one per column; the rest are counted.
+const MAX_LISTED: usize = 20;
+
+#[derive(serde::Deserialize, Clone, Copy, Default, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum Compare {
+    /// Existence and readability only.
+    #[default]
+    None,
+    /// Also the size of the source object.
+    Size,
+    /// Also every byte of the source object.
+    Content,
+}
+
+#[derive(serde::Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    columns: Vec<String>,
+    #[serde(default = "default_sample")]
+    sample: usize,
+    #[serde(default)]
+    seed: u64,
+    #[serde(default)]
+    compare: Compare,
+}
+
+fn default_sample() -> usize {
+    50
+}
+
+thread_local! {
+    static PARAMS: RefCell<Option<Params>> = const { RefCell::new(None) };
+}
+
+struct AssetSample;
+
+impl Validator for AssetSample {
+    fn describe() -> PluginInfo {
+        let req = |kind, label: &str, purpose: &str| CapabilityRequest {
+            kind,
+            label: label.into(),
+            purpose: purpose.into(),
+        };
+        PluginInfo {
+            name: "asset-sample".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: "Samples stored paths and checks that each object exists, is readable by the application, and (optionally) matches the source.".into(),
+            requests: vec![
+                req(CapabilityKind::Sql, "target", "read the path columns"),
+                req(CapabilityKind::Blob, "files", "stat and read the objects the paths name"),
+                req(CapabilityKind::Blob, "source-files", "compare with the source objects (optional)"),
+            ],
+            params_doc: "- `columns` (list of \"table.column\", required)\n\
+                         - `sample` (integer, default 50): paths per column\n\
+                         - `seed` (integer, default 0): the same seed samples the same rows\n\
+                         - `compare` (`none` | `size` | `content`, default `none`): against `source-files`"
+                .into(),
+        }
+    }
+
+    fn configure(params: String) -> Result<(), Error> {
+        let p: Params = godwit_sdk::params::parse(&params)?;
+        if p.columns.is_empty() || p.sample == 0 {
+            return Err(Error::InvalidInput(
+                "`columns` must not be empty and `sample` must be positive".into(),
+            ));
+        }
+        if let Some(c) = p.columns.iter().find(|c| !c.contains('.')) {
+            return Err(Error::InvalidInput(format!("{c:?}: expected \"table.column\"")));
+        }
+        PARAMS.with(|c| *c.borrow_mut() = Some(p));
+        Ok(())
+    }
+
+    fn validate(_tables: Vec<TablePair>) -> Result<Vec<Finding>, Error> {
+        let p = PARAMS
+            .with(|c| c.borrow().clone())
+            .ok_or_else(|| Error::Internal("configure was not called".into()))?;
+        let conn = sql::open("target")?;
+        let files = blob::open("files")?;
+        let source = if p.compare == Compare::None {
+            None
+        } else {
+            Some(blob::open("source-files")?)
+        };
+        let mut findings = Vec::new();
+        for spec in &p.columns {
+            let (table, column) = spec.split_once('.').expect("checked in configure");
+            let mut reservoir = Reservoir::new(p.sample, p.seed);
+            let stmt = format!(
+                "SELECT {c} FROM {t} WHERE {c} IS NOT NULL",
+                c = quote(&conn, column),
+                t = quote(&conn, table)
+            );
+            for_each_row(&conn, &stmt, &[], |row| {
+                if let Some(Value::Text(v)) = row.into_iter().next() {
+                    reservoir.offer(v);
+                }
+                Ok(true)
+            })?;
+            let seen = reservoir.seen();
+            let mut sample = reservoir.into_items();
+            sample.sort();
+            let mut problems = Vec::new();
+            for value in &sample {
+                if let Some(problem) = check(&files, source.as_ref(), p.compare, value)? {
+                    problems.push((value.clone(), problem));
+                }
+            }
+            let ok = sample.len() - problems.len();
+            for (value, problem) in problems.iter().take(MAX_LISTED) {
+                findings.push(Finding {
+                    check: "asset-sample".into(),
+                    severity: Severity::Error,
+                    subject: format!("{spec} = {value}"),
+                    message: problem.clone(),
+                    expected: None,
+                    observed: None,
+                });
+            }
+            findings.push(Finding {
+                check: "asset-sample".into(),
+                severity: if problems.is_empty() {
+                    Severity::Info
+                } else {
+                    Severity::Error
+                },
+                subject: spec.clone(),
+                message: format!(
+                    "{ok} of {} sampled paths (of {seen}, seed {}) exist and are readable{}{}",
+                    sample.len(),
+                    p.seed,
+                    match p.compare {
+                        Compare::None => "",
+                        Compare::Size => " with the source's size",
+                        Compare::Content => " with the source's bytes",
+                    },
+                    if problems.len() > MAX_LISTED {
+                        format!("; {} more problems not listed", problems.len() - MAX_LISTED)
+                    } else {
+                        String::new()
+                    }
+                ),
+                expected: Some(sample.len().to_string()),
+                observed: Some(ok.to_string()),
+            });
+        }
+        Ok(findings)
+    }
+}
+
+/// What is wrong with one path, if anything.
+fn check(
+    files: &blob::Store,
+    source: Option<&blob::Store>,
+    compare: Compare,
+    value: &str,
+) -> Result<Option<String>, Error> {
+    let Some(key) = files.resolve(value) else {
+        return Ok(Some(
+            "does not address an object in the target store (another bucket, host, or a path outside it)".into(),
+        ));
+    };
+    if value.ends_with('/') {
+        let lister = match files.list(&key, false) {
+            Ok(l) => l,
+            Err(e) => return Ok(Some(format!("folder {key} cannot be listed: {e:?}"))),
+        };
+        let page = lister.next_page(1)?;
+        return Ok(page
+            .is_empty()
+            .then(|| format!("folder {key} is missing or empty")));
+    }
+    let meta = match files.stat(&key) {
+        Ok(m) => m,
+        Err(Error::NotFound(_)) => return Ok(Some(format!("{key} is missing"))),
+        Err(e) => return Ok(Some(format!("{key} cannot be read: {}", message(&e)))),
+    };
+    if meta.is_dir {
+        return Ok(Some(format!("{key} is a folder, not a file")));
+    }
+    if let Some(mode) = meta.mode {
+        if mode & 0o444 == 0 {
+            return Ok(Some(format!(
+                "{key} is not readable by the application (mode {mode:03o}; godwit may run as root and still read it)"
+            )));
+        }
+    }
+    if let Err(e) = files.read(&key, 0, 1) {
+        return Ok(Some(format!("{key} cannot be read: {}", message(&e))));
+    }
+    let Some(source) = source else {
+        return Ok(None);
+    };
+    let Some(src_key) = source.resolve(value) else {
+        return Ok(Some("cannot compare: the value does not address the source store".into()));
+    };
+    let src = match source.stat(&src_key) {
+        Ok(m) => m,
+        Err(e) => return Ok(Some(format!("source object {src_key}: {}", message(&e)))),
+    };
+    if src.size != meta.size {
+        return Ok(Some(format!(
+            "{key} has {} bytes, the source object {} bytes",
+            meta.size, src.size
+        )));
+    }
+    if compare == Compare::Content {
+        let mut offset = 0u64;
+        while offset < meta.size {
+            let a = files.read(&key, offset, CHUNK)?;
+            let b = source.read(&src_key, offset, CHUNK)?;
+            if a != b || a.is_empty() {
+                let at = a.iter().zip(&b).position(|(x, y)| x != y).unwrap_or(0);
+                return Ok(Some(format!(
+                    "{key} differs from the source object at byte {}",
+                    offset + at as u64
+                )));
+            }
+            offset += a.len() as u64;
+        }
+    }
+    Ok(None)
+}
+
+fn message(e: &Error) -> String {
+    match e {
+        Error::AccessDenied(m)
+        | Error::NotFound(m)
+        | Error::InvalidInput(m)
+        | Error::Unsupported(m)
+        | Error::Io(m)
+        | Error::Timeout(m)
+        | Error::LimitExceeded(m)
+        | Error::Rejected(m)
+        | Error::Internal(m) => m.clone(),
+    }
+}
+
+godwit_sdk::validator::export_validator!(AssetSample);
