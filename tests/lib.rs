@@ -227,6 +227,64 @@ pub mod pg {
     }
 
     impl Server {
+        /// The folder holding `psql`, `pg_dump` and the server binaries.
+        pub fn bin_dir(&self) -> &Path {
+            &self.bin
+        }
+
+        /// Runs a SQL file with psql against `db`; panics on failure.
+        pub fn psql_file(&self, db: &str, file: &Path) {
+            let out = Command::new(self.bin.join("psql"))
+                .args([
+                    "-X",
+                    "-q",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "postgres",
+                ])
+                .args(["-p", &self.port.to_string(), "-d", db, "-f"])
+                .arg(file)
+                .output()
+                .expect("run psql");
+            assert!(
+                out.status.success(),
+                "psql -f {}: {}",
+                file.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+
+        /// `pg_dump` of `db` (schema and data, deterministic order), for
+        /// "nothing changed" checks.
+        pub fn dump(&self, db: &str) -> String {
+            let out = Command::new(self.bin.join("pg_dump"))
+                .args([
+                    "--no-owner",
+                    "--no-privileges",
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "postgres",
+                ])
+                .args(["-p", &self.port.to_string(), db])
+                .output()
+                .expect("run pg_dump");
+            assert!(
+                out.status.success(),
+                "pg_dump: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            // pg_dump >= 15.14 fences its output with a random \restrict key.
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+
         /// Runs SQL with psql against `db`; panics on failure.
         pub fn psql(&self, db: &str, sql: &str) -> String {
             let out = Command::new(self.bin.join("psql"))

@@ -8,3 +8,4 @@ mod project_file;
 mod relational;
 mod sandbox;
 mod scaffold;
+mod validation;

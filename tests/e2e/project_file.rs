@@ -111,16 +111,33 @@ fn dsn_passwords_never_appear() {
         .replace(
             "grants.sql = { source = \"app\", target = \"copy\" }",
             "grants.sql = { source = \"remote\", target = \"copy\" }",
+        )
+        // A store and an HTTP host whose credentials are the same secret.
+        .replace(
+            "[plugins.app-source]",
+            "[stores.bucket]\ntype = \"s3\"\nbucket = \"b\"\nendpoint = \"http://127.0.0.1:9\"\n\
+             access_key_env = \"GODWIT_TEST_KEY\"\nsecret_key_env = \"GODWIT_TEST_PW\"\n\n\
+             [hosts.app]\nurl = \"http://127.0.0.1:9/\"\nheaders_env = { authorization = \"GODWIT_TEST_PW\" }\n\n\
+             [plugins.app-source]",
         );
     f.write("godwit.toml", &toml);
-    let env = [("GODWIT_TEST_PW", PW), ("GODWIT_LOG", "trace")];
+    let env = [
+        ("GODWIT_TEST_PW", PW),
+        ("GODWIT_TEST_KEY", "AKID"),
+        ("GODWIT_LOG", "trace"),
+    ];
     let mut seen_redacted = false;
+    // Every command that reads a project (init writes one: run it on a subfolder).
     for args in [
         vec!["-vvv", "plan"],
+        vec!["-vvv", "--json", "plan"],
         vec!["-vvv", "run"],
+        vec!["-vvv", "--json", "run"],
         vec!["-vvv", "validate"],
         vec!["-vvv", "--json", "validate"],
+        vec!["plugins", "list", "--dir"],
         vec!["plugins", "inspect", "row-count", "--dir"],
+        vec!["--json", "plugins", "inspect", "row-count", "--dir"],
     ] {
         let mut a: Vec<&str> = args.clone();
         let dir = f.arg();
@@ -134,6 +151,9 @@ fn dsn_passwords_never_appear() {
         seen_redacted |= r.all().contains("app:***@127.0.0.1");
     }
     assert!(seen_redacted, "the redacted DSN should be shown somewhere");
+    let init = f.godwit_env(&["init", &f.path().join("new").display().to_string()], &env);
+    assert_eq!(init.code, 0, "{}", init.all());
+    assert!(!init.all().contains(PW));
     // A parameter the driver does not know is refused (drivers echo such
     // values into their logs), again without showing the secret.
     f.write("godwit.toml", &toml.replace("?password=", "?sslpassword="));

@@ -258,8 +258,15 @@ impl BlobStore {
         Ok(out)
     }
 
+    /// The file behind `path` in a local folder store.
+    pub fn local_path(&self, path: &str) -> Option<PathBuf> {
+        let root = self.fs_root.as_ref()?;
+        let path = self.check_path(path).ok()?;
+        Some(root.join(path.trim_end_matches('/')))
+    }
+
     /// Unix permission bits of a local file (`None` on object stores).
-    fn mode(&self, path: &str) -> Option<u32> {
+    pub fn mode(&self, path: &str) -> Option<u32> {
         use std::os::unix::fs::PermissionsExt;
         let root = self.fs_root.as_ref()?;
         std::fs::symlink_metadata(root.join(path.trim_end_matches('/')))

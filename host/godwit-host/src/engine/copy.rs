@@ -660,6 +660,14 @@ impl Session {
             )));
         }
         let written = writer.close().await.map_err(|e| dst.error(e))?;
+        // Local to local: keep the permission bits, as `cp -p` and rsync do,
+        // so a staging copy shows the application the same readability.
+        if let (Some(mode), Some(path)) = (src.mode(&obj.key), dst.local_path(target_key)) {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).map_err(
+                |e| Error::io(format!("{}: cannot set mode {mode:o}: {e}", path.display())),
+            )?;
+        }
         let (md5, multi) = h.finish();
         // The target's own account of what it stored.
         let meta = match written.etag() {
