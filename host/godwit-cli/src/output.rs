@@ -152,7 +152,11 @@ pub fn plan(p: &Plan, json: bool) {
                 (i + 1).to_string(),
                 tb.source.clone(),
                 tb.target.clone(),
-                tb.rows.map_or("?".into(), |r| r.to_string()),
+                match (tb.rows, tb.rows_estimated) {
+                    (None, _) => "?".into(),
+                    (Some(r), false) => r.to_string(),
+                    (Some(r), true) => format!("~{r}"),
+                },
                 tb.columns.len().to_string(),
             ]);
         }

@@ -42,8 +42,11 @@ pub struct PlannedTable {
     pub target: String,
     /// Columns.
     pub columns: Vec<String>,
-    /// Source row count (exact, counted read-only), if it could be counted.
+    /// Source row count: exact (counted read-only), or the source's catalog
+    /// estimate when counting took too long (`rows_estimated`).
     pub rows: Option<u64>,
+    /// True when `rows` is the catalog estimate.
+    pub rows_estimated: bool,
     /// How rows are read (`sql: <statement>` or `plugin batches`).
     pub read: String,
     /// Target connection (project name).
@@ -141,10 +144,12 @@ impl Session {
             let skipped_triggers = super::run::triggers_of(&plans);
             let mut tables = Vec::new();
             for p in plans {
-                let rows = match &p.read {
+                let exact = match &p.read {
                     ReadPlan::Sql(r) => count(&src, &r.connection, &r.statement, &r.params).await,
                     ReadPlan::Batches => None,
                 };
+                let rows_estimated = exact.is_none() && p.source.estimated_rows.is_some();
+                let rows = exact.or(p.source.estimated_rows);
                 let mut rewrites = Vec::new();
                 for r in step.rewrites.iter().filter(|r| r.table == p.source.name) {
                     let idx = p
@@ -180,6 +185,7 @@ impl Session {
                     target: p.target.name.clone(),
                     columns: p.write.columns.clone(),
                     rows,
+                    rows_estimated,
                     read: match &p.read {
                         ReadPlan::Sql(r) => format!("sql: {}", r.statement),
                         ReadPlan::Batches => "plugin batches".into(),
