@@ -104,6 +104,44 @@ fn staging_rehearsal_passes_clean_and_plan_writes_nothing() {
         "{}",
         again.stdout
     );
+
+    // Staging drifts: a changed value, a lost row, an extra row. `checksum`
+    // names each row, `row-count` the tables whose counts moved.
+    s.psql(
+        &staging,
+        "UPDATE knowledge_materials SET title = 'edited' WHERE id = 17; \
+         DELETE FROM gallery_items WHERE id = 4; \
+         INSERT INTO users VALUES (99, 'new@example.com', now())",
+    );
+    let drift = godwit(&f, &["--json", "validate"], &env);
+    assert_eq!(drift.code, 1, "{}", drift.all());
+    let r: serde_json::Value = serde_json::from_str(&drift.stdout).unwrap();
+    let pairs = |check: &str| -> Vec<(String, String)> {
+        r["validation"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["check"] == check && x["severity"] == "error")
+            .map(|x| {
+                (
+                    x["subject"].as_str().unwrap().to_owned(),
+                    x["message"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let mut sums = pairs("checksum");
+    sums.sort();
+    assert_eq!(sums.len(), 3, "{sums:?}");
+    assert_eq!(sums[0].0, "gallery_items");
+    assert!(sums[0].1.contains("4 (missing in the target)"), "{sums:?}");
+    assert_eq!(sums[1].0, "knowledge_materials");
+    assert!(sums[1].1.contains("17 (different values)"), "{sums:?}");
+    assert_eq!(sums[2].0, "users");
+    assert!(sums[2].1.contains("99 (only in the target)"), "{sums:?}");
+    let mut counts: Vec<String> = pairs("row-count").into_iter().map(|(s, _)| s).collect();
+    counts.sort();
+    assert_eq!(counts, ["gallery_items", "users"]);
 }
 
 /// With the defects of `plant_defects.sh` (an orphan behind a NOT VALID
@@ -230,6 +268,10 @@ path = "builtin:row-count"
 grants.sql = {{ source = "src", target = "dst" }}
 params = {{ {params} }}
 
+[plugins.sum]
+path = "builtin:checksum"
+grants.sql = {{ source = "src", target = "dst" }}
+
 [[steps]]
 name = "copy"
 source = "s"
@@ -237,6 +279,9 @@ target = "t"
 
 [[validators]]
 plugin = "count"
+
+[[validators]]
+plugin = "sum"
 "#
         )
     };
@@ -267,6 +312,24 @@ plugin = "count"
     let strict = f.godwit(&["validate", &f.arg()]);
     assert_eq!(strict.code, 1, "{}", strict.all());
     assert!(strict.stdout.contains("ESTIMATE"), "{}", strict.stdout);
+
+    // 400,000 rows: a changed row is found by narrowing hash partitions
+    // (64 partitions of ~6,250 rows, then 64 sub-partitions), not by
+    // fetching the table.
+    s.psql(
+        &db(&dst),
+        "UPDATE big SET body = 'changed' WHERE id = 123457",
+    );
+    f.write("godwit.toml", &project("timeout_ms = 60000"));
+    let v = f.godwit(&["--json", "validate", &f.arg()]);
+    assert_eq!(v.code, 1, "{}", v.all());
+    let r: serde_json::Value = serde_json::from_str(&v.stdout).unwrap();
+    let first = &r["validation"]["findings"][0];
+    assert_eq!(first["check"], "checksum", "{first}");
+    assert_eq!(
+        first["message"], "1 rows differ; keys: 123457 (different values)",
+        "{first}"
+    );
 }
 
 /// `smoke` against a real HTTP server: an expected page passes, a missing
