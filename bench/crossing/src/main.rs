@@ -19,7 +19,7 @@ mod bindings {
     wasmtime::component::bindgen!({
         path: "wit",
         world: "godwit:bench/crossing",
-        with: { "godwit:plugin/types@0.1.0": godwit_host::runtime::bindings::types },
+        with: { "godwit:plugin/types@0.2.0": godwit_host::runtime::bindings::types },
     });
 }
 use bindings::Crossing;
