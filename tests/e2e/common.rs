@@ -68,6 +68,10 @@ pub fn hostile_project(mode: &str, extra: &str) -> Fixture {
         r#"[project]
 name = "hostile"
 
+# The test guests are unsigned components: development opt-in.
+[trust]
+allow_unsigned_plugins = true
+
 [connections.app]
 dsn = "sqlite://data/app.db?mode=ro"
 

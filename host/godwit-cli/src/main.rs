@@ -3,6 +3,7 @@
 //! Exit codes (also in `--help` and docs/cli.md): 0 success, 1 validation
 //! failed or rows rejected, 2 usage or project-file error, 3 runtime failure.
 
+mod bundles;
 mod output;
 mod scaffold;
 
@@ -79,6 +80,70 @@ enum Command {
     Plugin {
         #[command(subcommand)]
         command: PluginCommand,
+    },
+    /// Create a reviewer key pair: NAME.key (secret, mode 0600) and NAME.pub
+    /// (to list under [trust] keys in projects).
+    Keygen {
+        /// Reviewer name.
+        name: String,
+        /// Directory for the two files.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Reviewed plugin bundles: pack, sign, verify, inspect.
+    Bundle {
+        #[command(subcommand)]
+        command: BundleCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BundleCommand {
+    /// Pack components into a bundle (a `.bundle` archive, or a directory).
+    /// Each component's worlds, WIT version and requested capabilities are
+    /// read from it and written into the manifest reviewers sign.
+    Pack {
+        /// Bundle name.
+        #[arg(long)]
+        name: String,
+        /// Bundle version.
+        #[arg(long)]
+        version: String,
+        /// Output: `NAME.bundle` for an archive, any other path for a directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Components, as `FILE.wasm` (named after the file) or `NAME=FILE.wasm`.
+        #[arg(required = true)]
+        components: Vec<String>,
+    },
+    /// Add a reviewer's signature over the bundle's manifest.
+    Sign {
+        /// The bundle.
+        bundle: PathBuf,
+        /// The reviewer's secret key (from `godwit keygen`).
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Check a bundle: component digests, signatures, and (with --dir or
+    /// --trust) that trusted reviewers signed it. Exit 0 only if it passes.
+    Verify {
+        /// The bundle.
+        bundle: PathBuf,
+        /// Trusted public keys (NAME.pub files).
+        #[arg(long)]
+        trust: Vec<PathBuf>,
+        /// Use the [trust] of this project instead.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Show a bundle's manifest: components, worlds, requested capabilities,
+    /// digests and signatures; with --dir, what that project grants each.
+    Inspect {
+        /// The bundle.
+        bundle: PathBuf,
+        /// A project whose grants to show next to the requests.
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
 }
 
@@ -273,6 +338,39 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             PluginsCommand::Inspect { plugin, dir } => {
                 let info = scaffold::inspect(&plugin, &dir).await?;
                 output::inspect(&info, json);
+                Ok(EXIT_OK)
+            }
+        },
+        Command::Keygen { name, dir } => {
+            let (key, public) = godwit_host::bundle::keygen(&dir, &name)?;
+            output::created(&key, json);
+            output::created(&public, json);
+            Ok(EXIT_OK)
+        }
+        Command::Bundle { command } => match command {
+            BundleCommand::Pack {
+                name,
+                version,
+                out,
+                components,
+            } => {
+                bundles::pack(&name, &version, &out, &components).await?;
+                output::created(&out, json);
+                Ok(EXIT_OK)
+            }
+            BundleCommand::Sign { bundle, key } => {
+                let reviewer = godwit_host::bundle::sign(&bundle, &key)?;
+                output::message(&format!("signed {} as {reviewer}", bundle.display()), json);
+                Ok(EXIT_OK)
+            }
+            BundleCommand::Verify { bundle, trust, dir } => {
+                let report = bundles::verify(&bundle, &trust, dir.as_deref())?;
+                output::bundle_report(&report, json);
+                Ok(if report.trusted { EXIT_OK } else { EXIT_VALIDATION })
+            }
+            BundleCommand::Inspect { bundle, dir } => {
+                let report = bundles::inspect(&bundle, dir.as_deref())?;
+                output::bundle_report(&report, json);
                 Ok(EXIT_OK)
             }
         },

@@ -48,6 +48,63 @@ pub fn created(path: &std::path::Path, json: bool) {
     }
 }
 
+/// Prints a one-line message (`{"message": ...}` with `--json`).
+pub fn message(text: &str, json: bool) {
+    if json {
+        print_json(&serde_json::json!({ "message": text }));
+    } else {
+        out(text);
+    }
+}
+
+/// Prints a bundle's verification or inspection.
+pub fn bundle_report(r: &crate::bundles::BundleReport, json: bool) {
+    if json {
+        return print_json(r);
+    }
+    out(&format!("bundle:     {} {} ({})", r.name, r.version, r.path));
+    out(&format!("digest:     {}", r.digest));
+    for c in &r.components {
+        out(&format!(
+            "component:  {} [{}] {} sha256:{} ({} bytes)",
+            c.name,
+            c.worlds.join(","),
+            c.wit,
+            &c.sha256[..c.sha256.len().min(16)],
+            c.size
+        ));
+        for q in &c.requests {
+            out(&format!("  requests  {q}"));
+        }
+        if c.requests.is_empty() {
+            out("  requests  (none)");
+        }
+        for g in c.granted.iter().flatten() {
+            out(&format!("  grant     {g}"));
+        }
+    }
+    if r.signatures.is_empty() {
+        out("signatures: none");
+    }
+    for s in &r.signatures {
+        out(&format!(
+            "signature:  {} key {} {}{}",
+            s.reviewer,
+            s.key,
+            if s.valid { "valid" } else { "INVALID" },
+            match s.trusted {
+                Some(true) => ", trusted",
+                Some(false) => ", not trusted",
+                None => "",
+            }
+        ));
+    }
+    out(&match &r.problem {
+        None => "result:     OK".to_owned(),
+        Some(p) => format!("result:     REFUSED: {p}"),
+    });
+}
+
 /// A plain text table with left-aligned columns.
 struct Table {
     head: Vec<String>,

@@ -90,9 +90,9 @@ pub async fn list_plugins(dir: &Path) -> Result<Vec<ListedPlugin>, Error> {
     if dir.join(project::PROJECT_FILE).exists() {
         let project = project::load(dir)?;
         for (name, spec) in &project.plugins {
-            let (origin, bytes) = godwit_host::engine::plugin_bytes(&spec.source)?;
+            let v = godwit_host::engine::plugin_bytes(&project, &spec.source, true)?;
             let (kinds, digest, info) =
-                describe_bytes(&runtime, &format!("{name} ({origin})"), &bytes).await?;
+                describe_bytes(&runtime, &format!("{name} ({})", v.origin), &v.bytes).await?;
             out.push(ListedPlugin {
                 reference: name.clone(),
                 kinds,

@@ -10,6 +10,7 @@
 //! plugins are written with `godwit-sdk` and run inside Wasm.
 
 pub mod builtin;
+pub mod bundle;
 pub mod caps;
 pub mod engine;
 pub mod error;

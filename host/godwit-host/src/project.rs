@@ -94,6 +94,8 @@ pub struct Project {
     pub hosts: BTreeMap<String, HttpHost>,
     /// Plugin instances by name.
     pub plugins: BTreeMap<String, PluginInstance>,
+    /// Reviewer keys and the unsigned-plugin opt-in.
+    pub trust: Trust,
     /// Blob copy steps, in order (they run before the table steps, so objects
     /// exist before rows point at them).
     pub copies: Vec<BlobCopy>,
@@ -196,8 +198,30 @@ impl Store {
 pub enum PluginSource {
     /// A plugin compiled into the godwit binary (`builtin:NAME`).
     Builtin(String),
-    /// A component file on disk.
+    /// A component file on disk: development only (`[trust]
+    /// allow_unsigned_plugins = true`).
     File(PathBuf),
+    /// A component of a signed, reviewed bundle (`bundle:FILE#COMPONENT`).
+    Bundle {
+        /// The bundle (absolute).
+        path: PathBuf,
+        /// The bundle path as written in the project (the lockfile key).
+        rel: String,
+        /// Component name inside the bundle.
+        component: String,
+    },
+}
+
+/// Who the project trusts to review plugin bundles.
+#[derive(Debug, Clone, Default)]
+pub struct Trust {
+    /// Trusted reviewer keys: hex public key -> reviewer name.
+    pub keys: BTreeMap<String, String>,
+    /// Trusted signatures a bundle needs (at least 1).
+    pub min_signatures: usize,
+    /// Development opt-in: allow `path = "x.wasm"` components that no
+    /// reviewer signed.
+    pub allow_unsigned_plugins: bool,
 }
 
 /// Per-plugin limits (the defaults are in [`crate::runtime::limits`]).
@@ -466,6 +490,8 @@ struct FileProject {
     #[serde(default)]
     hosts: BTreeMap<String, FileHost>,
     #[serde(default)]
+    trust: FileTrust,
+    #[serde(default)]
     plugins: BTreeMap<String, FilePlugin>,
     #[serde(default)]
     copies: Vec<FileCopy>,
@@ -542,6 +568,17 @@ struct FileStore {
     options: BTreeMap<String, String>,
     #[serde(default)]
     secret_env: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileTrust {
+    #[serde(default)]
+    keys: Vec<Spanned<String>>,
+    #[serde(default)]
+    min_signatures: Option<usize>,
+    #[serde(default)]
+    allow_unsigned_plugins: bool,
 }
 
 #[derive(Deserialize)]
@@ -741,10 +778,34 @@ pub fn parse(
         hosts.insert(name, HttpHost { url, headers });
     }
 
+    let mut trust = Trust {
+        keys: BTreeMap::new(),
+        min_signatures: raw.trust.min_signatures.unwrap_or(1).max(1),
+        allow_unsigned_plugins: raw.trust.allow_unsigned_plugins,
+    };
+    for k in &raw.trust.keys {
+        let (key, reviewer) =
+            crate::bundle::read_public_key(&abs(k.get_ref())).map_err(|e| at(k.span(), e.message))?;
+        trust.keys.insert(key, reviewer);
+    }
+
     let mut plugins = BTreeMap::new();
     for (name, p) in raw.plugins {
         let path = p.path.get_ref();
-        let source = match path.strip_prefix("builtin:") {
+        let source = if let Some(spec) = path.strip_prefix("bundle:") {
+            let Some((file, component)) = spec.rsplit_once('#') else {
+                return Err(at(
+                    p.path.span(),
+                    "expected \"bundle:FILE#COMPONENT\"".into(),
+                ));
+            };
+            PluginSource::Bundle {
+                path: abs(file),
+                rel: file.to_owned(),
+                component: component.to_owned(),
+            }
+        } else {
+            match path.strip_prefix("builtin:") {
             Some(b) => {
                 if !crate::builtin::names().contains(&b) {
                     return Err(at(
@@ -757,7 +818,20 @@ pub fn parse(
                 }
                 PluginSource::Builtin(b.to_owned())
             }
-            None => PluginSource::File(abs(path)),
+            None => {
+                if !raw.trust.allow_unsigned_plugins {
+                    return Err(at(
+                        p.path.span(),
+                        format!(
+                            "plugin {name}: {path:?} is an unsigned component; use a signed bundle \
+                             (`bundle:FILE#COMPONENT`), or opt in for development with \
+                             `[trust] allow_unsigned_plugins = true`"
+                        ),
+                    ));
+                }
+                PluginSource::File(abs(path))
+            }
+        }
         };
         let mut sql_grants = BTreeMap::new();
         for (label, conn) in p.grants.sql {
@@ -1003,6 +1077,7 @@ pub fn parse(
         stores,
         hosts,
         plugins,
+        trust,
         copies,
         steps,
         validators,

@@ -64,6 +64,8 @@ pub struct Loaded {
     pub info: PluginInfo,
     /// Its component digest.
     pub digest: String,
+    /// Where its code came from and who reviewed it.
+    pub origin: Origin,
     /// Labels granted per capability kind: `(kind, label, resource name)`.
     pub granted: Vec<(String, String, String)>,
     /// Requested labels the project did not grant.
@@ -104,6 +106,7 @@ pub struct Session {
     connections: BTreeMap<String, Arc<LazyDatabase>>,
     stores: BTreeMap<String, Arc<BlobStore>>,
     compiled: Mutex<BTreeMap<String, Compiled>>,
+    origins: Mutex<BTreeMap<String, Origin>>,
     plugins: Mutex<BTreeMap<String, Arc<Loaded>>>,
     observer: Arc<dyn Observer>,
 }
@@ -145,6 +148,7 @@ impl Session {
             connections,
             stores,
             compiled: Mutex::new(BTreeMap::new()),
+            origins: Mutex::new(BTreeMap::new()),
             plugins: Mutex::new(BTreeMap::new()),
             observer,
         })
@@ -161,10 +165,31 @@ impl Session {
         if let Some(c) = cache.get(instance) {
             return Ok(c.clone());
         }
-        let (origin, bytes) = plugin_bytes(&spec.source)?;
+        let verified = plugin_bytes(&self.project, &spec.source, self.dry_run)?;
+        // Compiled from exactly the bytes that were verified.
         let compiled = self
             .runtime
-            .compile(&format!("{instance} ({origin})"), &bytes)?;
+            .compile(&format!("{instance} ({})", verified.origin), &verified.bytes)?;
+        if let Some(worlds) = &verified.reviewed_worlds {
+            if let Some(k) = compiled.kinds.iter().find(|k| !worlds.iter().any(|w| w == k.world())) {
+                return Err(Error::new(
+                    ErrorKind::PluginLoad,
+                    format!(
+                        "plugin {instance} ({}): exports the {} world, which its reviewed manifest does not list",
+                        verified.origin,
+                        k.world()
+                    ),
+                ));
+            }
+        }
+        self.origins.lock().await.insert(
+            instance.to_owned(),
+            Origin {
+                origin: verified.origin,
+                signers: verified.signers,
+                reviewed_requests: verified.reviewed_requests,
+            },
+        );
         cache.insert(instance.to_owned(), compiled.clone());
         Ok(compiled)
     }
@@ -191,6 +216,23 @@ impl Session {
         let limits = Limits::from_spec(&spec.limits);
         let mut plugin = self.runtime.instantiate(name, &compiled, limits).await?;
         let info = plugin.describe().await?;
+        let origin = self.origins.lock().await.get(name).cloned().unwrap_or_default();
+        // A bundled plugin gets at most the capabilities its reviewers signed.
+        if let Some(reviewed) = &origin.reviewed_requests {
+            if let Some(r) = info
+                .requests
+                .iter()
+                .find(|r| !reviewed.iter().any(|x| x.kind == r.kind && x.label == r.label))
+            {
+                return Err(Error::new(
+                    ErrorKind::PluginLoad,
+                    format!(
+                        "plugin {name} ({}) requests {}:{}, which its reviewed manifest does not list",
+                        origin.origin, r.kind, r.label
+                    ),
+                ));
+            }
+        }
 
         let mut ctx = PluginContext::default();
         let (mut granted, mut not_granted, mut unrequested) = (Vec::new(), Vec::new(), Vec::new());
@@ -255,6 +297,7 @@ impl Session {
         let loaded = Arc::new(Loaded {
             plugin: Mutex::new(plugin),
             info,
+            origin,
             digest: compiled.digest.clone(),
             granted,
             not_granted,
@@ -292,6 +335,8 @@ impl Session {
             let guard = p.plugin.lock().await;
             out.push(PluginReport {
                 instance: name.clone(),
+                origin: p.origin.origin.clone(),
+                signers: p.origin.signers.clone(),
                 name: p.info.name.clone(),
                 version: p.info.version.clone(),
                 digest: p.digest.clone(),
@@ -331,20 +376,103 @@ fn unique_run_dir(reports_dir: &std::path::Path) -> std::path::PathBuf {
     dir
 }
 
-/// The bytes of a plugin and a description of where they came from.
-pub fn plugin_bytes(source: &PluginSource) -> Result<(String, Vec<u8>)> {
+/// Where a plugin's code came from and who vouches for it.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// `builtin:NAME`, `bundle NAME VERSION (sha256:…)`, or a file path
+    /// marked unsigned.
+    pub origin: String,
+    /// Trusted reviewers whose signatures were verified (bundles).
+    pub signers: Vec<String>,
+    /// The capabilities the reviewed manifest lists (bundles only).
+    pub reviewed_requests: Option<Vec<crate::bundle::Request>>,
+}
+
+/// A plugin's bytes after every check its source calls for.
+pub struct VerifiedBytes {
+    /// Description of the source.
+    pub origin: String,
+    /// The component.
+    pub bytes: Vec<u8>,
+    /// Trusted signers (bundles).
+    pub signers: Vec<String>,
+    /// Reviewed capabilities (bundles).
+    pub reviewed_requests: Option<Vec<crate::bundle::Request>>,
+    /// Reviewed worlds (bundles).
+    pub reviewed_worlds: Option<Vec<String>>,
+}
+
+/// The bytes of a plugin: built-ins as embedded; bundle components only
+/// after integrity, signature, trust and lockfile checks (`godwit.lock` is
+/// written on first use unless `dry_run`); unsigned files only with the
+/// project's development opt-in (checked when the project was parsed).
+pub fn plugin_bytes(
+    project: &Project,
+    source: &PluginSource,
+    dry_run: bool,
+) -> Result<VerifiedBytes> {
+    let plain = |origin: String, bytes: Vec<u8>| VerifiedBytes {
+        origin,
+        bytes,
+        signers: Vec::new(),
+        reviewed_requests: None,
+        reviewed_worlds: None,
+    };
     match source {
         PluginSource::Builtin(name) => crate::builtin::bytes(name)
-            .map(|b| (format!("builtin:{name}"), b.to_vec()))
+            .map(|b| plain(format!("builtin:{name}"), b.to_vec()))
             .ok_or_else(|| Error::project(format!("unknown built-in plugin {name:?}"))),
         PluginSource::File(path) => std::fs::read(path)
-            .map(|b| (path.display().to_string(), b))
+            .map(|b| plain(format!("{} (unsigned, development)", path.display()), b))
             .map_err(|e| {
                 Error::new(
                     ErrorKind::PluginLoad,
                     format!("cannot read plugin {}: {e}", path.display()),
                 )
             }),
+        PluginSource::Bundle {
+            path,
+            rel,
+            component,
+        } => {
+            let mut bundle = crate::bundle::Bundle::read(path)?;
+            let signers = bundle.trust(&project.trust.keys, project.trust.min_signatures)?;
+            crate::bundle::check_lock(&project.dir, rel, &bundle, &signers, dry_run)?;
+            let entry = bundle
+                .manifest
+                .components
+                .iter()
+                .find(|c| &c.name == component)
+                .cloned()
+                .ok_or_else(|| {
+                    Error::project(format!(
+                        "bundle {rel} has no component {component:?} (it has: {})",
+                        bundle
+                            .manifest
+                            .components
+                            .iter()
+                            .map(|c| c.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })?;
+            let bytes = bundle
+                .components
+                .remove(component)
+                .expect("every manifest component was read");
+            Ok(VerifiedBytes {
+                origin: format!(
+                    "bundle {} {} ({}), component {component}",
+                    bundle.manifest.name,
+                    bundle.manifest.version,
+                    bundle.digest()
+                ),
+                bytes,
+                signers,
+                reviewed_requests: Some(entry.requests),
+                reviewed_worlds: Some(entry.worlds),
+            })
+        }
     }
 }
 

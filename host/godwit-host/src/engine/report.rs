@@ -128,6 +128,11 @@ impl ValidationReport {
 pub struct PluginReport {
     /// Instance name in the project.
     pub instance: String,
+    /// Where the code came from (`builtin:…`, `bundle … (sha256:…)`, or an
+    /// unsigned development file).
+    pub origin: String,
+    /// Reviewers whose signatures were verified and trusted (bundles).
+    pub signers: Vec<String>,
     /// Plugin's own name.
     pub name: String,
     /// Plugin version.
