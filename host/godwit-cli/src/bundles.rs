@@ -96,13 +96,17 @@ pub async fn pack(name: &str, version: &str, out: &Path, specs: &[String]) -> Re
             })
             .collect();
         requests.sort();
-        comps.push((
-            cname,
+        comps.push(bundle::PackedComponent {
+            name: cname,
             bytes,
-            compiled.kinds.iter().map(|k| k.world().to_owned()).collect(),
-            WIT_PACKAGE.to_owned(),
+            worlds: compiled
+                .kinds
+                .iter()
+                .map(|k| k.world().to_owned())
+                .collect(),
+            wit: WIT_PACKAGE.to_owned(),
             requests,
-        ));
+        });
     }
     let (manifest, files) = bundle::manifest_for(name, version, &comps)?;
     bundle::write(out, &manifest, &files, &BTreeMap::new())
@@ -147,10 +151,12 @@ fn report(b: &Bundle, trusted_keys: Option<&BTreeMap<String, String>>) -> Bundle
     }
 }
 
-fn trusted_keys(trust: &[std::path::PathBuf], dir: Option<&Path>) -> Result<Option<(BTreeMap<String, String>, usize)>, Error> {
+fn trusted_keys(
+    trust: &[std::path::PathBuf],
+    dir: Option<&Path>,
+) -> Result<Option<project::Trust>, Error> {
     if let Some(dir) = dir {
-        let p = project::load(dir)?;
-        return Ok(Some((p.trust.keys, p.trust.min_signatures)));
+        return Ok(Some(project::load(dir)?.trust));
     }
     if trust.is_empty() {
         return Ok(None);
@@ -160,17 +166,25 @@ fn trusted_keys(trust: &[std::path::PathBuf], dir: Option<&Path>) -> Result<Opti
         let (k, name) = bundle::read_public_key(t)?;
         keys.insert(k, name);
     }
-    Ok(Some((keys, 1)))
+    Ok(Some(project::Trust {
+        keys,
+        min_signatures: 1,
+        allow_unsigned_plugins: false,
+    }))
 }
 
 /// Verifies integrity (always) and trust (with keys or a project).
-pub fn verify(path: &Path, trust: &[std::path::PathBuf], dir: Option<&Path>) -> Result<BundleReport, Error> {
+pub fn verify(
+    path: &Path,
+    trust: &[std::path::PathBuf],
+    dir: Option<&Path>,
+) -> Result<BundleReport, Error> {
     let b = Bundle::read(path)?;
     let keys = trusted_keys(trust, dir)?;
-    let mut r = report(&b, keys.as_ref().map(|(k, _)| k));
+    let mut r = report(&b, keys.as_ref().map(|t| &t.keys));
     match &keys {
-        Some((keys, min)) => {
-            if let Err(e) = b.trust(keys, *min) {
+        Some(t) => {
+            if let Err(e) = b.trust(&t.keys, t.min_signatures) {
                 r.trusted = false;
                 r.problem = Some(e.message);
             }
@@ -203,7 +217,12 @@ pub fn inspect(path: &Path, dir: Option<&Path>) -> Result<BundleReport, Error> {
                 if !uses {
                     continue;
                 }
-                let entry = b.manifest.components.iter().find(|x| x.name == c.name).expect("listed");
+                let entry = b
+                    .manifest
+                    .components
+                    .iter()
+                    .find(|x| x.name == c.name)
+                    .expect("listed");
                 for req in &entry.requests {
                     let grants = match req.kind.as_str() {
                         "sql" => &spec.sql_grants,

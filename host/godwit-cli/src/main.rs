@@ -366,7 +366,11 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             BundleCommand::Verify { bundle, trust, dir } => {
                 let report = bundles::verify(&bundle, &trust, dir.as_deref())?;
                 output::bundle_report(&report, json);
-                Ok(if report.trusted { EXIT_OK } else { EXIT_VALIDATION })
+                Ok(if report.trusted {
+                    EXIT_OK
+                } else {
+                    EXIT_VALIDATION
+                })
             }
             BundleCommand::Inspect { bundle, dir } => {
                 let report = bundles::inspect(&bundle, dir.as_deref())?;

@@ -62,7 +62,10 @@ pub fn bundle_report(r: &crate::bundles::BundleReport, json: bool) {
     if json {
         return print_json(r);
     }
-    out(&format!("bundle:     {} {} ({})", r.name, r.version, r.path));
+    out(&format!(
+        "bundle:     {} {} ({})",
+        r.name, r.version, r.path
+    ));
     out(&format!("digest:     {}", r.digest));
     for c in &r.components {
         out(&format!(

@@ -136,7 +136,10 @@ pub struct Bundle {
 }
 
 fn bad(path: &Path, msg: impl std::fmt::Display) -> Error {
-    Error::new(ErrorKind::PluginLoad, format!("bundle {}: {msg}", path.display()))
+    Error::new(
+        ErrorKind::PluginLoad,
+        format!("bundle {}: {msg}", path.display()),
+    )
 }
 
 /// `sha256:<hex>` of some bytes.
@@ -230,7 +233,10 @@ impl Bundle {
         if manifest.format != FORMAT {
             return Err(bad(
                 path,
-                format!("format {} (this godwit reads format {FORMAT})", manifest.format),
+                format!(
+                    "format {} (this godwit reads format {FORMAT})",
+                    manifest.format
+                ),
             ));
         }
         let mut components = BTreeMap::new();
@@ -384,7 +390,11 @@ pub fn read_public_key(path: &Path) -> Result<(String, String)> {
 pub fn keygen(dir: &Path, reviewer: &str) -> Result<(PathBuf, PathBuf)> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    if reviewer.is_empty() || !reviewer.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+    if reviewer.is_empty()
+        || !reviewer
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
         return Err(Error::project(format!(
             "reviewer name {reviewer:?}: use letters, digits, '-', '_' and '.'"
         )));
@@ -464,15 +474,39 @@ pub fn write(
     Ok(())
 }
 
-/// Builds a manifest for components: `(name, bytes, worlds, wit, requests)`.
+/// Bundle entries by path.
+pub type Files = BTreeMap<String, Vec<u8>>;
+
+/// A component to pack, with what the packer learnt from it.
+pub struct PackedComponent {
+    /// Component name.
+    pub name: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// Worlds it exports.
+    pub worlds: Vec<String>,
+    /// WIT package it was built against.
+    pub wit: String,
+    /// Capabilities it requests.
+    pub requests: Vec<Request>,
+}
+
+/// Builds a manifest (bytes) and the component files for a bundle.
 pub fn manifest_for(
     name: &str,
     version: &str,
-    components: &[(String, Vec<u8>, Vec<String>, String, Vec<Request>)],
-) -> Result<(Vec<u8>, BTreeMap<String, Vec<u8>>)> {
+    components: &[PackedComponent],
+) -> Result<(Vec<u8>, Files)> {
     let mut files = BTreeMap::new();
     let mut entries = Vec::new();
-    for (cname, bytes, worlds, wit, requests) in components {
+    for PackedComponent {
+        name: cname,
+        bytes,
+        worlds,
+        wit,
+        requests,
+    } in components
+    {
         let file = format!("components/{cname}.wasm");
         entries.push(ComponentEntry {
             name: cname.clone(),
@@ -500,7 +534,11 @@ pub fn sign(bundle_path: &Path, key_path: &Path) -> Result<String> {
     let text = std::fs::read_to_string(key_path)
         .map_err(|e| Error::project(format!("{}: {e}", key_path.display())))?;
     let k: SecretKeyFile = toml::from_str(&text).map_err(|e| {
-        Error::project(format!("{}: not a godwit secret key: {}", key_path.display(), e.message()))
+        Error::project(format!(
+            "{}: not a godwit secret key: {}",
+            key_path.display(),
+            e.message()
+        ))
     })?;
     let seed: [u8; 32] = hex::decode(&k.secret)
         .ok()
@@ -574,9 +612,8 @@ pub fn check_lock(
 ) -> Result<()> {
     let lock_path = project_dir.join(LOCKFILE);
     let mut lock: LockFile = match std::fs::read_to_string(&lock_path) {
-        Ok(t) => toml::from_str(&t).map_err(|e| {
-            Error::project(format!("{}: {}", lock_path.display(), e.message()))
-        })?,
+        Ok(t) => toml::from_str(&t)
+            .map_err(|e| Error::project(format!("{}: {}", lock_path.display(), e.message())))?,
         Err(_) => LockFile::default(),
     };
     let digest = bundle.digest();

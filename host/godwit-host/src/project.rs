@@ -784,8 +784,8 @@ pub fn parse(
         allow_unsigned_plugins: raw.trust.allow_unsigned_plugins,
     };
     for k in &raw.trust.keys {
-        let (key, reviewer) =
-            crate::bundle::read_public_key(&abs(k.get_ref())).map_err(|e| at(k.span(), e.message))?;
+        let (key, reviewer) = crate::bundle::read_public_key(&abs(k.get_ref()))
+            .map_err(|e| at(k.span(), e.message))?;
         trust.keys.insert(key, reviewer);
     }
 
@@ -806,32 +806,32 @@ pub fn parse(
             }
         } else {
             match path.strip_prefix("builtin:") {
-            Some(b) => {
-                if !crate::builtin::names().contains(&b) {
-                    return Err(at(
-                        p.path.span(),
-                        format!(
-                            "unknown built-in plugin {b:?} (available: {})",
-                            crate::builtin::names().join(", ")
-                        ),
-                    ));
+                Some(b) => {
+                    if !crate::builtin::names().contains(&b) {
+                        return Err(at(
+                            p.path.span(),
+                            format!(
+                                "unknown built-in plugin {b:?} (available: {})",
+                                crate::builtin::names().join(", ")
+                            ),
+                        ));
+                    }
+                    PluginSource::Builtin(b.to_owned())
                 }
-                PluginSource::Builtin(b.to_owned())
-            }
-            None => {
-                if !raw.trust.allow_unsigned_plugins {
-                    return Err(at(
-                        p.path.span(),
-                        format!(
+                None => {
+                    if !raw.trust.allow_unsigned_plugins {
+                        return Err(at(
+                            p.path.span(),
+                            format!(
                             "plugin {name}: {path:?} is an unsigned component; use a signed bundle \
                              (`bundle:FILE#COMPONENT`), or opt in for development with \
                              `[trust] allow_unsigned_plugins = true`"
                         ),
-                    ));
+                        ));
+                    }
+                    PluginSource::File(abs(path))
                 }
-                PluginSource::File(abs(path))
             }
-        }
         };
         let mut sql_grants = BTreeMap::new();
         for (label, conn) in p.grants.sql {

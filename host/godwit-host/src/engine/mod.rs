@@ -154,6 +154,18 @@ impl Session {
         })
     }
 
+    /// Verifies, compiles, instantiates and configures every plugin of the
+    /// project before anything is read or written: a bundle that is
+    /// unsigned, untrusted, tampered with, changed since `godwit.lock`, or
+    /// asking for capabilities its reviewers did not sign stops the command
+    /// here, as does a plugin refusing its parameters.
+    pub async fn preflight(&self) -> Result<()> {
+        for name in self.project.plugins.keys() {
+            self.load(name).await?;
+        }
+        Ok(())
+    }
+
     /// Compiles a plugin's component (once per session).
     pub async fn compiled(&self, instance: &str) -> Result<Compiled> {
         let spec = self
@@ -167,11 +179,16 @@ impl Session {
         }
         let verified = plugin_bytes(&self.project, &spec.source, self.dry_run)?;
         // Compiled from exactly the bytes that were verified.
-        let compiled = self
-            .runtime
-            .compile(&format!("{instance} ({})", verified.origin), &verified.bytes)?;
+        let compiled = self.runtime.compile(
+            &format!("{instance} ({})", verified.origin),
+            &verified.bytes,
+        )?;
         if let Some(worlds) = &verified.reviewed_worlds {
-            if let Some(k) = compiled.kinds.iter().find(|k| !worlds.iter().any(|w| w == k.world())) {
+            if let Some(k) = compiled
+                .kinds
+                .iter()
+                .find(|k| !worlds.iter().any(|w| w == k.world()))
+            {
                 return Err(Error::new(
                     ErrorKind::PluginLoad,
                     format!(
@@ -216,14 +233,20 @@ impl Session {
         let limits = Limits::from_spec(&spec.limits);
         let mut plugin = self.runtime.instantiate(name, &compiled, limits).await?;
         let info = plugin.describe().await?;
-        let origin = self.origins.lock().await.get(name).cloned().unwrap_or_default();
+        let origin = self
+            .origins
+            .lock()
+            .await
+            .get(name)
+            .cloned()
+            .unwrap_or_default();
         // A bundled plugin gets at most the capabilities its reviewers signed.
         if let Some(reviewed) = &origin.reviewed_requests {
-            if let Some(r) = info
-                .requests
-                .iter()
-                .find(|r| !reviewed.iter().any(|x| x.kind == r.kind && x.label == r.label))
-            {
+            if let Some(r) = info.requests.iter().find(|r| {
+                !reviewed
+                    .iter()
+                    .any(|x| x.kind == r.kind && x.label == r.label)
+            }) {
                 return Err(Error::new(
                     ErrorKind::PluginLoad,
                     format!(

@@ -132,6 +132,7 @@ pub struct Plan {
 impl Session {
     /// Computes the plan. Writes nothing.
     pub async fn plan(&self) -> Result<Plan> {
+        self.preflight().await?;
         let mut copies = Vec::new();
         for copy in &self.project.copies {
             copies.push(self.plan_copy(copy).await?);

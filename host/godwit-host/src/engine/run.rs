@@ -315,6 +315,7 @@ impl Session {
         if self.dry_run {
             return Err(Error::internal("run called on a dry-run session"));
         }
+        self.preflight().await?;
         let started = Instant::now();
         let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let rejects = Rejects::new(self.run_dir.join("rejects.jsonl"));

@@ -32,6 +32,7 @@ impl Session {
     pub async fn validate_report(&self) -> Result<super::RunReport> {
         let started = std::time::Instant::now();
         let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        self.preflight().await?;
         let validation = self.validate_all().await?;
         Ok(super::RunReport {
             schema: super::report::REPORT_SCHEMA,
