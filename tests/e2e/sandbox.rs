@@ -159,3 +159,49 @@ fn blob_capability_reads_and_writes_granted_stores_only() {
         denied.stderr
     );
 }
+
+/// Deep recursion overflows the guest's stack: a trap, reported, host fine.
+#[test]
+fn unbounded_recursion_is_a_contained_trap() {
+    let f = hostile_project("recurse", "");
+    let r = f.godwit(&["run", &f.arg()]);
+    assert_contained(&r, "stack");
+}
+
+/// A flood of handles stops at the open-handle limit with a clear error.
+#[test]
+fn a_flood_of_handles_hits_the_limit() {
+    let f = hostile_project("handles", "grants.sql = { db = \"copy\" }\n");
+    let r = f.godwit(&["run", &f.arg()]);
+    assert_contained(&r, "the host refused handle");
+    assert!(r.stderr.contains("LimitExceeded"), "{}", r.stderr);
+}
+
+/// A rule returning more outcomes than values is refused, not trusted.
+#[test]
+fn an_oversized_answer_is_refused() {
+    let f = hostile_project("oversize", "");
+    let r = f.godwit(&["run", &f.arg()]);
+    assert_eq!(r.code, 3, "{}", r.all());
+    assert!(r.stderr.contains("outcomes for"), "{}", r.stderr);
+}
+
+/// Through WASI a guest sees no files, no environment, no arguments and no
+/// network; clocks and randomness work (hash maps need them). What it saw is
+/// written into the rows, so the test reads it from the target database.
+#[tokio::test]
+async fn wasi_gives_no_files_env_or_network() {
+    let f = hostile_project("probe", "");
+    let r = f.godwit(&["run", &f.arg()]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let rows = dump(&f.path().join("out/app.db"), &["tasks"]).await;
+    let seen = rows[0].1[0]
+        .iter()
+        .find(|c| c.starts_with("t:fs:"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        seen,
+        "t:fs:denied env:0 args:0 net:denied clock:true random:ok"
+    );
+}

@@ -8,6 +8,12 @@
 //! - `blob`: copies every object of the store granted as `files` to
 //!   `copies/`, chunk by chunk, and replaces each value with a summary; also
 //!   checks that `..` cannot leave the store
+//! - `recurse`: recurses without bound (stack overflow)
+//! - `handles`: opens the granted sql label `db` over and over, keeping
+//!   every handle, until the host refuses
+//! - `oversize`: returns more outcomes than values
+//! - `probe`: tries the filesystem, the environment, the network, the clock
+//!   and randomness through WASI, and replaces each value with what it saw
 //! - `ok`: behaves (returns every value unchanged)
 
 use std::cell::RefCell;
@@ -71,6 +77,34 @@ impl Rewriter for Hostile {
                 }
             }
             "panic" => panic!("hostile guest panicking on purpose"),
+            "recurse" => {
+                fn down(n: u64) -> u64 {
+                    std::hint::black_box(down(std::hint::black_box(n + 1))) + 1
+                }
+                Ok(vec![Outcome::Replaced(Value::Int(down(0) as i64))])
+            }
+            "handles" => {
+                let mut held = Vec::new();
+                loop {
+                    match sql::open("db") {
+                        Ok(c) => held.push(c),
+                        Err(e) => {
+                            return Err(Error::Internal(format!(
+                                "the host refused handle {}: {e:?}",
+                                held.len() + 1
+                            )))
+                        }
+                    }
+                }
+            }
+            "oversize" => Ok(vec![Outcome::Unchanged; values.len() + 1]),
+            "probe" => {
+                let summary = probe();
+                Ok(values
+                    .iter()
+                    .map(|_| Outcome::Replaced(Value::Text(summary.clone())))
+                    .collect())
+            }
             "blob" => {
                 let summary = copy_store()?;
                 Ok(values
@@ -94,6 +128,28 @@ impl Rewriter for Hostile {
             _ => Ok(values.iter().map(|_| Outcome::Unchanged).collect()),
         }
     }
+}
+
+/// What the sandbox lets a guest see through WASI: `key:result` pairs.
+fn probe() -> String {
+    let fs = match (std::fs::read("/etc/passwd"), std::fs::read_dir("/"), std::fs::read_dir(".")) {
+        (Err(_), Err(_), Err(_)) => "denied",
+        _ => "OPEN",
+    };
+    let env = std::env::vars().count();
+    let args = std::env::args().count();
+    let net = match std::net::TcpStream::connect("127.0.0.1:22") {
+        Err(_) => "denied",
+        Ok(_) => "OPEN",
+    };
+    let clock = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() > 0)
+        .unwrap_or(false);
+    // std's HashMap seeds itself from WASI random.
+    let random = std::collections::hash_map::RandomState::new();
+    let _ = std::hint::black_box(random);
+    format!("fs:{fs} env:{env} args:{args} net:{net} clock:{clock} random:ok")
 }
 
 /// Copies every object under the store root to `copies/`, 64 KiB at a time.
