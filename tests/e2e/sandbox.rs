@@ -205,3 +205,39 @@ async fn wasi_gives_no_files_env_or_network() {
         "t:fs:denied env:0 args:0 net:denied clock:true random:ok"
     );
 }
+
+/// A component built against another version of the contract is refused
+/// by name and version before it runs.
+#[test]
+fn a_component_for_another_wit_version_is_refused() {
+    let f = hostile_project("ok", "");
+    let toml = std::fs::read_to_string(f.path().join("godwit.toml")).unwrap();
+    f.write(
+        "godwit.toml",
+        &toml.replace(guests::HOSTILE, guests::OLD_WIT),
+    );
+    let r = f.godwit(&["run", &f.arg()]);
+    assert_eq!(r.code, 3, "{}", r.all());
+    assert!(
+        r.stderr
+            .contains("built against godwit:plugin@0.1.0; this host supports godwit:plugin@0.2.0"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// A component importing an interface the host does not offer cannot be
+/// linked: refused with the import named, nothing runs.
+#[test]
+fn an_undeclared_import_is_refused() {
+    let f = hostile_project("ok", "");
+    let toml = std::fs::read_to_string(f.path().join("godwit.toml")).unwrap();
+    f.write(
+        "godwit.toml",
+        &toml.replace(guests::HOSTILE, guests::EVIL_IMPORT),
+    );
+    let r = f.godwit(&["run", &f.arg()]);
+    assert_eq!(r.code, 3, "{}", r.all());
+    assert!(r.stderr.contains("godwit:evil/backdoor"), "{}", r.stderr);
+    assert!(!f.path().join("out/app.db").exists(), "ran anyway");
+}
