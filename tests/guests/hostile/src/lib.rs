@@ -78,6 +78,8 @@ impl Rewriter for Hostile {
             }
             "panic" => panic!("hostile guest panicking on purpose"),
             "recurse" => {
+                // Bottomless on purpose: the stack must overflow.
+                #[allow(unconditional_recursion)]
                 fn down(n: u64) -> u64 {
                     std::hint::black_box(down(std::hint::black_box(n + 1))) + 1
                 }
