@@ -168,13 +168,29 @@ fn unbounded_recursion_is_a_contained_trap() {
     assert_contained(&r, "stack");
 }
 
-/// A flood of handles stops at the open-handle limit with a clear error.
+/// A flood of connections stops at the plugin's connection limit (default
+/// 8, here configured to 3) with a clear error; the host carries on.
 #[test]
 fn a_flood_of_handles_hits_the_limit() {
     let f = hostile_project("handles", "grants.sql = { db = \"copy\" }\n");
     let r = f.godwit(&["run", &f.arg()]);
-    assert_contained(&r, "the host refused handle");
-    assert!(r.stderr.contains("LimitExceeded"), "{}", r.stderr);
+    assert_contained(&r, "the host refused handle 9");
+    assert!(
+        r.stderr.contains("open connections (limit 8)"),
+        "{}",
+        r.stderr
+    );
+    let f = hostile_project(
+        "handles",
+        "grants.sql = { db = \"copy\" }\nlimits = { max_connections = 3 }\n",
+    );
+    let r = f.godwit(&["run", &f.arg()]);
+    assert_contained(&r, "the host refused handle 4");
+    assert!(
+        r.stderr.contains("open connections (limit 3)"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// A rule returning more outcomes than values is refused, not trusted.

@@ -233,6 +233,12 @@ pub struct LimitsSpec {
     pub call_timeout_ms: Option<u64>,
     /// Deadline per host call made by the plugin, ms.
     pub host_call_timeout_ms: Option<u64>,
+    /// Host resources held at once.
+    pub max_handles: Option<usize>,
+    /// Database connections held at once.
+    pub max_connections: Option<usize>,
+    /// MiB returned per host call.
+    pub max_result_mib: Option<u64>,
 }
 
 /// A plugin instance as configured.
@@ -603,6 +609,9 @@ struct FileGrants {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct FileLimits {
+    max_handles: Option<usize>,
+    max_connections: Option<usize>,
+    max_result_mib: Option<u64>,
     memory_mib: Option<u64>,
     call_timeout_ms: Option<u64>,
     host_call_timeout_ms: Option<u64>,
@@ -878,6 +887,9 @@ pub fn parse(
                     memory_mib: p.limits.memory_mib,
                     call_timeout_ms: p.limits.call_timeout_ms,
                     host_call_timeout_ms: p.limits.host_call_timeout_ms,
+                    max_handles: p.limits.max_handles,
+                    max_connections: p.limits.max_connections,
+                    max_result_mib: p.limits.max_result_mib,
                 },
             },
         );

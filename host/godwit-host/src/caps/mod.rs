@@ -17,7 +17,7 @@ use crate::runtime::bindings::godwit::plugin::{
     blob as wblob, http as whttp, log as wlog, progress as wprogress, sql as wsql,
 };
 use crate::runtime::bindings::types::{self, Batch, Error as WErr, Value};
-use crate::runtime::limits::{MAX_BATCH_ROWS, MAX_RESULT_BYTES};
+use crate::runtime::limits::MAX_BATCH_ROWS;
 use crate::runtime::HostState;
 use crate::runtime::ProgressEvent;
 use blob::{ListerHandle, StoreHandle, WriterHandle};
@@ -86,7 +86,11 @@ impl wsql::Host for HostState {
             tracing::warn!(plugin = %self.ctx.name, label, "sql access denied");
             return Ok(Err(self.denied("sql", &label)));
         };
+        if let Err(e) = self.take_connection() {
+            return Ok(Err(e));
+        }
         if let Err(e) = self.take_handle() {
+            self.open_connections -= 1;
             return Ok(Err(e));
         }
         let limit = self.ctx.host_call_timeout;
@@ -103,6 +107,7 @@ impl wsql::Host for HostState {
             )),
         };
         self.release_handle();
+        self.open_connections -= 1;
         Ok(Err(result))
     }
 }
@@ -196,6 +201,7 @@ impl wsql::HostConnection for HostState {
     async fn drop(&mut self, rep: Resource<ConnectionHandle>) -> wasmtime::Result<()> {
         self.table.delete(rep)?;
         self.release_handle();
+        self.open_connections = self.open_connections.saturating_sub(1);
         Ok(())
     }
 }
@@ -215,7 +221,7 @@ impl wsql::HostRows for HostState {
         max_bytes: u64,
     ) -> WResult<Option<Batch>> {
         let max_rows = max_rows.clamp(1, MAX_BATCH_ROWS) as usize;
-        let max_bytes = max_bytes.clamp(1, MAX_RESULT_BYTES) as usize;
+        let max_bytes = max_bytes.clamp(1, self.caps.max_result_bytes) as usize;
         let limit = self.ctx.host_call_timeout;
         let handle = self.table.get_mut(&this)?;
         let width = handle.stream.columns.len();

@@ -34,14 +34,18 @@ pub const MAX_MEMORIES: usize = 8;
 /// Elements per table: generous for real programs, stops table-growth bombs.
 pub const MAX_TABLE_ELEMENTS: usize = 100_000;
 
-/// Host resources (connections, cursors, listers, writers) a plugin may hold
-/// open at once; stops a handle flood from exhausting host memory or the pool.
+/// Default host resources (connections, cursors, listers, writers) a plugin
+/// may hold open at once; stops a handle flood from exhausting host memory.
 pub const MAX_OPEN_HANDLES: usize = 256;
+/// Default database connections a plugin may hold open at once: a plugin
+/// needs one per granted label, rarely two; more would drain the pools the
+/// host's own loads use.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 8;
 
 /// Most rows a plugin may receive per `next-batch` call.
 pub const MAX_BATCH_ROWS: u32 = 10_000;
-/// Most bytes (approximate) a plugin may receive per host call; one row larger
-/// than this is still delivered alone, so a 1 MiB cell always gets through.
+/// Default bytes (approximate) a plugin may receive per host call; one row
+/// larger than this is still delivered alone, so a 1 MiB cell always gets through.
 pub const MAX_RESULT_BYTES: u64 = 16 << 20;
 
 /// Bytes of a plugin's stderr kept for reports (panic messages).
@@ -58,6 +62,12 @@ pub struct Limits {
     /// Deadline per host call.
     #[serde(serialize_with = "ms")]
     pub host_call_timeout: Duration,
+    /// Host resources held at once (resource-table capacity).
+    pub max_handles: usize,
+    /// Database connections held at once.
+    pub max_connections: usize,
+    /// Bytes returned per host call (approximate, whole rows).
+    pub max_result_bytes: u64,
 }
 
 fn ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -77,6 +87,11 @@ impl Limits {
             host_call_timeout: spec
                 .host_call_timeout_ms
                 .map_or(DEFAULT_HOST_CALL_TIMEOUT, Duration::from_millis),
+            max_handles: spec.max_handles.unwrap_or(MAX_OPEN_HANDLES),
+            max_connections: spec.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS),
+            max_result_bytes: spec
+                .max_result_mib
+                .map_or(MAX_RESULT_BYTES, |m| m.max(1) << 20),
         }
     }
 

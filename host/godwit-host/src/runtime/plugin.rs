@@ -218,6 +218,8 @@ pub struct HostState {
     limits: StoreLimits,
     pub(crate) ctx: Arc<PluginContext>,
     pub(crate) open_handles: usize,
+    pub(crate) open_connections: usize,
+    pub(crate) caps: Limits,
 }
 
 impl WasiView for HostState {
@@ -230,17 +232,27 @@ impl WasiView for HostState {
 }
 
 impl HostState {
-    /// Counts a new handle; `limit-exceeded` past [`limits::MAX_OPEN_HANDLES`].
+    /// Counts a new handle; `limit-exceeded` past the plugin's `max_handles`.
     pub(crate) fn take_handle(&mut self) -> std::result::Result<(), types::Error> {
-        if self.open_handles >= limits::MAX_OPEN_HANDLES {
+        if self.open_handles >= self.caps.max_handles {
             return Err(types::Error::LimitExceeded(format!(
                 "plugin {} holds {} open handles (limit {})",
-                self.ctx.name,
-                self.open_handles,
-                limits::MAX_OPEN_HANDLES
+                self.ctx.name, self.open_handles, self.caps.max_handles
             )));
         }
         self.open_handles += 1;
+        Ok(())
+    }
+
+    /// Counts a new database connection; `limit-exceeded` past `max_connections`.
+    pub(crate) fn take_connection(&mut self) -> std::result::Result<(), types::Error> {
+        if self.open_connections >= self.caps.max_connections {
+            return Err(types::Error::LimitExceeded(format!(
+                "plugin {} holds {} open connections (limit {})",
+                self.ctx.name, self.open_connections, self.caps.max_connections
+            )));
+        }
+        self.open_connections += 1;
         Ok(())
     }
 }
@@ -302,6 +314,8 @@ impl Plugin {
                 limits: store_limits,
                 ctx: Arc::new(ctx),
                 open_handles: 0,
+                open_connections: 0,
+                caps: limits,
             },
         );
         store.limiter(|s| &mut s.limits);
