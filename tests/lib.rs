@@ -57,6 +57,20 @@ pub fn godwit(bin: &str, cache: &Path, args: &[&str], env: &[(&str, &str)]) -> R
     Run::from(cmd.output().expect("run godwit"))
 }
 
+/// Starts a server through `sh -c script`, detached: the script itself
+/// watches this test process and stops the server when it exits (the
+/// server must outlive no one).
+#[allow(clippy::zombie_processes)]
+pub fn spawn_detached(script: &str) {
+    Command::new("sh")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start a test server");
+}
+
 /// Copies a directory tree.
 pub fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
@@ -333,6 +347,7 @@ pub mod pg {
 /// and `mariadbd` from the machine, a temporary datadir, a free port, a
 /// watchdog that stops the server when the test process exits.
 pub mod mariadb {
+    use super::spawn_detached;
     use std::path::PathBuf;
     use std::process::{Command, Stdio};
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -413,18 +428,6 @@ pub mod mariadb {
         })
     }
 
-    /// The server must outlive no one: the script stops it when we exit.
-    #[allow(clippy::zombie_processes)]
-    fn spawn_detached(script: &str) {
-        Command::new("sh")
-            .args(["-c", script])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start MariaDB");
-    }
-
     impl Server {
         /// Runs SQL with the `mariadb` client in `db`; returns tab-separated rows.
         pub fn sql(&self, db: &str, sql: &str) -> String {
@@ -471,8 +474,8 @@ pub mod mariadb {
 /// enforced with the credentials below; buckets are folders under `root`,
 /// objects plain files, so tests can inspect (and corrupt) them directly.
 pub mod s3 {
+    use super::spawn_detached;
     use std::path::PathBuf;
-    use std::process::{Command, Stdio};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::OnceLock;
     use std::time::{Duration, Instant};
@@ -537,17 +540,6 @@ pub mod s3 {
             }
             Server { port, root }
         })
-    }
-
-    #[allow(clippy::zombie_processes)]
-    fn spawn_detached(script: &str) {
-        Command::new("sh")
-            .args(["-c", script])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start s3s-fs");
     }
 
     impl Server {

@@ -67,9 +67,9 @@ fn keygen(f: &Fixture, name: &str) {
     ]));
 }
 
-/// Rewrites one entry of a bundle archive (tar) in place.
-fn rewrite_entry(archive: &Path, entry: &str, edit: impl FnOnce(&mut Vec<u8>)) {
-    let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
+/// The entries of a bundle archive, in order.
+fn read_archive(archive: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut entries = Vec::new();
     let mut a = tar::Archive::new(std::fs::File::open(archive).unwrap());
     for e in a.entries().unwrap() {
         let mut e = e.unwrap();
@@ -78,11 +78,11 @@ fn rewrite_entry(archive: &Path, entry: &str, edit: impl FnOnce(&mut Vec<u8>)) {
         std::io::Read::read_to_end(&mut e, &mut bytes).unwrap();
         entries.push((name, bytes));
     }
-    let target = entries
-        .iter_mut()
-        .find(|(n, _)| n == entry)
-        .expect("entry in the archive");
-    edit(&mut target.1);
+    entries
+}
+
+/// Writes entries as a bundle archive.
+fn write_archive(archive: &Path, entries: Vec<(String, Vec<u8>)>) {
     let mut b = tar::Builder::new(std::fs::File::create(archive).unwrap());
     for (name, bytes) in entries {
         let mut h = tar::Header::new_gnu();
@@ -92,6 +92,17 @@ fn rewrite_entry(archive: &Path, entry: &str, edit: impl FnOnce(&mut Vec<u8>)) {
         b.append_data(&mut h, &name, bytes.as_slice()).unwrap();
     }
     b.into_inner().unwrap();
+}
+
+/// Rewrites one entry of a bundle archive (tar) in place.
+fn rewrite_entry(archive: &Path, entry: &str, edit: impl FnOnce(&mut Vec<u8>)) {
+    let mut entries = read_archive(archive);
+    let target = entries
+        .iter_mut()
+        .find(|(n, _)| n == entry)
+        .expect("entry in the archive");
+    edit(&mut target.1);
+    write_archive(archive, entries);
 }
 
 /// The reviewed path: pack, sign, verify, run; the run report names the
@@ -243,27 +254,9 @@ fn tampered_unsigned_and_untrusted_bundles_are_refused() {
 
     // An extra file nobody reviewed.
     pack_and_sign(&f, "acme.bundle", &["alice"]);
-    let mut entries = Vec::new();
-    {
-        let mut a = tar::Archive::new(std::fs::File::open(&bundle).unwrap());
-        for e in a.entries().unwrap() {
-            let mut e = e.unwrap();
-            let name = e.path().unwrap().display().to_string();
-            let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut e, &mut bytes).unwrap();
-            entries.push((name, bytes));
-        }
-    }
+    let mut entries = read_archive(&bundle);
     entries.push(("components/cache.cwasm".into(), b"precompiled".to_vec()));
-    let mut b = tar::Builder::new(std::fs::File::create(&bundle).unwrap());
-    for (name, bytes) in entries {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(bytes.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        b.append_data(&mut h, &name, bytes.as_slice()).unwrap();
-    }
-    b.into_inner().unwrap();
+    write_archive(&bundle, entries);
     run_expecting("unexpected entry \"components/cache.cwasm\"");
 
     // A reviewer signed a manifest listing fewer capabilities than the

@@ -154,6 +154,14 @@ struct Outcome {
     sampled: bool,
 }
 
+/// The primary key of row `r` as one text value (`a|b` for composite keys).
+fn pg_key_text(conn: &sql::Connection, key: &[String]) -> String {
+    key.iter()
+        .map(|k| format!("r.{}::text", quote(conn, k)))
+        .collect::<Vec<_>>()
+        .join(" || '|' || ")
+}
+
 /// `(count, sum of row hashes)` per partition, computed by PostgreSQL.
 fn pg_partitions(
     conn: &sql::Connection,
@@ -163,11 +171,7 @@ fn pg_partitions(
     within: Option<u64>,
 ) -> Result<BTreeMap<u64, (i64, String)>, Error> {
     let t = quote(conn, table);
-    let key_expr = key
-        .iter()
-        .map(|k| format!("r.{}::text", quote(conn, k)))
-        .collect::<Vec<_>>()
-        .join(" || '|' || ");
+    let key_expr = pg_key_text(conn, key);
     // A partition at `level` is (hash mod 64^level); narrowing keeps the
     // parent partition (hash mod 64^(level-1)) fixed.
     let modulus = PARTITIONS.pow(level);
@@ -205,11 +209,7 @@ fn pg_rows(
     partition: u64,
 ) -> Result<BTreeMap<String, String>, Error> {
     let t = quote(conn, table);
-    let key_expr = key
-        .iter()
-        .map(|k| format!("r.{}::text", quote(conn, k)))
-        .collect::<Vec<_>>()
-        .join(" || '|' || ");
+    let key_expr = pg_key_text(conn, key);
     let sql = format!(
         "SELECT {key_expr}, md5(r::text) FROM {t} r \
          WHERE mod(('x' || substr(md5({key_expr}), 1, 15))::bit(60)::bigint, {}) = {partition}",

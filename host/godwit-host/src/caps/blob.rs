@@ -115,6 +115,19 @@ impl BlobStore {
         })
     }
 
+    /// A store on a remote service: written in multipart-sized chunks.
+    fn remote(name: &str, op: Operator, dry_run: bool) -> Self {
+        Self {
+            name: name.to_owned(),
+            read_only: dry_run,
+            local: false,
+            write_chunk: Some(MULTIPART_PART_BYTES),
+            fs_root: None,
+            url_prefixes: Vec::new(),
+            op,
+        }
+    }
+
     /// Opens the store the project configures under `name`. Nothing is
     /// contacted yet: the first request reports a wrong endpoint or key.
     pub fn open(name: &str, store: &Store, dry_run: bool) -> Result<Self> {
@@ -144,16 +157,11 @@ impl BlobStore {
                 if let Some(t) = &s.session_token {
                     b = b.session_token(t.expose());
                 }
-                let op = Operator::new(b).map_err(|e| io(name, e))?.finish();
-                Self {
-                    name: name.to_owned(),
-                    read_only: dry_run,
-                    local: false,
-                    write_chunk: Some(MULTIPART_PART_BYTES),
-                    fs_root: None,
-                    url_prefixes: Vec::new(),
-                    op,
-                }
+                Self::remote(
+                    name,
+                    Operator::new(b).map_err(|e| io(name, e))?.finish(),
+                    dry_run,
+                )
             }
             StoreKind::Service {
                 scheme,
@@ -167,16 +175,11 @@ impl BlobStore {
                         .iter()
                         .map(|(k, v)| (k.clone(), v.expose().to_owned())),
                 );
-                let op = Operator::via_iter(scheme, opts).map_err(|e| io(name, e))?;
-                Self {
-                    name: name.to_owned(),
-                    read_only: dry_run,
-                    local: false,
-                    write_chunk: Some(MULTIPART_PART_BYTES),
-                    fs_root: None,
-                    url_prefixes: Vec::new(),
-                    op,
-                }
+                Self::remote(
+                    name,
+                    Operator::via_iter(scheme, opts).map_err(|e| io(name, e))?,
+                    dry_run,
+                )
             }
         };
         out.url_prefixes = store.url_prefixes.clone();
