@@ -29,8 +29,15 @@ if [ ! -x "$tools/bin/s3s-fs" ]; then
   cargo install s3s-fs@0.14.1 --locked --features binary --root "$tools"
 fi
 export GODWIT_S3S_FS="$tools/bin/s3s-fs"
+# cargo-deny for the supply-chain check below (about 4 minutes, once).
+if [ ! -x "$tools/bin/cargo-deny" ]; then
+  cargo install cargo-deny@0.20.2 --locked --root "$tools"
+fi
 
 cargo fmt --all -- --check
+# Supply chain: licenses, banned crates, sources (deny.toml). Advisories need
+# RustSec's database from GitHub, which CI cannot reach (see deny.toml).
+"$tools/bin/cargo-deny" check licenses bans sources
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # The Wasm guests are separate workspaces (built by build scripts): lint them too.
 for ws in plugins tests/guests; do
