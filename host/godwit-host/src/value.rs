@@ -121,10 +121,16 @@ fn column_len(c: &ColumnValues) -> usize {
 /// send anything: lengths and NULL indices are verified, not trusted).
 pub fn batch_to_rows(batch: Batch) -> Result<Vec<Vec<Value>>, String> {
     let n = batch.row_count as usize;
-    let mut rows: Vec<Vec<Value>> = (0..n)
-        .map(|_| Vec::with_capacity(batch.columns.len()))
-        .collect();
-    for (ci, col) in batch.columns.into_iter().enumerate() {
+    // Everything is checked before anything is allocated: a row count of
+    // four billion with no columns must not make the host build four
+    // billion rows.
+    if n > crate::project::MAX_BATCH_ROWS {
+        return Err(format!(
+            "{n} rows in one batch; at most {} are accepted",
+            crate::project::MAX_BATCH_ROWS
+        ));
+    }
+    for (ci, col) in batch.columns.iter().enumerate() {
         if column_len(&col.values) != n {
             return Err(format!(
                 "column {ci} has {} values but the batch has {n} rows",
@@ -137,6 +143,11 @@ pub fn batch_to_rows(batch: Batch) -> Result<Vec<Vec<Value>>, String> {
                 "column {ci}: null indices must be ascending and below {n}"
             ));
         }
+    }
+    let mut rows: Vec<Vec<Value>> = (0..n)
+        .map(|_| Vec::with_capacity(batch.columns.len()))
+        .collect();
+    for col in batch.columns.into_iter() {
         let mut nulls = col.nulls.into_iter().peekable();
         macro_rules! spread {
             ($v:expr, $wrap:expr) => {
@@ -301,6 +312,12 @@ mod tests {
             }],
         };
         assert!(batch_to_rows(bad).is_err());
+        // A huge row count with no columns is refused before any allocation.
+        let huge = Batch {
+            row_count: u32::MAX,
+            columns: vec![],
+        };
+        assert!(batch_to_rows(huge).unwrap_err().contains("at most"));
         let bad_nulls = Batch {
             row_count: 1,
             columns: vec![Column {
