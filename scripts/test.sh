@@ -29,9 +29,13 @@ if [ ! -x "$tools/bin/s3s-fs" ]; then
   cargo install s3s-fs@0.14.1 --locked --features binary --root "$tools"
 fi
 export GODWIT_S3S_FS="$tools/bin/s3s-fs"
-# cargo-deny for the supply-chain check below (about 4 minutes, once).
+# cargo-deny for the supply-chain check, cargo-fuzz for the fuzz targets
+# (about 4 and 2 minutes, once).
 if [ ! -x "$tools/bin/cargo-deny" ]; then
   cargo install cargo-deny@0.20.2 --locked --root "$tools"
+fi
+if [ ! -x "$tools/bin/cargo-fuzz" ]; then
+  cargo install cargo-fuzz@0.13.2 --locked --root "$tools"
 fi
 
 cargo fmt --all -- --check
@@ -44,6 +48,15 @@ for ws in plugins tests/guests; do
   cargo clippy --manifest-path "$ws/Cargo.toml" --release --target wasm32-wasip2 \
     --target-dir "target/wasm-lint" --locked -- -D warnings
 done
+# Fuzz targets (fuzz/): project files, bundles, plugin batches; a short run
+# each here (libFuzzer; RUSTC_BOOTSTRAP lets cargo-fuzz's -Z flags through on
+# our stable toolchain). Longer, with AddressSanitizer, on demand:
+#   (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run project_file -- -max_total_time=3600)
+for t in project_file bundle batch; do
+  (cd fuzz && RUSTC_BOOTSTRAP=1 "$tools/bin/cargo-fuzz" run -O --sanitizer none "$t" -- \
+     -max_total_time="${GODWIT_FUZZ_SECONDS:-15}" -print_final_stats=0 2>&1 | tail -n 2)
+done
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"

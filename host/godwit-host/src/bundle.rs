@@ -187,8 +187,17 @@ fn read_entries(path: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
         if meta.len() > MAX_BUNDLE_BYTES {
             return Err(bad(path, "too large"));
         }
-        let file = std::fs::File::open(path).map_err(|e| bad(path, e))?;
-        let mut archive = tar::Archive::new(file);
+        let bytes = std::fs::read(path).map_err(|e| bad(path, e))?;
+        out = archive_entries(path, &bytes)?;
+    }
+    Ok(out)
+}
+
+/// The entries of a bundle archive held in memory.
+fn archive_entries(path: &Path, bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    {
+        let mut archive = tar::Archive::new(bytes);
         for entry in archive.entries().map_err(|e| bad(path, e))? {
             let mut entry = entry.map_err(|e| bad(path, format!("not a bundle archive: {e}")))?;
             let kind = entry.header().entry_type();
@@ -222,7 +231,16 @@ impl Bundle {
     /// Reads a bundle and checks its integrity: manifest, component digests,
     /// no unexpected entries, signatures that parse. Trust is [`Bundle::trust`].
     pub fn read(path: &Path) -> Result<Self> {
-        let mut entries = read_entries(path)?;
+        Self::from_entries(path, read_entries(path)?)
+    }
+
+    /// Reads a tar archive held in memory (`path` only names it in messages).
+    pub fn from_archive_bytes(path: &Path, bytes: &[u8]) -> Result<Self> {
+        Self::from_entries(path, archive_entries(path, bytes)?)
+    }
+
+    /// Checks a bundle given as `entry path -> bytes` (see [`Bundle::read`]).
+    pub fn from_entries(path: &Path, mut entries: BTreeMap<String, Vec<u8>>) -> Result<Self> {
         let manifest_bytes = entries
             .remove(MANIFEST)
             .ok_or_else(|| bad(path, format!("no {MANIFEST}")))?;
