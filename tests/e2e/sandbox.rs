@@ -202,6 +202,23 @@ fn an_oversized_answer_is_refused() {
     assert!(r.stderr.contains("outcomes for"), "{}", r.stderr);
 }
 
+/// An enormous answer (four million outcomes for a batch of a few hundred
+/// values) is bounded by the guest's own memory limit and refused by the
+/// host; the host stays well.
+#[test]
+fn an_enormous_answer_is_contained() {
+    let f = hostile_project("enormous", "");
+    let r = f.godwit(&["run", &f.arg()]);
+    assert_eq!(r.code, 3, "{}", r.all());
+    assert!(r.stderr.contains("4000000 outcomes for"), "{}", r.stderr);
+    // With less memory the guest cannot even build it: a contained trap.
+    let f = hostile_project("enormous", "limits = { memory_mib = 32 }\n");
+    assert_contained(
+        &f.godwit(&["run", &f.arg()]),
+        "exceeded its memory limit of 32 MiB",
+    );
+}
+
 /// Through WASI a guest sees no files, no environment, no arguments and no
 /// network; clocks and randomness work (hash maps need them). What it saw is
 /// written into the rows, so the test reads it from the target database.

@@ -12,6 +12,7 @@
 //! - `handles`: opens the granted sql label `db` over and over, keeping
 //!   every handle, until the host refuses
 //! - `oversize`: returns more outcomes than values
+//! - `enormous`: returns an enormous answer (four million outcomes)
 //! - `probe`: tries the filesystem, the environment, the network, the clock
 //!   and randomness through WASI, and replaces each value with what it saw
 //! - `ok`: behaves (returns every value unchanged)
@@ -100,6 +101,7 @@ impl Rewriter for Hostile {
                 }
             }
             "oversize" => Ok(vec![Outcome::Unchanged; values.len() + 1]),
+            "enormous" => Ok(vec![Outcome::Replaced(Value::Int(7)); 4_000_000]),
             "probe" => {
                 let summary = probe();
                 Ok(values
