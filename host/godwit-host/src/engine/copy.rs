@@ -584,10 +584,12 @@ impl Session {
                 return Ok(Decision::Skip(e.clone()));
             }
         }
-        // Both sides report the same content tag (S3 to S3).
+        // Both sides report the same plain-MD5 content tag (S3 to S3). A
+        // multipart tag (`…-N`) is not the object's MD5, so it is not
+        // recorded as one: such objects are hashed once below.
         if !src.local && !dst.local && copy.verify != Verify::ReadBack {
             if let (Some(a), Some(b)) = (&obj.etag, &t.etag) {
-                if a.eq_ignore_ascii_case(b) && !a.is_empty() {
+                if a.eq_ignore_ascii_case(b) && a.len() == 32 && !a.contains('-') {
                     return Ok(Decision::Skip(entry(a.clone())));
                 }
             }
