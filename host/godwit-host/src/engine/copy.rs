@@ -579,7 +579,18 @@ impl Session {
             .filter(|e| e.size == obj.size && e.modified == obj.modified && e.target == target_key);
         // A verified copy whose two sides have not changed since.
         if let Some(e) = known {
-            let target_same = e.target_etag == t.etag && e.target_modified == t.modified;
+            // Object stores: the ETag changes with the content. Without
+            // ETags in the listing (some S3-compatible servers), the
+            // modification time decides, to the second: listings and HEAD
+            // report it with different precision. Local folders: the time.
+            let target_same = match (&e.target_etag, &t.etag) {
+                (Some(a), Some(b)) if !dst.local => a == b,
+                _ if dst.local => e.target_modified == t.modified,
+                _ => {
+                    let secs = |m: Option<i64>| m.map(|v| v.div_euclid(1_000_000));
+                    e.target_modified.is_some() && secs(e.target_modified) == secs(t.modified)
+                }
+            };
             if target_same && copy.verify != Verify::ReadBack {
                 return Ok(Decision::Skip(e.clone()));
             }
