@@ -219,6 +219,17 @@ fn an_enormous_answer_is_contained() {
     );
 }
 
+/// Instance and table limits are per plugin too: a component needs a few
+/// core instances, so a limit of one refuses to instantiate it, contained.
+#[test]
+fn instance_limits_are_configurable_per_plugin() {
+    let f = hostile_project("ok", "limits = { max_instances = 1 }\n");
+    let r = f.godwit(&["run", &f.arg()]);
+    assert_eq!(r.code, 3, "{}", r.all());
+    assert!(r.stderr.contains("plugin evil"), "{}", r.stderr);
+    assert!(r.stderr.contains("instance"), "{}", r.stderr);
+}
+
 /// Through WASI a guest sees no files, no environment, no arguments and no
 /// network; clocks and randomness work (hash maps need them). What it saw is
 /// written into the rows, so the test reads it from the target database.

@@ -239,6 +239,12 @@ pub struct LimitsSpec {
     pub max_connections: Option<usize>,
     /// MiB returned per host call.
     pub max_result_mib: Option<u64>,
+    /// Core instances per store.
+    pub max_instances: Option<usize>,
+    /// Tables per store.
+    pub max_tables: Option<usize>,
+    /// Elements per table.
+    pub max_table_elements: Option<usize>,
 }
 
 /// A plugin instance as configured.
@@ -609,6 +615,9 @@ struct FileGrants {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct FileLimits {
+    max_instances: Option<usize>,
+    max_tables: Option<usize>,
+    max_table_elements: Option<usize>,
     max_handles: Option<usize>,
     max_connections: Option<usize>,
     max_result_mib: Option<u64>,
@@ -890,6 +899,9 @@ pub fn parse(
                     max_handles: p.limits.max_handles,
                     max_connections: p.limits.max_connections,
                     max_result_mib: p.limits.max_result_mib,
+                    max_instances: p.limits.max_instances,
+                    max_tables: p.limits.max_tables,
+                    max_table_elements: p.limits.max_table_elements,
                 },
             },
         );

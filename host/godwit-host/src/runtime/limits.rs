@@ -24,14 +24,15 @@ pub const DEFAULT_HOST_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// and catalogs, not whole tables; 256 MiB leaves room for 1 MiB cells.
 pub const DEFAULT_MEMORY_BYTES: usize = 256 << 20;
 
-/// Core instances per store: a wasip2 component instantiates a handful
+/// Default core instances per store: a wasip2 component instantiates a handful
 /// (the guest, wasi adapter shims); anything near this is suspicious.
 pub const MAX_INSTANCES: usize = 32;
-/// Tables per store (function tables of those instances).
+/// Default tables per store (function tables of those instances).
 pub const MAX_TABLES: usize = 32;
 /// Linear memories per store.
 pub const MAX_MEMORIES: usize = 8;
-/// Elements per table: generous for real programs, stops table-growth bombs.
+/// Default elements per table: generous for real programs, stops
+/// table-growth bombs.
 pub const MAX_TABLE_ELEMENTS: usize = 100_000;
 
 /// Default host resources (connections, cursors, listers, writers) a plugin
@@ -68,6 +69,12 @@ pub struct Limits {
     pub max_connections: usize,
     /// Bytes returned per host call (approximate, whole rows).
     pub max_result_bytes: u64,
+    /// Core instances per store.
+    pub max_instances: usize,
+    /// Tables per store.
+    pub max_tables: usize,
+    /// Elements per table.
+    pub max_table_elements: usize,
 }
 
 fn ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -92,6 +99,9 @@ impl Limits {
             max_result_bytes: spec
                 .max_result_mib
                 .map_or(MAX_RESULT_BYTES, |m| m.max(1) << 20),
+            max_instances: spec.max_instances.unwrap_or(MAX_INSTANCES),
+            max_tables: spec.max_tables.unwrap_or(MAX_TABLES),
+            max_table_elements: spec.max_table_elements.unwrap_or(MAX_TABLE_ELEMENTS),
         }
     }
 

@@ -295,10 +295,10 @@ impl Plugin {
             .build();
         let store_limits = StoreLimitsBuilder::new()
             .memory_size(limits.memory_bytes)
-            .instances(limits::MAX_INSTANCES)
-            .tables(limits::MAX_TABLES)
+            .instances(limits.max_instances)
+            .tables(limits.max_tables)
             .memories(limits::MAX_MEMORIES)
-            .table_elements(limits::MAX_TABLE_ELEMENTS)
+            .table_elements(limits.max_table_elements)
             .trap_on_grow_failure(true)
             .build();
         let ctx = PluginContext {
