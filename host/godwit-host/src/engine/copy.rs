@@ -204,11 +204,14 @@ fn common_dir(keys: &[&str]) -> String {
     }
 }
 
-/// MD5 of a whole object and the S3 multipart form for parts of
-/// [`MULTIPART_PART_BYTES`] (`md5(part md5s)-N`), computed while streaming.
+/// MD5 of a whole object and, when asked for, the S3 multipart form for
+/// parts of [`MULTIPART_PART_BYTES`] (`md5(part md5s)-N`), computed while
+/// streaming. The part hashes double the hashing cost, so they are only
+/// computed where an object store's multipart ETag must be matched.
 #[derive(Default)]
 struct Hasher {
     whole: Md5,
+    with_parts: bool,
     part: Md5,
     part_len: usize,
     parts: Vec<[u8; 16]>,
@@ -216,9 +219,19 @@ struct Hasher {
 }
 
 impl Hasher {
+    fn new(with_parts: bool) -> Self {
+        Self {
+            with_parts,
+            ..Self::default()
+        }
+    }
+
     fn update(&mut self, mut data: &[u8]) {
         self.whole.update(data);
         self.len += data.len() as u64;
+        if !self.with_parts {
+            return;
+        }
         while !data.is_empty() {
             let take = (MULTIPART_PART_BYTES - self.part_len).min(data.len());
             self.part.update(&data[..take]);
@@ -232,8 +245,11 @@ impl Hasher {
         }
     }
 
-    /// `(md5 hex, multipart etag)`.
+    /// `(md5 hex, multipart etag)`; the second is empty without parts.
     fn finish(mut self) -> (String, String) {
+        if !self.with_parts {
+            return (hex::encode(self.whole.finalize()), String::new());
+        }
         if self.part_len > 0 || self.parts.is_empty() {
             self.parts.push(self.part.finalize().into());
         }
@@ -249,9 +265,14 @@ impl Hasher {
 }
 
 /// Reads an object and returns `(bytes, md5, multipart etag)`.
-async fn hash_object(store: &BlobStore, key: &str, size: u64) -> Result<(u64, String, String)> {
+async fn hash_object(
+    store: &BlobStore,
+    key: &str,
+    size: u64,
+    with_parts: bool,
+) -> Result<(u64, String, String)> {
     let mut stream = store.byte_stream(key, size).await?;
-    let mut h = Hasher::default();
+    let mut h = Hasher::new(with_parts);
     while let Some(chunk) = stream
         .try_next()
         .await
@@ -610,7 +631,12 @@ impl Session {
         let (md5, multi) = match known {
             Some(e) => (e.md5.clone(), String::new()),
             None => {
-                let (len, md5, multi) = hash_object(src, &obj.key, obj.size).await?;
+                // The multipart form is only needed against a store's
+                // multipart ETag.
+                let parts = !dst.local
+                    && obj.size > MULTIPART_PART_BYTES as u64
+                    && t.etag.as_deref().is_some_and(|e| e.contains('-'));
+                let (len, md5, multi) = hash_object(src, &obj.key, obj.size, parts).await?;
                 if len != obj.size {
                     return Ok(Decision::Copy { repair: false });
                 }
@@ -621,7 +647,7 @@ impl Session {
         if tag_is_proof && etag_matches(t.etag.as_deref(), &md5, &multi) {
             return Ok(Decision::Skip(entry(md5)));
         }
-        let (_, target_md5, _) = hash_object(dst, target_key, t.size).await?;
+        let (_, target_md5, _) = hash_object(dst, target_key, t.size, false).await?;
         if target_md5 == md5 {
             return Ok(Decision::Skip(entry(md5)));
         }
@@ -647,7 +673,8 @@ impl Session {
     ) -> Result<JournalEntry> {
         let mut stream = src.byte_stream(&obj.key, obj.size).await?;
         let mut writer = dst.writer(target_key).await?;
-        let mut h = Hasher::default();
+        // Part hashes only where the store may answer with a multipart ETag.
+        let mut h = Hasher::new(!dst.local && obj.size > MULTIPART_PART_BYTES as u64);
         let streamed: Result<()> =
             async {
                 while let Some(chunk) = stream.try_next().await.map_err(|e| {
@@ -694,7 +721,7 @@ impl Session {
         if !dst.local && etag_matches(etag.as_deref(), &md5, &multi) {
             tally.by_etag.fetch_add(1, Ordering::Relaxed);
         } else {
-            let (len, back, _) = hash_object(dst, target_key, obj.size).await?;
+            let (len, back, _) = hash_object(dst, target_key, obj.size, false).await?;
             if len != obj.size || back != md5 {
                 let mut e = Error::io(format!(
                     "{target_key}: verification failed: the target holds {len} bytes with MD5 {back}, the source {} bytes with MD5 {md5}",
@@ -813,7 +840,7 @@ mod tests {
     #[test]
     fn multipart_etag_matches_s3() {
         // One part: md5(md5(data))-1; the whole-object MD5 is the plain one.
-        let mut h = Hasher::default();
+        let mut h = Hasher::new(true);
         h.update(b"hello");
         let (md5, multi) = h.finish();
         assert_eq!(md5, "5d41402abc4b2a76b9719d911017c592");
@@ -821,7 +848,7 @@ mod tests {
         assert_eq!(multi, format!("{}-1", hex::encode(Md5::digest(inner))));
         // Two parts split at the part size, fed in odd chunks.
         let data = vec![7u8; MULTIPART_PART_BYTES + 10];
-        let mut h = Hasher::default();
+        let mut h = Hasher::new(true);
         for c in data.chunks(3 << 20) {
             h.update(c);
         }
