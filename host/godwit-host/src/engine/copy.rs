@@ -183,6 +183,22 @@ pub(crate) async fn map_keys(
     Ok(out)
 }
 
+/// The target's objects under the common directory of `keys`, listed once.
+async fn list_targets(dst: &BlobStore, keys: &[&str]) -> Result<HashMap<String, TargetObject>> {
+    Ok(list_objects(dst, &common_dir(keys))
+        .await?
+        .into_iter()
+        .map(|o| {
+            let t = TargetObject {
+                size: o.size,
+                modified: o.modified,
+                etag: o.etag,
+            };
+            (o.key, t)
+        })
+        .collect())
+}
+
 /// The longest common `dir/` prefix of `keys` (empty when none).
 fn common_dir(keys: &[&str]) -> String {
     let Some(first) = keys.first() else {
@@ -387,11 +403,7 @@ impl Session {
     /// Runs one blob copy step.
     pub(crate) async fn run_copy(&self, copy: &BlobCopy, rejects: &Rejects) -> Result<CopyReport> {
         let started = Instant::now();
-        let src = self.store(&copy.from)?;
-        let dst = self.store(&copy.to)?;
-        let objects = list_objects(&src, &copy.prefix).await?;
-        let keys: Vec<&str> = objects.iter().map(|o| o.key.as_str()).collect();
-        let mapped = map_keys(self, copy, &dst, &keys).await?;
+        let (src, dst, objects, mapped) = self.list_and_map(copy).await?;
         let tally = Tally::default();
         let reject = |key: &str, stage: &str, reason: &str| -> Result<()> {
             tally.failed.fetch_add(1, Ordering::Relaxed);
@@ -425,21 +437,7 @@ impl Session {
             }
         }
         let target_keys: Vec<&str> = work.iter().map(|(_, k)| k.as_str()).collect();
-        let target_prefix = common_dir(&target_keys);
-        let listed: HashMap<String, TargetObject> = list_objects(&dst, &target_prefix)
-            .await?
-            .into_iter()
-            .map(|o| {
-                (
-                    o.key,
-                    TargetObject {
-                        size: o.size,
-                        modified: o.modified,
-                        etag: o.etag,
-                    },
-                )
-            })
-            .collect();
+        let listed = list_targets(&dst, &target_keys).await?;
         let journal = Journal::load(&self.project.state_dir, &copy.name, self.fresh);
         let total_bytes: u64 = work.iter().map(|(i, _)| objects[*i].size).sum();
         self.observer
@@ -755,25 +753,17 @@ impl Session {
 
     /// What a copy step would do; reads listings only.
     pub(crate) async fn plan_copy(&self, copy: &BlobCopy) -> Result<super::PlannedCopy> {
-        let src = self.store(&copy.from)?;
-        let dst = self.store(&copy.to)?;
-        let objects = list_objects(&src, &copy.prefix).await?;
-        let keys: Vec<&str> = objects.iter().map(|o| o.key.as_str()).collect();
-        let mapped = map_keys(self, copy, &dst, &keys).await?;
+        let (_, dst, objects, mapped) = self.list_and_map(copy).await?;
         let ok: Vec<(usize, &str)> = mapped
             .iter()
             .enumerate()
             .filter_map(|(i, m)| m.as_ref().ok().map(|(_, k)| (i, k.as_str())))
             .collect();
         let target_keys: Vec<&str> = ok.iter().map(|(_, k)| *k).collect();
-        let listed: HashMap<String, u64> = list_objects(&dst, &common_dir(&target_keys))
-            .await?
-            .into_iter()
-            .map(|o| (o.key, o.size))
-            .collect();
+        let listed = list_targets(&dst, &target_keys).await?;
         let present = ok
             .iter()
-            .filter(|(i, k)| listed.get(*k) == Some(&objects[*i].size))
+            .filter(|(i, k)| listed.get(*k).map(|t| t.size) == Some(objects[*i].size))
             .count() as u64;
         // Samples: the first few mapped keys, and the first rejections.
         let mut samples = Vec::new();
@@ -814,6 +804,26 @@ impl Session {
             samples,
             delete_extraneous: copy.delete_extraneous,
         })
+    }
+
+    /// The stores of a copy step, the source objects under its prefix, and
+    /// each object's mapped target key (or why it has none).
+    #[allow(clippy::type_complexity)]
+    async fn list_and_map(
+        &self,
+        copy: &BlobCopy,
+    ) -> Result<(
+        Arc<BlobStore>,
+        Arc<BlobStore>,
+        Vec<SourceObject>,
+        Vec<std::result::Result<(String, String), String>>,
+    )> {
+        let src = self.store(&copy.from)?;
+        let dst = self.store(&copy.to)?;
+        let objects = list_objects(&src, &copy.prefix).await?;
+        let keys: Vec<&str> = objects.iter().map(|o| o.key.as_str()).collect();
+        let mapped = map_keys(self, copy, &dst, &keys).await?;
+        Ok((src, dst, objects, mapped))
     }
 
     /// The opened store `name`.
