@@ -30,8 +30,8 @@ use crate::runtime::{Compiled, Kind, Plugin, PluginContext, PluginInfo, Runtime}
 pub use cast::parse_offset;
 pub use plan::{Plan, PlannedCopy, PlannedStep, PlannedTable, SampleRewrite};
 pub use report::{
-    CopyReport, FindingReport, PluginReport, RunReport, StepReport, TableReport, ValidationReport,
-    REPORT_SCHEMA,
+    CopyReport, FindingReport, PluginReport, RunReport, StartReport, StepReport, TableReport,
+    ValidationReport, REPORT_SCHEMA,
 };
 
 /// Receives progress while a session works (the CLI draws progress bars).
@@ -64,6 +64,8 @@ pub struct Loaded {
     pub info: PluginInfo,
     /// Its component digest.
     pub digest: String,
+    /// How long it took to start.
+    pub start: StartReport,
     /// Where its code came from and who reviewed it.
     pub origin: Origin,
     /// Labels granted per capability kind: `(kind, label, resource name)`.
@@ -231,7 +233,13 @@ impl Session {
         let spec = self.project.plugins[name].clone();
         let compiled = self.compiled(name).await?;
         let limits = Limits::from_spec(&spec.limits);
+        let started = std::time::Instant::now();
         let mut plugin = self.runtime.instantiate(name, &compiled, limits).await?;
+        let start = StartReport {
+            from_cache: compiled.from_cache,
+            compile_ms: compiled.compile_time.as_secs_f64() * 1e3,
+            instantiate_ms: started.elapsed().as_secs_f64() * 1e3,
+        };
         let info = plugin.describe().await?;
         let origin = self
             .origins
@@ -322,6 +330,7 @@ impl Session {
             info,
             origin,
             digest: compiled.digest.clone(),
+            start,
             granted,
             not_granted,
             unrequested,
@@ -363,6 +372,7 @@ impl Session {
                 name: p.info.name.clone(),
                 version: p.info.version.clone(),
                 digest: p.digest.clone(),
+                start: p.start,
                 kinds: guard.kinds.clone(),
                 granted: p
                     .granted

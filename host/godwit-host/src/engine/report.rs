@@ -123,6 +123,18 @@ impl ValidationReport {
     }
 }
 
+/// How long a plugin took to start.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct StartReport {
+    /// True when its compiled code came from the compile cache (every run
+    /// after the first with the same component and godwit build).
+    pub from_cache: bool,
+    /// Milliseconds compiling it, or loading the cached compilation.
+    pub compile_ms: f64,
+    /// Milliseconds creating its sandboxed store and instance.
+    pub instantiate_ms: f64,
+}
+
 /// A plugin as it ran.
 #[derive(Debug, Clone, Serialize)]
 pub struct PluginReport {
@@ -139,6 +151,8 @@ pub struct PluginReport {
     pub version: String,
     /// Component digest.
     pub digest: String,
+    /// Start-up times.
+    pub start: StartReport,
     /// Exported kinds.
     pub kinds: Vec<Kind>,
     /// `kind:label -> resource` grants in effect.

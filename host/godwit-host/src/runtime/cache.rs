@@ -22,14 +22,17 @@ fn engine_key(engine: &Engine) -> String {
 }
 
 /// Compiles `bytes`, using and filling the cache under `dir` when given.
+/// Returns the component and whether it came from the cache.
 pub fn compile(
     engine: &Engine,
     dir: Option<&Path>,
     digest: &str,
     bytes: &[u8],
-) -> anyhow_like::Result<Component> {
+) -> anyhow_like::Result<(Component, bool)> {
     let Some(dir) = dir else {
-        return Component::new(engine, bytes).map_err(anyhow_like::from);
+        return Component::new(engine, bytes)
+            .map(|c| (c, false))
+            .map_err(anyhow_like::from);
     };
     let file = dir.join("components").join(format!(
         "{}-{}.cwasm",
@@ -38,7 +41,7 @@ pub fn compile(
     ));
     if file.exists() {
         match load_cached(engine, &file) {
-            Ok(c) => return Ok(c),
+            Ok(c) => return Ok((c, true)),
             Err(e) => {
                 tracing::warn!(file = %file.display(), error = %e, "ignoring unusable cache entry")
             }
@@ -48,7 +51,7 @@ pub fn compile(
     if let Err(e) = store(&component, &file) {
         tracing::warn!(file = %file.display(), error = %e, "could not write the compile cache");
     }
-    Ok(component)
+    Ok((component, false))
 }
 
 fn store(component: &Component, file: &Path) -> std::io::Result<()> {

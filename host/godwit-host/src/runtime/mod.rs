@@ -51,6 +51,10 @@ pub struct Compiled {
     pub digest: String,
     /// Plugin kinds it exports.
     pub kinds: Vec<Kind>,
+    /// True when the compiled code came from the compile cache.
+    pub from_cache: bool,
+    /// Time spent compiling, or loading the cached compilation.
+    pub compile_time: std::time::Duration,
 }
 
 impl Runtime {
@@ -114,8 +118,10 @@ impl Runtime {
     /// `origin` names it in errors.
     pub fn compile(&self, origin: &str, bytes: &[u8]) -> Result<Compiled> {
         let digest = cache::digest(bytes);
-        let component = cache::compile(&self.engine, self.cache_dir.as_deref(), &digest, bytes)
-            .map_err(|e| Error::new(ErrorKind::PluginLoad, format!("plugin {origin}: {e}")))?;
+        let started = std::time::Instant::now();
+        let (component, from_cache) =
+            cache::compile(&self.engine, self.cache_dir.as_deref(), &digest, bytes)
+                .map_err(|e| Error::new(ErrorKind::PluginLoad, format!("plugin {origin}: {e}")))?;
         let kinds = plugin::detect_kinds(&self.engine, &component).map_err(|e| {
             Error::new(
                 ErrorKind::PluginLoad,
@@ -126,6 +132,8 @@ impl Runtime {
             component,
             digest,
             kinds,
+            from_cache,
+            compile_time: started.elapsed(),
         })
     }
 

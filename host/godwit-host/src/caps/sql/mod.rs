@@ -13,6 +13,14 @@
 /// `is_rejection` and types.
 macro_rules! dialect_common {
     ($pool:ty) => {
+        dialect_common!(@query $pool);
+        dialect_common!(@execute $pool);
+    };
+    // SQLite streams its rows through rusqlite instead (`sqlite::stream`).
+    ($pool:ty, execute_only) => {
+        dialect_common!(@execute $pool);
+    };
+    (@query $pool:ty) => {
         /// The producer task of a query: describes the result, then streams rows.
         pub(super) async fn query(
             pool: $pool,
@@ -20,7 +28,7 @@ macro_rules! dialect_common {
             sql: String,
             params: Vec<Value>,
             cols_tx: tokio::sync::oneshot::Sender<Result<Vec<ColumnInfo>>>,
-            tx: tokio::sync::mpsc::Sender<Result<Vec<Value>>>,
+            tx: tokio::sync::mpsc::Sender<Result<super::Chunk>>,
             session: Vec<String>,
         ) {
             use futures::StreamExt;
@@ -78,17 +86,35 @@ macro_rules! dialect_common {
                 q = bind(q, p);
             }
             let mut rows = q.fetch(&mut *conn);
+            let mut chunk = super::ChunkBuilder::default();
             while let Some(row) = rows.next().await {
-                let item = row
+                match row
                     .map_err(|e| classify(&name, e))
-                    .and_then(|r| decode_row(&r));
-                let failed = item.is_err();
-                if tx.send(item).await.is_err() || failed {
-                    break;
+                    .and_then(|r| decode_row(&r))
+                {
+                    Ok(values) => {
+                        if let Some(full) = chunk.push(values) {
+                            if tx.send(Ok(full)).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        if let Some(rest) = chunk.finish() {
+                            let _ = tx.send(Ok(rest)).await;
+                        }
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
                 }
+            }
+            if let Some(rest) = chunk.finish() {
+                let _ = tx.send(Ok(rest)).await;
             }
         }
 
+    };
+    (@execute $pool:ty) => {
         /// Runs a statement without result rows. Without parameters the simple
         /// protocol is used, which allows several statements and any DDL.
         pub(super) async fn execute(
@@ -198,9 +224,50 @@ use crate::project::Secret;
 use crate::runtime::bindings::godwit::plugin::sql::{ColumnInfo, Dialect};
 use crate::runtime::bindings::types::Value;
 
-/// Rows buffered between a query task and its reader: enough to keep the
-/// database busy while a batch is processed, small enough to bound memory.
-pub const STREAM_CHANNEL_ROWS: usize = 2048;
+/// Rows per chunk handed from a query's producer to its reader. Rows cross
+/// the channel in chunks, not one by one: a per-row hand-off (a wake-up and a
+/// lock per row) cost more than decoding the row did.
+pub const STREAM_CHUNK_ROWS: usize = 256;
+/// Bytes per chunk, whatever the row count: bounds chunks of wide rows.
+pub const STREAM_CHUNK_BYTES: usize = 1 << 20;
+/// Chunks buffered between a query's producer and its reader: enough to keep
+/// the database busy while a batch is processed (8 x 256 rows), small enough
+/// to bound memory (at most 8 MiB).
+pub const STREAM_CHANNEL_CHUNKS: usize = 8;
+
+/// Rows a producer hands over at once.
+pub(crate) type Chunk = Vec<Vec<Value>>;
+
+/// Collects rows into chunks of [`STREAM_CHUNK_ROWS`] rows or
+/// [`STREAM_CHUNK_BYTES`] bytes, whichever comes first.
+#[derive(Default)]
+pub(crate) struct ChunkBuilder {
+    rows: Chunk,
+    bytes: usize,
+}
+
+impl ChunkBuilder {
+    /// Adds a row; returns a full chunk when one is ready.
+    pub(crate) fn push(&mut self, row: Vec<Value>) -> Option<Chunk> {
+        self.bytes += crate::value::row_size(&row);
+        self.rows.push(row);
+        if self.rows.len() >= STREAM_CHUNK_ROWS || self.bytes >= STREAM_CHUNK_BYTES {
+            self.bytes = 0;
+            Some(std::mem::replace(
+                &mut self.rows,
+                Vec::with_capacity(STREAM_CHUNK_ROWS),
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// The rows left over, if any.
+    pub(crate) fn finish(&mut self) -> Option<Chunk> {
+        self.bytes = 0;
+        (!self.rows.is_empty()).then(|| std::mem::take(&mut self.rows))
+    }
+}
 
 /// An opened database, shared by the host and every plugin granted it.
 pub struct Database {
@@ -214,7 +281,7 @@ pub struct Database {
 }
 
 enum Backend {
-    Sqlite(sqlx::SqlitePool),
+    Sqlite(sqlx::SqlitePool, sqlite::SqliteFile),
     Postgres(sqlx::PgPool),
     MySql(sqlx::MySqlPool),
 }
@@ -375,7 +442,8 @@ impl Database {
         let (dialect, read_only, backend) = match parse_dsn(dsn, project_dir)? {
             Target::Sqlite { path, mode } => {
                 let (read_only, pool) = sqlite::open(name, dsn, &path, &mode, dry_run).await?;
-                (Dialect::Sqlite, read_only, Backend::Sqlite(pool))
+                let file = sqlite::SqliteFile { path, read_only };
+                (Dialect::Sqlite, read_only, Backend::Sqlite(pool, file))
             }
             Target::Postgres => {
                 let pool = postgres::open(name, dsn, dry_run).await?;
@@ -443,19 +511,20 @@ impl Database {
         session: Vec<String>,
     ) -> Result<RowStream> {
         let sql = statement.to_owned();
-        let (tx, rx) = mpsc::channel::<Result<Vec<Value>>>(STREAM_CHANNEL_ROWS);
+        let (tx, rx) = mpsc::channel::<Result<Chunk>>(STREAM_CHANNEL_CHUNKS);
         let (cols_tx, cols_rx) = tokio::sync::oneshot::channel::<Result<Vec<ColumnInfo>>>();
         let name = self.name.clone();
+        let mut interrupt = None;
         let task = match &self.backend {
-            Backend::Sqlite(pool) => tokio::spawn(sqlite::query(
-                pool.clone(),
-                name,
-                sql,
-                params,
-                cols_tx,
-                tx,
-                session,
-            )),
+            Backend::Sqlite(_, file) => {
+                // Rows are read through rusqlite on a blocking thread (see
+                // `sqlite::stream`); dropping the stream interrupts the query.
+                let conn = sqlite::open_reader(&name, file)?;
+                interrupt = Some(conn.get_interrupt_handle());
+                tokio::task::spawn_blocking(move || {
+                    sqlite::stream(conn, name, sql, params, cols_tx, tx)
+                })
+            }
             Backend::Postgres(pool) => tokio::spawn(postgres::query(
                 pool.clone(),
                 name,
@@ -481,7 +550,8 @@ impl Database {
         Ok(RowStream {
             columns,
             rx,
-            task: AbortOnDrop(task),
+            pending: Vec::new().into_iter(),
+            task: StopOnDrop { task, interrupt },
             done: false,
             deadline: None,
         })
@@ -491,7 +561,7 @@ impl Database {
     pub async fn execute(&self, statement: &str, params: Vec<Value>) -> Result<u64> {
         self.refuse_writes()?;
         match &self.backend {
-            Backend::Sqlite(pool) => sqlite::execute(pool, &self.name, statement, params).await,
+            Backend::Sqlite(pool, _) => sqlite::execute(pool, &self.name, statement, params).await,
             Backend::Postgres(pool) => postgres::execute(pool, &self.name, statement, params).await,
             Backend::MySql(pool) => mysql::execute(pool, &self.name, statement, params).await,
         }
@@ -512,7 +582,7 @@ impl Database {
             ));
         }
         Ok(match &self.backend {
-            Backend::Sqlite(pool) => TableLoader::Sqlite(
+            Backend::Sqlite(pool, _) => TableLoader::Sqlite(
                 sqlite::Loader::begin(pool, &self.name, table, columns, upsert_key).await?,
             ),
             Backend::Postgres(pool) => TableLoader::Postgres(
@@ -525,12 +595,20 @@ impl Database {
     }
 }
 
-/// Aborts a task when dropped (a plugin dropping `rows` stops its query).
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+/// Stops a query's producer when dropped (a plugin dropping `rows` stops its
+/// query): aborts the task and, for SQLite, interrupts the statement running
+/// on the blocking thread (a blocking task cannot be aborted).
+struct StopOnDrop {
+    task: tokio::task::JoinHandle<()>,
+    interrupt: Option<rusqlite::InterruptHandle>,
+}
 
-impl Drop for AbortOnDrop {
+impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        self.0.abort();
+        self.task.abort();
+        if let Some(i) = &self.interrupt {
+            i.interrupt();
+        }
     }
 }
 
@@ -538,9 +616,11 @@ impl Drop for AbortOnDrop {
 pub struct RowStream {
     /// Result columns.
     pub columns: Vec<ColumnInfo>,
-    rx: mpsc::Receiver<Result<Vec<Value>>>,
+    rx: mpsc::Receiver<Result<Chunk>>,
+    /// Rows of the last chunk received not yet handed out.
+    pending: std::vec::IntoIter<Vec<Value>>,
     #[allow(dead_code)] // held for its Drop
-    task: AbortOnDrop,
+    task: StopOnDrop,
     done: bool,
     /// Past this instant reads fail with a timeout (`query_with_timeout`).
     deadline: Option<tokio::time::Instant>,
@@ -576,22 +656,27 @@ impl RowStream {
         max_rows: usize,
         max_bytes: usize,
     ) -> Result<Option<Vec<Vec<Value>>>> {
-        if self.done {
-            return Ok(None);
-        }
+        let max_rows = max_rows.max(1);
         let mut out = Vec::new();
         let mut bytes = 0;
-        while out.len() < max_rows.max(1) && (out.is_empty() || bytes < max_bytes) {
+        loop {
+            while out.len() < max_rows && (out.is_empty() || bytes < max_bytes) {
+                match self.pending.next() {
+                    Some(row) => {
+                        bytes += crate::value::row_size(&row);
+                        out.push(row);
+                    }
+                    None => break,
+                }
+            }
+            let full = out.len() >= max_rows || (!out.is_empty() && bytes >= max_bytes);
+            if full || self.done {
+                break;
+            }
             match self.rx.recv().await {
-                Some(Ok(row)) => {
-                    bytes += crate::value::row_size(&row);
-                    out.push(row);
-                }
+                Some(Ok(chunk)) => self.pending = chunk.into_iter(),
                 Some(Err(e)) => return Err(e),
-                None => {
-                    self.done = true;
-                    break;
-                }
+                None => self.done = true,
             }
         }
         Ok(if out.is_empty() { None } else { Some(out) })

@@ -12,7 +12,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::project::Secret;
 use crate::runtime::bindings::godwit::plugin::sql::ColumnInfo;
 use crate::runtime::bindings::types::Value;
-use crate::value::{format_date, format_time, format_timestamp, render_text};
+use crate::value::{format_date, format_time, format_timestamp, render_text, row_size};
 
 /// Connections per pool: one reader or loader per concurrently loaded table
 /// (up to `MAX_WORKERS`) plus a couple for plugin queries. Opened lazily.
@@ -166,21 +166,23 @@ impl Loader {
     /// copied alone (inside savepoints) so only the offending rows are rejected.
     pub async fn load(&mut self, rows: Vec<Vec<Value>>) -> Result<LoadOutcome> {
         let mut outcome = LoadOutcome::default();
-        let mut encoded: Vec<(usize, Vec<u8>)> = Vec::with_capacity(rows.len());
+        // Every row encoded into one buffer; `encoded` keeps each row's index
+        // in the batch and where its line ends, for the per-row fallback.
+        let mut all: Vec<u8> = Vec::with_capacity(rows.iter().map(|r| row_size(r) + r.len()).sum());
+        let mut encoded: Vec<(usize, usize)> = Vec::with_capacity(rows.len());
         for (i, row) in rows.iter().enumerate() {
-            let mut line = Vec::new();
-            match encode_row(row, &mut line) {
-                Ok(()) => encoded.push((i, line)),
-                Err(reason) => outcome.rejected.push((i, reason)),
+            let start = all.len();
+            match encode_row(row, &mut all) {
+                Ok(()) => encoded.push((i, all.len())),
+                Err(reason) => {
+                    all.truncate(start);
+                    outcome.rejected.push((i, reason));
+                }
             }
         }
         if encoded.is_empty() {
             return Ok(outcome);
         }
-        let all: Vec<u8> = encoded
-            .iter()
-            .flat_map(|(_, l)| l.iter().copied())
-            .collect();
         self.savepoint("SAVEPOINT godwit_batch").await?;
         match self.copy(&all).await {
             Ok(n) => {
@@ -189,7 +191,10 @@ impl Loader {
             }
             Err(e) if is_rejection(&e) => {
                 self.savepoint("ROLLBACK TO SAVEPOINT godwit_batch").await?;
-                for (i, line) in &encoded {
+                let mut start = 0;
+                for &(i, end) in &encoded {
+                    let line = &all[start..end];
+                    start = end;
                     self.savepoint("SAVEPOINT godwit_row").await?;
                     match self.copy(line).await {
                         Ok(n) => {
@@ -198,7 +203,7 @@ impl Loader {
                         }
                         Err(e) if is_rejection(&e) => {
                             self.savepoint("ROLLBACK TO SAVEPOINT godwit_row").await?;
-                            outcome.rejected.push((*i, db_message(&e)));
+                            outcome.rejected.push((i, db_message(&e)));
                         }
                         Err(e) => return Err(classify(&self.db, e)),
                     }
@@ -252,10 +257,14 @@ pub fn encode_row(row: &[Value], out: &mut Vec<u8>) -> std::result::Result<(), S
             Value::Null => out.extend_from_slice(b"\\N"),
             Value::Bytes(b) => {
                 out.extend_from_slice(b"\\\\x");
-                out.extend_from_slice(hex::encode(b).as_bytes());
+                let start = out.len();
+                out.resize(start + 2 * b.len(), 0);
+                hex::encode_to_slice(b, &mut out[start..]).expect("sized for the hex digits");
             }
             Value::Boolean(b) => out.push(if *b { b't' } else { b'f' }),
-            Value::Float(f) => out.extend_from_slice(pg_float(*f).as_bytes()),
+            Value::Float(f) => push_float(*f, out),
+            Value::Int(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
+            Value::Uint(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
             Value::Timestamptz(us) => {
                 out.extend_from_slice(format!("{}+00", format_timestamp(*us)).as_bytes())
             }
@@ -278,30 +287,33 @@ pub fn encode_row(row: &[Value], out: &mut Vec<u8>) -> std::result::Result<(), S
 }
 
 fn escape_into(s: &str, out: &mut Vec<u8>) {
-    for b in s.bytes() {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            _ => out.push(b),
-        }
+    // Runs without a special byte are copied whole.
+    let bytes = s.as_bytes();
+    let mut from = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escaped: &[u8] = match b {
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[from..i]);
+        out.extend_from_slice(escaped);
+        from = i + 1;
     }
+    out.extend_from_slice(&bytes[from..]);
 }
 
 /// A float as PostgreSQL's float8 input accepts it, round-tripping exactly
-/// (Rust prints the shortest representation that parses back to the same bits).
-fn pg_float(f: f64) -> String {
+/// (ryu prints the shortest representation that parses back to the same bits).
+fn push_float(f: f64, out: &mut Vec<u8>) {
     if f.is_nan() {
-        "NaN".into()
+        out.extend_from_slice(b"NaN")
     } else if f.is_infinite() {
-        if f > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        }
+        out.extend_from_slice(if f > 0.0 { b"Infinity" } else { b"-Infinity" })
     } else {
-        format!("{f:e}")
+        out.extend_from_slice(ryu::Buffer::new().format_finite(f).as_bytes())
     }
 }
 
@@ -544,14 +556,37 @@ mod tests {
                 Value::Null,
                 Value::Bytes(vec![0, 255]),
                 Value::Float(0.1),
+                Value::Int(-42),
+                Value::Uint(u64::MAX),
             ],
             &mut out,
         )
         .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "a\\tb\\\\c\\nd\t\\N\t\\\\x00ff\t1e-1\n"
+            "a\\tb\\\\c\\nd\t\\N\t\\\\x00ff\t0.1\t-42\t18446744073709551615\n"
         );
+        // Floats are written so that they parse back to the same bits.
+        for f in [
+            1e-7,
+            -0.0,
+            1e300,
+            5e-324,
+            f64::MAX,
+            11.737,
+            f64::NAN,
+            f64::NEG_INFINITY,
+        ] {
+            let mut out = Vec::new();
+            push_float(f, &mut out);
+            let text = String::from_utf8(out).unwrap();
+            let back: f64 = match text.as_str() {
+                "NaN" => f64::NAN,
+                "-Infinity" => f64::NEG_INFINITY,
+                t => t.parse().unwrap(),
+            };
+            assert_eq!(back.to_bits(), f.to_bits(), "{f} written as {text}");
+        }
         assert!(encode_row(&[Value::Text("a\0b".into())], &mut Vec::new()).is_err());
     }
 }

@@ -2,10 +2,7 @@
 
 use std::path::Path;
 
-use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRow,
-};
-use sqlx::{Row, TypeInfo, ValueRef};
+use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
 use super::{classify, db_message, LoadOutcome};
 use crate::error::{Error, ErrorKind, Result};
@@ -60,7 +57,160 @@ pub(super) async fn open(
     Ok((read_only, pool))
 }
 
-dialect_common!(SqlitePool);
+dialect_common!(SqlitePool, execute_only);
+
+/// The database file behind a pool, for the bulk reader.
+pub(crate) struct SqliteFile {
+    pub(crate) path: std::path::PathBuf,
+    pub(crate) read_only: bool,
+}
+
+/// Opens a connection for one query's rows, with the pool's access mode.
+///
+/// Query rows are read through rusqlite, not sqlx: sqlx-sqlite runs each
+/// connection on a worker thread and hands every row over with a channel
+/// message, a duplicated value per cell and a lock, which cost more than
+/// twice the time SQLite took to produce the rows (profiled on 1 M rows).
+pub(super) fn open_reader(name: &str, file: &SqliteFile) -> Result<rusqlite::Connection> {
+    use rusqlite::OpenFlags;
+    let access = if file.read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+    };
+    let conn =
+        rusqlite::Connection::open_with_flags(&file.path, access | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(|e| reader_error(name, e))?;
+    if !file.read_only {
+        // As on the pool's connections, for statements that write.
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(|e| reader_error(name, e))?;
+    }
+    Ok(conn)
+}
+
+/// A rusqlite error as a host error, worded like sqlx's.
+fn reader_error(name: &str, e: rusqlite::Error) -> Error {
+    let message = match &e {
+        rusqlite::Error::SqliteFailure(_, Some(m)) => m.clone(),
+        other => other.to_string(),
+    };
+    let kind = match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::OperationInterrupted =>
+        {
+            ErrorKind::Timeout
+        }
+        _ => ErrorKind::Io,
+    };
+    Error::new(kind, format!("connection {name}: {message}"))
+}
+
+/// The producer of a query's rows, run on a blocking thread: describes the
+/// result, binds the parameters, then sends rows in chunks until the reader
+/// hangs up or the statement is interrupted.
+pub(super) fn stream(
+    conn: rusqlite::Connection,
+    name: String,
+    sql: String,
+    params: Vec<Value>,
+    cols_tx: tokio::sync::oneshot::Sender<Result<Vec<ColumnInfo>>>,
+    tx: tokio::sync::mpsc::Sender<Result<super::Chunk>>,
+) {
+    let mut stmt = match conn.prepare(&sql) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = cols_tx.send(Err(reader_error(&name, e)));
+            return;
+        }
+    };
+    let columns = stmt
+        .columns()
+        .iter()
+        .map(|c| ColumnInfo {
+            name: c.name().to_owned(),
+            native_type: c.decl_type().unwrap_or("").to_owned(),
+        })
+        .collect();
+    if cols_tx.send(Ok(columns)).is_err() {
+        return;
+    }
+    for (i, p) in params.into_iter().enumerate() {
+        if let Err(e) = stmt.raw_bind_parameter(i + 1, reader_param(p)) {
+            let _ = tx.blocking_send(Err(reader_error(&name, e)));
+            return;
+        }
+    }
+    let width = stmt.column_count();
+    let mut rows = stmt.raw_query();
+    let mut chunk = super::ChunkBuilder::default();
+    loop {
+        match rows.next() {
+            Ok(Some(row)) => {
+                let mut values = Vec::with_capacity(width);
+                for i in 0..width {
+                    values.push(match row.get_ref(i) {
+                        Ok(v) => reader_value(v),
+                        Err(e) => {
+                            let _ = tx.blocking_send(Err(reader_error(&name, e)));
+                            return;
+                        }
+                    });
+                }
+                if let Some(full) = chunk.push(values) {
+                    if tx.blocking_send(Ok(full)).is_err() {
+                        return;
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                if let Some(rest) = chunk.finish() {
+                    let _ = tx.blocking_send(Ok(rest));
+                }
+                let _ = tx.blocking_send(Err(reader_error(&name, e)));
+                return;
+            }
+        }
+    }
+    if let Some(rest) = chunk.finish() {
+        let _ = tx.blocking_send(Ok(rest));
+    }
+}
+
+/// A cell by its storage class, exactly as `decode_row` decodes sqlx rows:
+/// TEXT that is not valid UTF-8 becomes bytes.
+fn reader_value(v: rusqlite::types::ValueRef<'_>) -> Value {
+    use rusqlite::types::ValueRef;
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Int(i),
+        ValueRef::Real(f) => Value::Float(f),
+        ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+        ValueRef::Text(t) => match std::str::from_utf8(t) {
+            Ok(s) => Value::Text(s.to_owned()),
+            Err(_) => Value::Bytes(t.to_vec()),
+        },
+    }
+}
+
+/// A query parameter, bound as `bind` binds it for sqlx.
+fn reader_param(v: Value) -> rusqlite::types::Value {
+    use rusqlite::types::Value as V;
+    match v {
+        Value::Null => V::Null,
+        Value::Boolean(b) => V::Integer(b as i64),
+        Value::Int(i) => V::Integer(i),
+        Value::Uint(u) => match i64::try_from(u) {
+            Ok(i) => V::Integer(i),
+            Err(_) => V::Text(u.to_string()),
+        },
+        Value::Float(f) => V::Real(f),
+        Value::Text(s) | Value::Json(s) | Value::Decimal(s) => V::Text(s),
+        Value::Bytes(b) => V::Blob(b),
+        other => V::Text(render_text(&other)),
+    }
+}
 
 /// A table being loaded with multi-row INSERTs inside one transaction.
 pub struct Loader {
@@ -173,35 +323,6 @@ fn is_rejection(e: &sqlx::Error) -> bool {
             .is_some_and(|c| matches!(c & 0xff, 18..=20)),
         _ => false,
     }
-}
-
-fn decode_row(row: &SqliteRow) -> Result<Vec<Value>> {
-    use sqlx::Decode;
-    let mut out = Vec::with_capacity(row.len());
-    for i in 0..row.len() {
-        let raw = row.try_get_raw(i).map_err(|e| Error::io(e.to_string()))?;
-        if raw.is_null() {
-            out.push(Value::Null);
-            continue;
-        }
-        let kind = raw.type_info().name().to_owned();
-        let bad = |e: sqlx::error::BoxDynError| Error::io(format!("column {i}: {e}"));
-        let v = match kind.as_str() {
-            "INTEGER" => Value::Int(<i64 as Decode<sqlx::Sqlite>>::decode(raw).map_err(bad)?),
-            "REAL" => Value::Float(<f64 as Decode<sqlx::Sqlite>>::decode(raw).map_err(bad)?),
-            "BLOB" => Value::Bytes(<Vec<u8> as Decode<sqlx::Sqlite>>::decode(raw).map_err(bad)?),
-            _ => {
-                // TEXT (and anything else): text if valid UTF-8, else the bytes.
-                let bytes = <&[u8] as Decode<sqlx::Sqlite>>::decode(raw).map_err(bad)?;
-                match std::str::from_utf8(bytes) {
-                    Ok(s) => Value::Text(s.to_owned()),
-                    Err(_) => Value::Bytes(bytes.to_vec()),
-                }
-            }
-        };
-        out.push(v);
-    }
-    Ok(out)
 }
 
 type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, SqliteArguments<'q>>;
