@@ -232,6 +232,11 @@ impl BlobStore {
         Ok(path.to_owned())
     }
 
+    /// Fails if the store is read-only (a dry run).
+    pub fn check_writable(&self) -> Result<()> {
+        self.refuse_writes()
+    }
+
     fn refuse_writes(&self) -> Result<()> {
         if self.read_only {
             return Err(Error::new(

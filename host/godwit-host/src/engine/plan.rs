@@ -265,7 +265,7 @@ async fn sample_values(
     let mut out: Vec<Value> = Vec::new();
     let mut scanned = 0;
     while out.len() < REWRITE_SAMPLES && scanned < SAMPLE_SCAN_ROWS {
-        let Some(rows) = source.next(100).await? else {
+        let Some((rows, _)) = source.next(100).await? else {
             break;
         };
         scanned += rows.len();

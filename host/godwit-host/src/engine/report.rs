@@ -19,7 +19,7 @@ pub struct TableReport {
     pub rows_written: u64,
     /// Rows rejected (by a rewrite rule or by the target).
     pub rows_rejected: u64,
-    /// Approximate payload bytes moved.
+    /// Approximate payload bytes read from the source.
     pub bytes: u64,
     /// Wall time.
     pub seconds: f64,

@@ -224,20 +224,26 @@ impl RowSource {
         }
     }
 
-    pub(crate) async fn next(&mut self, rows: usize) -> Result<Option<Vec<Vec<Value>>>> {
+    /// The next batch and its approximate size in bytes.
+    pub(crate) async fn next(&mut self, rows: usize) -> Result<Option<(Vec<Vec<Value>>, usize)>> {
         match self {
-            RowSource::Sql(s) => s.next_rows(rows, BATCH_BYTES).await,
+            RowSource::Sql(s) => s.next_rows_sized(rows, BATCH_BYTES).await,
             RowSource::Plugin(p, reader) => {
                 let mut guard = p.plugin.lock().await;
                 let batch = guard.reader_next(*reader, rows as u32).await?;
                 match batch {
                     None => Ok(None),
-                    Some(b) => crate::value::batch_to_rows(b).map(Some).map_err(|m| {
-                        Error::new(
-                            ErrorKind::PluginError,
-                            format!("plugin {}: malformed batch: {m}", guard.name),
-                        )
-                    }),
+                    Some(b) => crate::value::batch_to_rows(b)
+                        .map(|rows| {
+                            let bytes = rows.iter().map(|r| row_size(r)).sum();
+                            Some((rows, bytes))
+                        })
+                        .map_err(|m| {
+                            Error::new(
+                                ErrorKind::PluginError,
+                                format!("plugin {}: malformed batch: {m}", guard.name),
+                            )
+                        }),
                 }
             }
         }
@@ -581,10 +587,28 @@ impl Session {
         // while the next is read, cast and rewritten: the database is never
         // left waiting on the host's per-batch work.
         let (queue_tx, mut queue_rx) = tokio::sync::mpsc::channel::<Prepared>(LOAD_QUEUE_BATCHES);
+        // The loader runs in a task of its own, so its round trips progress
+        // while this task is busy (a rewrite rule's Wasm call, casts); the
+        // outcomes come back in order and are handled here.
+        let (done_tx, mut done_rx) = tokio::sync::mpsc::channel::<(
+            Result<crate::caps::sql::LoadOutcome>,
+            Vec<Value>,
+        )>(LOAD_QUEUE_BATCHES);
+        let worker = tokio::spawn(async move {
+            while let Some(batch) = queue_rx.recv().await {
+                let outcome = loader.load(batch.rows).await;
+                let failed = outcome.is_err();
+                if done_tx.send((outcome, batch.keys)).await.is_err() || failed {
+                    break;
+                }
+            }
+            loader
+        });
         let prepare = async {
             let (mut read, mut bytes) = (0u64, 0u64);
-            while let Some(mut rows) = source.next(batch_rows).await? {
+            while let Some((mut rows, size)) = source.next(batch_rows).await? {
                 read += rows.len() as u64;
+                bytes += size as u64;
                 let width = p.source.columns.len();
                 if let Some(bad) = rows.iter().find(|r| r.len() != width) {
                     return Err(Error::new(
@@ -637,18 +661,25 @@ impl Session {
                     }
                 }
                 for (idx, column, rule, plugin) in &rules {
-                    let values: Vec<Value> = rows.iter().map(|r| r[*idx].clone()).collect();
+                    // The column's values move out for the call and back after
+                    // it (the outcome count is checked against the values), so
+                    // nothing is cloned.
+                    let values: Vec<Value> = rows
+                        .iter_mut()
+                        .map(|r| std::mem::replace(&mut r[*idx], Value::Null))
+                        .collect();
                     let outcomes = plugin.plugin.lock().await.rewrite(&values).await?;
-                    for (i, o) in outcomes.into_iter().enumerate() {
+                    for (i, (o, old)) in outcomes.into_iter().zip(values).enumerate() {
                         match o {
-                            Outcome::Unchanged => {}
+                            Outcome::Unchanged => rows[i][*idx] = old,
                             Outcome::Replaced(v) => rows[i][*idx] = v,
                             Outcome::Rejected(reason) => {
+                                rows[i][*idx] = old;
                                 reject(
                                     &mut keep[i],
                                     json!({
                                         "step": step.name, "table": table, "key": key_of(&rows[i]),
-                                        "column": column, "value": excerpt(&values[i]),
+                                        "column": column, "value": excerpt(&rows[i][*idx]),
                                         "stage": "rewrite", "rule": rule, "reason": reason,
                                     }),
                                 )?;
@@ -699,7 +730,6 @@ impl Session {
                         })
                         .collect();
                 }
-                bytes += rows.iter().map(|r| row_size(r) as u64).sum::<u64>();
                 if queue_tx.send(Prepared { rows, keys }).await.is_err() {
                     // The load stage stopped; its error is the one reported.
                     break;
@@ -710,10 +740,10 @@ impl Session {
         };
         let load = async {
             let mut written = 0u64;
-            while let Some(batch) = queue_rx.recv().await {
-                let outcome = loader.load(batch.rows).await?;
+            while let Some((outcome, keys)) = done_rx.recv().await {
+                let outcome = outcome?;
                 for (i, reason) in &outcome.rejected {
-                    let key = key_json(&batch.keys[i * key_idx.len()..(i + 1) * key_idx.len()]);
+                    let key = key_json(&keys[i * key_idx.len()..(i + 1) * key_idx.len()]);
                     rejects.write(json!({
                         "step": step.name, "table": table, "key": key,
                         "column": null, "value": null, "stage": "load", "reason": reason,
@@ -728,6 +758,11 @@ impl Session {
         };
         let (prepared, loaded) = tokio::join!(prepare, load);
         source.close().await;
+        // Both stages ended, so the worker's queue is closed: it returns the
+        // loader (dropping it, on an error below, rolls the table back).
+        let loader = worker
+            .await
+            .map_err(|e| Error::internal(format!("load task failed: {e}")))?;
         // A load error ends the prepare stage too (its queue closes); the
         // load stage's error is the cause, so it is reported first.
         let mut written = loaded?;

@@ -235,27 +235,37 @@ pub const STREAM_CHUNK_BYTES: usize = 1 << 20;
 /// to bound memory (at most 8 MiB).
 pub const STREAM_CHANNEL_CHUNKS: usize = 8;
 
-/// Rows a producer hands over at once.
-pub(crate) type Chunk = Vec<Vec<Value>>;
+/// Rows a producer hands over at once, with each row's approximate size
+/// (measured once, by the producer, on its own thread).
+#[derive(Default)]
+pub(crate) struct Chunk {
+    rows: Vec<Vec<Value>>,
+    sizes: Vec<u32>,
+}
 
 /// Collects rows into chunks of [`STREAM_CHUNK_ROWS`] rows or
 /// [`STREAM_CHUNK_BYTES`] bytes, whichever comes first.
 #[derive(Default)]
 pub(crate) struct ChunkBuilder {
-    rows: Chunk,
+    chunk: Chunk,
     bytes: usize,
 }
 
 impl ChunkBuilder {
     /// Adds a row; returns a full chunk when one is ready.
     pub(crate) fn push(&mut self, row: Vec<Value>) -> Option<Chunk> {
-        self.bytes += crate::value::row_size(&row);
-        self.rows.push(row);
-        if self.rows.len() >= STREAM_CHUNK_ROWS || self.bytes >= STREAM_CHUNK_BYTES {
+        let size = crate::value::row_size(&row);
+        self.bytes += size;
+        self.chunk.rows.push(row);
+        self.chunk.sizes.push(size.min(u32::MAX as usize) as u32);
+        if self.chunk.rows.len() >= STREAM_CHUNK_ROWS || self.bytes >= STREAM_CHUNK_BYTES {
             self.bytes = 0;
             Some(std::mem::replace(
-                &mut self.rows,
-                Vec::with_capacity(STREAM_CHUNK_ROWS),
+                &mut self.chunk,
+                Chunk {
+                    rows: Vec::with_capacity(STREAM_CHUNK_ROWS),
+                    sizes: Vec::with_capacity(STREAM_CHUNK_ROWS),
+                },
             ))
         } else {
             None
@@ -265,7 +275,7 @@ impl ChunkBuilder {
     /// The rows left over, if any.
     pub(crate) fn finish(&mut self) -> Option<Chunk> {
         self.bytes = 0;
-        (!self.rows.is_empty()).then(|| std::mem::take(&mut self.rows))
+        (!self.chunk.rows.is_empty()).then(|| std::mem::take(&mut self.chunk))
     }
 }
 
@@ -551,6 +561,7 @@ impl Database {
             columns,
             rx,
             pending: Vec::new().into_iter(),
+            pending_sizes: Vec::new().into_iter(),
             task: StopOnDrop { task, interrupt },
             done: false,
             deadline: None,
@@ -617,8 +628,9 @@ pub struct RowStream {
     /// Result columns.
     pub columns: Vec<ColumnInfo>,
     rx: mpsc::Receiver<Result<Chunk>>,
-    /// Rows of the last chunk received not yet handed out.
+    /// Rows of the last chunk received not yet handed out, and their sizes.
     pending: std::vec::IntoIter<Vec<Value>>,
+    pending_sizes: std::vec::IntoIter<u32>,
     #[allow(dead_code)] // held for its Drop
     task: StopOnDrop,
     done: bool,
@@ -634,6 +646,18 @@ impl RowStream {
         max_rows: usize,
         max_bytes: usize,
     ) -> Result<Option<Vec<Vec<Value>>>> {
+        Ok(self
+            .next_rows_sized(max_rows, max_bytes)
+            .await?
+            .map(|(rows, _)| rows))
+    }
+
+    /// [`RowStream::next_rows`], with the rows' approximate size in bytes.
+    pub async fn next_rows_sized(
+        &mut self,
+        max_rows: usize,
+        max_bytes: usize,
+    ) -> Result<Option<(Vec<Vec<Value>>, usize)>> {
         match self.deadline {
             None => self.next_rows_inner(max_rows, max_bytes).await,
             Some(at) => {
@@ -655,7 +679,7 @@ impl RowStream {
         &mut self,
         max_rows: usize,
         max_bytes: usize,
-    ) -> Result<Option<Vec<Vec<Value>>>> {
+    ) -> Result<Option<(Vec<Vec<Value>>, usize)>> {
         let max_rows = max_rows.max(1);
         let mut out = Vec::new();
         let mut bytes = 0;
@@ -663,7 +687,7 @@ impl RowStream {
             while out.len() < max_rows && (out.is_empty() || bytes < max_bytes) {
                 match self.pending.next() {
                     Some(row) => {
-                        bytes += crate::value::row_size(&row);
+                        bytes += self.pending_sizes.next().unwrap_or(0) as usize;
                         out.push(row);
                     }
                     None => break,
@@ -674,12 +698,19 @@ impl RowStream {
                 break;
             }
             match self.rx.recv().await {
-                Some(Ok(chunk)) => self.pending = chunk.into_iter(),
+                Some(Ok(chunk)) => {
+                    self.pending = chunk.rows.into_iter();
+                    self.pending_sizes = chunk.sizes.into_iter();
+                }
                 Some(Err(e)) => return Err(e),
                 None => self.done = true,
             }
         }
-        Ok(if out.is_empty() { None } else { Some(out) })
+        Ok(if out.is_empty() {
+            None
+        } else {
+            Some((out, bytes))
+        })
     }
 }
 

@@ -12,7 +12,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::project::Secret;
 use crate::runtime::bindings::godwit::plugin::sql::ColumnInfo;
 use crate::runtime::bindings::types::Value;
-use crate::value::{format_date, format_time, format_timestamp, render_text, row_size};
+use crate::value::{format_date, format_time, format_timestamp, render_text};
 
 /// Connections per pool: one reader or loader per concurrently loaded table
 /// (up to `MAX_WORKERS`) plus a couple for plugin queries. Opened lazily.
@@ -89,6 +89,8 @@ pub struct Loader {
     copy_sql: String,
     /// For upserts: the statement moving the staged batch into the table.
     merge: Option<String>,
+    /// Encoded size of the last batch: the next buffer starts this large.
+    last_batch_bytes: usize,
 }
 
 /// Name of the per-transaction staging table used for upserts.
@@ -140,6 +142,7 @@ impl Loader {
             tx,
             copy_sql: format!("COPY {copy_into} ({col_list}) FROM STDIN"),
             merge,
+            last_batch_bytes: 0,
         })
     }
 
@@ -168,7 +171,7 @@ impl Loader {
         let mut outcome = LoadOutcome::default();
         // Every row encoded into one buffer; `encoded` keeps each row's index
         // in the batch and where its line ends, for the per-row fallback.
-        let mut all: Vec<u8> = Vec::with_capacity(rows.iter().map(|r| row_size(r) + r.len()).sum());
+        let mut all: Vec<u8> = Vec::with_capacity(self.last_batch_bytes);
         let mut encoded: Vec<(usize, usize)> = Vec::with_capacity(rows.len());
         for (i, row) in rows.iter().enumerate() {
             let start = all.len();
@@ -180,6 +183,7 @@ impl Loader {
                 }
             }
         }
+        self.last_batch_bytes = all.len();
         if encoded.is_empty() {
             return Ok(outcome);
         }
