@@ -196,6 +196,13 @@ pub enum ScaffoldKind {
     Validator,
 }
 
+/// mimalloc instead of glibc malloc: a migration allocates every row on the
+/// thread that reads it and frees it on the thread that loads it, which glibc
+/// serves with locks and consolidation (40 % of a SQLite → PostgreSQL run's
+/// CPU with a rewrite rule, profiled; see docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,

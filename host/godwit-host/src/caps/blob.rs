@@ -266,6 +266,11 @@ impl BlobStore {
         Ok(out)
     }
 
+    /// The root folder of a local folder store.
+    pub fn fs_root(&self) -> Option<&Path> {
+        self.fs_root.as_deref()
+    }
+
     /// The file behind `path` in a local folder store.
     pub fn local_path(&self, path: &str) -> Option<PathBuf> {
         let root = self.fs_root.as_ref()?;

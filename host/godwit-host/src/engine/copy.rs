@@ -85,6 +85,19 @@ struct JournalEntry {
 /// entry the store lists but cannot address (a local file name opendal
 /// normalises, such as one with a backslash) comes back with `problem` set.
 pub(crate) async fn list_objects(store: &BlobStore, prefix: &str) -> Result<Vec<SourceObject>> {
+    if let Some(root) = store.fs_root() {
+        if prefix.is_empty() || prefix.ends_with('/') {
+            let base = root.join(prefix);
+            let root = root.to_path_buf();
+            let name = store.name.clone();
+            let mut out = tokio::task::spawn_blocking(move || walk_local(&root, &base))
+                .await
+                .map_err(|e| Error::internal(format!("listing task failed: {e}")))?
+                .map_err(|e| Error::io(format!("store {name}: listing {prefix}: {e}")))?;
+            out.sort_by(|a, b| a.key.cmp(&b.key));
+            return Ok(out);
+        }
+    }
     let mut lister = store.list(prefix, true).await?;
     let mut out = Vec::new();
     while let Some(entry) = lister.try_next().await.map_err(|e| store.error(e))? {
@@ -122,6 +135,105 @@ pub(crate) async fn list_objects(store: &BlobStore, prefix: &str) -> Result<Vec<
     }
     out.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(out)
+}
+
+/// Threads listing a local folder: cold metadata reads wait on the disk, so
+/// several directories read at once finish sooner (a re-run over 1,553 files
+/// in 1,553 folders, page cache dropped: 0.55 s listing one by one through
+/// the object-store layer).
+const LOCAL_LIST_THREADS: usize = 8;
+
+/// Every file under `base`, keyed by its path relative to `root`, walked
+/// level by level with [`LOCAL_LIST_THREADS`] threads. Symbolic links to
+/// files count as files; links to folders are not followed (no loops).
+/// Names the object-store layer could not address later (not UTF-8, or with
+/// a backslash, which it turns into a separator) are listed with a problem.
+fn walk_local(
+    root: &std::path::Path,
+    base: &std::path::Path,
+) -> std::io::Result<Vec<SourceObject>> {
+    let mut level = match std::fs::metadata(base) {
+        Ok(m) if m.is_dir() => vec![base.to_path_buf()],
+        Ok(_) => Vec::new(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::new();
+    while !level.is_empty() {
+        let per = level.len().div_ceil(LOCAL_LIST_THREADS);
+        let results: Vec<std::io::Result<(Vec<SourceObject>, Vec<PathBuf>)>> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = level
+                    .chunks(per)
+                    .map(|dirs| scope.spawn(move || read_dirs(root, dirs)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(std::io::Error::other("listing thread panicked"))
+                        })
+                    })
+                    .collect()
+            });
+        level = Vec::new();
+        for r in results {
+            let (files, dirs) = r?;
+            out.extend(files);
+            level.extend(dirs);
+        }
+    }
+    Ok(out)
+}
+
+/// One thread's share of a level: the files of `dirs` and their subfolders.
+fn read_dirs(
+    root: &std::path::Path,
+    dirs: &[PathBuf],
+) -> std::io::Result<(Vec<SourceObject>, Vec<PathBuf>)> {
+    let (mut files, mut subdirs) = (Vec::new(), Vec::new());
+    for dir in dirs {
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            let mut meta = entry.metadata()?;
+            if meta.file_type().is_symlink() {
+                match std::fs::metadata(&path) {
+                    Ok(m) if m.is_file() => meta = m,
+                    _ => continue,
+                }
+            }
+            if meta.is_dir() {
+                subdirs.push(path);
+                continue;
+            }
+            let rel = path.strip_prefix(root).unwrap_or(&path);
+            let (key, problem) = match rel.to_str() {
+                Some(k) if !k.contains('\\') => (k.to_owned(), None),
+                _ => (
+                    rel.to_string_lossy().into_owned(),
+                    Some(
+                        "listed, but cannot be opened under this name (the store library \
+                         normalises some names, e.g. backslashes become slashes)"
+                            .to_owned(),
+                    ),
+                ),
+            };
+            files.push(SourceObject {
+                key,
+                size: meta.len(),
+                // As the object-store layer reports it, so journal entries
+                // written from its answers compare equal.
+                modified: meta
+                    .modified()
+                    .ok()
+                    .map(|t| chrono::DateTime::<chrono::Utc>::from(t).timestamp_micros()),
+                etag: None,
+                problem,
+            });
+        }
+    }
+    Ok((files, subdirs))
 }
 
 /// Maps source keys through the rule (if any) and resolves the results in
@@ -982,6 +1094,34 @@ mod tests {
         fn bytes_copied(&self, bytes: u64) {
             self.0.fetch_add(bytes, Ordering::Relaxed);
         }
+    }
+
+    #[test]
+    fn local_listing_walks_folders_in_parallel() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for i in 0..40 {
+            let d = root.join(format!("up/{i}/deep"));
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join("f.bin"), vec![1u8; i]).unwrap();
+        }
+        std::fs::write(root.join("up/a\\b.txt"), b"x").unwrap();
+        std::fs::write(root.join("outside.txt"), b"x").unwrap();
+        std::os::unix::fs::symlink(root.join("up/3/deep/f.bin"), root.join("up/link.bin")).unwrap();
+        std::os::unix::fs::symlink(root.join("up"), root.join("up/loop")).unwrap();
+        let mut got = walk_local(root, &root.join("up/")).unwrap();
+        got.sort_by(|a, b| a.key.cmp(&b.key));
+        let keys: Vec<&str> = got.iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(keys.len(), 42, "{keys:?}");
+        assert!(keys.contains(&"up/39/deep/f.bin") && keys.contains(&"up/link.bin"));
+        let f = got.iter().find(|o| o.key == "up/7/deep/f.bin").unwrap();
+        assert_eq!(
+            (f.size, f.problem.is_none(), f.modified.is_some()),
+            (7, true, true)
+        );
+        let odd = got.iter().find(|o| o.key == "up/a\\b.txt").unwrap();
+        assert!(odd.problem.is_some());
+        assert!(walk_local(root, &root.join("missing/")).unwrap().is_empty());
     }
 
     #[test]
