@@ -413,7 +413,7 @@ fn copy_file_verified(
     src_name: &str,
     dst_name: &str,
 ) -> Result<(String, u64, bool)> {
-    use std::io::{Read, Write};
+    use std::io::Write;
     use xxhash_rust::xxh3::Xxh3;
     let read_err =
         |e: std::io::Error| Error::io(format!("store {src_name}: reading {}: {e}", from.display()));
@@ -427,20 +427,13 @@ fn copy_file_verified(
     let mut buf = vec![0u8; LOCAL_COPY_BUF_BYTES];
     let mut h = Md5::new();
     let mut sent = Xxh3::new();
-    let mut len = 0u64;
-    loop {
-        let n = match input.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(read_err(e)),
-        };
-        h.update(&buf[..n]);
-        sent.update(&buf[..n]);
-        output.write_all(&buf[..n]).map_err(write_err)?;
-        len += n as u64;
-        observer.bytes_copied(n as u64);
-    }
+    let len = read_all(&mut input, &mut buf, read_err, |data| {
+        h.update(data);
+        sent.update(data);
+        output.write_all(data).map_err(write_err)?;
+        observer.bytes_copied(data.len() as u64);
+        Ok(())
+    })?;
     drop(output);
     if len != size {
         return Err(Error::io(format!(
@@ -450,22 +443,38 @@ fn copy_file_verified(
     }
     let mut back = std::fs::File::open(to).map_err(write_err)?;
     let mut landed = Xxh3::new();
-    let mut back_len = 0u64;
-    loop {
-        let n = match back.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(write_err(e)),
-        };
-        landed.update(&buf[..n]);
-        back_len += n as u64;
-    }
+    let back_len = read_all(&mut back, &mut buf, write_err, |data| {
+        landed.update(data);
+        Ok(())
+    })?;
     Ok((
         hex::encode(h.finalize()),
         back_len,
         landed.digest128() == sent.digest128(),
     ))
+}
+
+/// Reads `file` to its end through `buf`, handing each piece to `each`;
+/// returns the bytes read.
+fn read_all(
+    file: &mut std::fs::File,
+    buf: &mut [u8],
+    err: impl Fn(std::io::Error) -> Error,
+    mut each: impl FnMut(&[u8]) -> Result<()>,
+) -> Result<u64> {
+    use std::io::Read;
+    let mut len = 0u64;
+    loop {
+        match file.read(buf) {
+            Ok(0) => return Ok(len),
+            Ok(n) => {
+                each(&buf[..n])?;
+                len += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(err(e)),
+        }
+    }
 }
 
 /// Reads an object and returns `(bytes, md5, multipart etag)`.
