@@ -86,7 +86,9 @@ struct JournalEntry {
 /// normalises, such as one with a backslash) comes back with `problem` set.
 pub(crate) async fn list_objects(store: &BlobStore, prefix: &str) -> Result<Vec<SourceObject>> {
     if let Some(root) = store.fs_root() {
-        if prefix.is_empty() || prefix.ends_with('/') {
+        // Plain folder prefixes only (the object-store layer normalises the
+        // rest, and refuses to leave the root).
+        if (prefix.is_empty() || prefix.ends_with('/')) && !prefix.split('/').any(|c| c == "..") {
             let base = root.join(prefix);
             let root = root.to_path_buf();
             let name = store.name.clone();
