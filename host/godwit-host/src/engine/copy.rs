@@ -81,6 +81,35 @@ struct JournalEntry {
     target_etag: Option<String>,
 }
 
+impl JournalEntry {
+    /// The entry for an object just copied and verified: the target's time
+    /// and tag as the store reports them after the write (what a re-run's
+    /// listing will show), the tag from the write's answer if the store gave
+    /// none then.
+    fn copied(
+        obj: &SourceObject,
+        target_key: &str,
+        md5: String,
+        after: Option<&opendal::Metadata>,
+        written_etag: Option<String>,
+    ) -> Self {
+        JournalEntry {
+            key: obj.key.clone(),
+            size: obj.size,
+            modified: obj.modified,
+            md5,
+            target: target_key.to_owned(),
+            target_modified: after
+                .and_then(|m| m.last_modified())
+                .map(|t| t.timestamp_micros()),
+            target_etag: after
+                .and_then(|m| m.etag())
+                .map(|e| e.trim_matches('"').to_owned())
+                .or(written_etag),
+        }
+    }
+}
+
 /// Lists every object (not directories) under `prefix`, page by page. An
 /// entry the store lists but cannot address (a local file name opendal
 /// normalises, such as one with a backslash) comes back with `problem` set.
@@ -902,14 +931,6 @@ impl Session {
             )));
         }
         let written = writer.close().await.map_err(|e| dst.error(e))?;
-        // Local to local: keep the permission bits, as `cp -p` and rsync do,
-        // so a staging copy shows the application the same readability.
-        if let (Some(mode), Some(path)) = (src.mode(&obj.key), dst.local_path(target_key)) {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).map_err(
-                |e| Error::io(format!("{}: cannot set mode {mode:o}: {e}", path.display())),
-            )?;
-        }
         let (md5, multi) = h.finish();
         // The target's own account of what it stored.
         let meta = match written.etag() {
@@ -941,18 +962,13 @@ impl Session {
         } else {
             meta
         };
-        Ok(JournalEntry {
-            key: obj.key.clone(),
-            size: obj.size,
-            modified: obj.modified,
+        Ok(JournalEntry::copied(
+            obj,
+            target_key,
             md5,
-            target: target_key.to_owned(),
-            target_modified: after.last_modified().map(|t| t.timestamp_micros()),
-            target_etag: after
-                .etag()
-                .map(|e| e.trim_matches('"').to_owned())
-                .or(etag),
-        })
+            Some(&after),
+            etag,
+        ))
     }
 
     /// Folder to folder: a plain read/write loop on a blocking thread with
@@ -979,6 +995,8 @@ impl Session {
         })
         .await
         .map_err(|e| Error::internal(format!("copy task failed: {e}")))??;
+        // Keep the permission bits, as `cp -p` and rsync do, so a staging
+        // copy shows the application the same readability.
         if let (Some(mode), Some(path)) = (src.mode(&obj.key), dst.local_path(target_key)) {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).map_err(
@@ -995,21 +1013,13 @@ impl Session {
         }
         tally.by_read_back.fetch_add(1, Ordering::Relaxed);
         let after = dst.stat_opt(target_key).await?;
-        Ok(JournalEntry {
-            key: obj.key.clone(),
-            size: obj.size,
-            modified: obj.modified,
+        Ok(JournalEntry::copied(
+            obj,
+            target_key,
             md5,
-            target: target_key.to_owned(),
-            target_modified: after
-                .as_ref()
-                .and_then(|m| m.last_modified())
-                .map(|t| t.timestamp_micros()),
-            target_etag: after
-                .as_ref()
-                .and_then(|m| m.etag())
-                .map(|e| e.trim_matches('"').to_owned()),
-        })
+            after.as_ref(),
+            None,
+        ))
     }
 
     /// What a copy step would do; reads listings only.
