@@ -285,3 +285,115 @@ fn an_undeclared_import_is_refused() {
     assert!(r.stderr.contains("godwit:evil/backdoor"), "{}", r.stderr);
     assert!(!f.path().join("out/app.db").exists(), "ran anyway");
 }
+
+/// A project granting the hostile guest the folder store `uploads` as
+/// `files`, in `mode`.
+fn hostile_blob_project(mode: &str) -> Fixture {
+    let f = hostile_project(mode, "grants.blob = { files = \"uploads\" }\n");
+    let toml = std::fs::read_to_string(f.path().join("godwit.toml")).unwrap();
+    f.write(
+        "godwit.toml",
+        &toml.replace(
+            "[plugins.evil]",
+            "[stores.uploads]\ntype = \"fs\"\nroot = \"uploads\"\n\n[plugins.evil]",
+        ),
+    );
+    f
+}
+
+/// Symbolic links inside a folder store cannot take a plugin outside its
+/// root: reads, stats, listings, writes and deletes through a link to an
+/// outside folder or file are all refused, and nothing outside changes.
+/// (On e16b6b6 every one of them worked.)
+#[tokio::test]
+async fn symlinks_do_not_lead_out_of_a_folder_store() {
+    let f = hostile_blob_project("escape");
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "top secret").unwrap();
+    std::fs::write(outside.path().join("victim.txt"), "keep me").unwrap();
+    std::fs::write(outside.path().join("file.txt"), "outside file").unwrap();
+    std::fs::create_dir_all(f.path().join("uploads")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), f.path().join("uploads/evil")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("file.txt"),
+        f.path().join("uploads/link.txt"),
+    )
+    .unwrap();
+    let r = f.godwit(&["run", &f.arg()]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let rows = dump(&f.path().join("out/app.db"), &["tasks"]).await;
+    let seen: Vec<&String> = rows[0]
+        .1
+        .iter()
+        .flat_map(|row| row.iter())
+        .filter(|c| c.starts_with("t:") && !c.contains('/') && c.len() < 80)
+        .collect();
+    assert!(
+        seen.iter().any(|c| *c == "t:none"),
+        "every escape must be refused, the guest saw: {seen:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("victim.txt")).unwrap(),
+        "keep me"
+    );
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("file.txt")).unwrap(),
+        "outside file"
+    );
+    assert!(!outside.path().join("planted.txt").exists());
+}
+
+/// The copy step reports a symbolic link in the source folder instead of
+/// following it (a link to a folder outside would copy data nobody
+/// granted), and a link in the target folder does not redirect its writes.
+#[test]
+fn copies_report_symlinks_and_never_write_through_them() {
+    let f = Fixture::empty();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "top secret").unwrap();
+    std::fs::create_dir_all(f.path().join("src/a")).unwrap();
+    std::fs::write(f.path().join("src/a/ok.txt"), "fine").unwrap();
+    std::fs::write(f.path().join("src/b.txt"), "also fine").unwrap();
+    std::os::unix::fs::symlink(outside.path(), f.path().join("src/evil")).unwrap();
+    std::fs::create_dir_all(f.path().join("dst")).unwrap();
+    // The target's `a` folder is a link to the outside: writes into it are
+    // refused, not redirected.
+    std::os::unix::fs::symlink(outside.path(), f.path().join("dst/a")).unwrap();
+    f.write(
+        "godwit.toml",
+        r#"[project]
+name = "links"
+
+[stores.src]
+type = "fs"
+root = "src"
+
+[stores.dst]
+type = "fs"
+root = "dst"
+
+[[copies]]
+name = "files"
+from = "src"
+to = "dst"
+"#,
+    );
+    let r = f.godwit(&["run", &f.arg()]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(
+        std::fs::read_to_string(f.path().join("dst/b.txt")).unwrap(),
+        "also fine"
+    );
+    assert!(
+        !outside.path().join("ok.txt").exists(),
+        "wrote through a link"
+    );
+    assert!(!f.path().join("dst/evil").exists(), "followed a link");
+    let rejects = std::fs::read_dir(f.path().join(".godwit/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("rejects.jsonl"))
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect::<String>();
+    assert!(rejects.contains("symbolic link"), "{rejects}");
+    assert!(rejects.contains("a/ok.txt"), "{rejects}");
+}

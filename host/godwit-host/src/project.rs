@@ -25,6 +25,11 @@ pub const PROJECT_FILE: &str = "godwit.toml";
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a secret value (read from the environment or a DSN).
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
     /// The secret itself, for the code that must use it (the connection opener).
     pub fn expose(&self) -> &str {
         &self.0

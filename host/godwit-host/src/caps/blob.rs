@@ -10,9 +10,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use futures::TryStreamExt;
+use std::sync::Arc;
+
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
 use opendal::layers::{RetryLayer, TimeoutLayer};
 use opendal::{services, Operator};
+
+use super::folder::{EntryKind, Folder, FolderWriter};
 
 use crate::error::{Error, Result};
 use crate::project::{Store, StoreKind};
@@ -53,7 +58,103 @@ pub struct BlobStore {
     pub write_chunk: Option<usize>,
     fs_root: Option<PathBuf>,
     url_prefixes: Vec<String>,
-    op: Operator,
+    backend: Backend,
+}
+
+/// Where a store's objects live: a confined local folder, or a service
+/// behind opendal.
+#[derive(Clone, Debug)]
+enum Backend {
+    Folder(Arc<Folder>),
+    Remote(Operator),
+}
+
+/// A listing in progress.
+pub enum Lister {
+    /// A service's paged listing.
+    Remote(opendal::Lister),
+    /// A local folder's entries, read when the listing started.
+    Local(std::vec::IntoIter<ObjectMeta>),
+}
+
+/// A stream of an object's bytes.
+pub type ByteStream = BoxStream<'static, std::io::Result<bytes::Bytes>>;
+
+/// An object being written: visible at its key only once closed.
+pub enum ObjectWriter {
+    /// A service's writer (multipart uploads complete on close).
+    Remote(opendal::Writer),
+    /// A temporary file renamed into place on close.
+    Local(FolderWriter),
+}
+
+impl ObjectWriter {
+    /// Appends bytes.
+    pub async fn write(&mut self, data: impl Into<opendal::Buffer>) -> Result<()> {
+        match self {
+            ObjectWriter::Remote(w) => w
+                .write(data)
+                .await
+                .map_err(|e| Error::io(format!("write: {e}"))),
+            ObjectWriter::Local(w) => {
+                let buf: opendal::Buffer = data.into();
+                for chunk in buf {
+                    w.write(&chunk)
+                        .map_err(|e| Error::io(format!("write: {e}")))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Completes the object and makes it visible; returns what the store
+    /// says it holds.
+    pub async fn close(self) -> Result<opendal::Metadata> {
+        match self {
+            ObjectWriter::Remote(mut w) => w
+                .close()
+                .await
+                .map_err(|e| Error::io(format!("finish: {e}"))),
+            ObjectWriter::Local(w) => {
+                let m = w.commit().map_err(|e| Error::io(format!("finish: {e}")))?;
+                Ok(local_meta(&m))
+            }
+        }
+    }
+
+    /// Abandons the object: nothing is left at its key.
+    pub async fn abort(self) {
+        match self {
+            ObjectWriter::Remote(mut w) => {
+                let _ = w.abort().await;
+            }
+            ObjectWriter::Local(w) => w.abort(),
+        }
+    }
+}
+
+fn local_meta(m: &super::folder::Meta) -> opendal::Metadata {
+    let mode = if m.is_dir {
+        opendal::EntryMode::DIR
+    } else {
+        opendal::EntryMode::FILE
+    };
+    let mut out = opendal::Metadata::new(mode).with_content_length(m.size);
+    if let Some(t) = m
+        .modified
+        .and_then(chrono::DateTime::<chrono::Utc>::from_timestamp_micros)
+    {
+        out = out.with_last_modified(t);
+    }
+    out
+}
+
+fn folder_error(store: &str, path: &str, e: std::io::Error) -> Error {
+    let kind = match e.kind() {
+        std::io::ErrorKind::NotFound => crate::error::ErrorKind::NotFound,
+        _ => crate::error::ErrorKind::Io,
+    };
+    Error::new(kind, format!("store {store}: {path}: {e}"))
 }
 
 /// A plugin's handle on a granted store (WIT `store`).
@@ -63,13 +164,13 @@ pub struct StoreHandle {
 
 /// A plugin's listing in progress (WIT `lister`).
 pub struct ListerHandle {
-    pub(crate) lister: opendal::Lister,
+    pub(crate) lister: Lister,
     pub(crate) store: std::sync::Arc<BlobStore>,
 }
 
 /// A plugin's object being written (WIT `writer`).
 pub struct WriterHandle {
-    pub(crate) writer: Option<opendal::Writer>,
+    pub(crate) writer: Option<ObjectWriter>,
     pub(crate) path: String,
     pub(crate) store: std::sync::Arc<BlobStore>,
 }
@@ -102,8 +203,6 @@ pub fn service_enabled(scheme: &str) -> bool {
 impl BlobStore {
     /// Opens a local folder store rooted at `root`.
     pub fn open_fs(name: &str, root: &Path, dry_run: bool) -> Result<Self> {
-        let builder = services::Fs::default().root(&root.to_string_lossy());
-        let op = Operator::new(builder).map_err(|e| io(name, e))?.finish();
         Ok(Self {
             name: name.to_owned(),
             read_only: dry_run,
@@ -111,7 +210,7 @@ impl BlobStore {
             write_chunk: None,
             fs_root: Some(root.to_path_buf()),
             url_prefixes: Vec::new(),
-            op,
+            backend: Backend::Folder(Arc::new(Folder::new(root))),
         })
     }
 
@@ -124,7 +223,7 @@ impl BlobStore {
             write_chunk: Some(MULTIPART_PART_BYTES),
             fs_root: None,
             url_prefixes: Vec::new(),
-            op,
+            backend: Backend::Remote(op),
         }
     }
 
@@ -183,19 +282,20 @@ impl BlobStore {
             }
         };
         out.url_prefixes = store.url_prefixes.clone();
-        if !out.local {
-            out.op = out
-                .op
-                .layer(
-                    TimeoutLayer::new()
-                        .with_timeout(STORE_OP_TIMEOUT)
-                        .with_io_timeout(STORE_IO_TIMEOUT),
-                )
-                .layer(
-                    RetryLayer::new()
-                        .with_max_times(STORE_RETRIES)
-                        .with_jitter(),
-                );
+        if let Backend::Remote(op) = &out.backend {
+            out.backend = Backend::Remote(
+                op.clone()
+                    .layer(
+                        TimeoutLayer::new()
+                            .with_timeout(STORE_OP_TIMEOUT)
+                            .with_io_timeout(STORE_IO_TIMEOUT),
+                    )
+                    .layer(
+                        RetryLayer::new()
+                            .with_max_times(STORE_RETRIES)
+                            .with_jitter(),
+                    ),
+            );
         }
         Ok(out)
     }
@@ -247,23 +347,96 @@ impl BlobStore {
         Ok(())
     }
 
-    /// Starts a listing.
-    pub async fn list(&self, prefix: &str, recursive: bool) -> Result<opendal::Lister> {
+    /// The confined folder behind a local store.
+    pub fn folder(&self) -> Option<&Arc<Folder>> {
+        match &self.backend {
+            Backend::Folder(f) => Some(f),
+            Backend::Remote(_) => None,
+        }
+    }
+
+    fn service(&self) -> &Operator {
+        match &self.backend {
+            Backend::Remote(op) => op,
+            Backend::Folder(_) => unreachable!("folder stores are served by `Folder`"),
+        }
+    }
+
+    /// Runs a blocking folder operation off the async threads.
+    async fn on_folder<T: Send + 'static>(
+        &self,
+        path: &str,
+        f: impl FnOnce(&Folder) -> std::io::Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let folder = self.folder().expect("a folder store").clone();
+        let (name, path) = (self.name.clone(), path.to_owned());
+        tokio::task::spawn_blocking(move || f(&folder))
+            .await
+            .map_err(|e| Error::internal(format!("store task failed: {e}")))?
+            .map_err(|e| folder_error(&name, &path, e))
+    }
+
+    /// Starts a listing. On a local folder, symbolic links are listed as
+    /// nothing (never followed) and logged; write-in-progress names skipped.
+    pub async fn list(&self, prefix: &str, recursive: bool) -> Result<Lister> {
         let prefix = self.check_path(prefix)?;
-        self.op
+        if self.folder().is_some() {
+            let dir = prefix
+                .rsplit_once('/')
+                .map_or(String::new(), |(d, _)| format!("{d}/"));
+            let store = self.name.clone();
+            let entries = self
+                .on_folder(&prefix, move |f| {
+                    f.walk(&dir, recursive, true, LOCAL_LIST_THREADS)
+                })
+                .await?;
+            let mut out = Vec::new();
+            for e in entries {
+                if !e.key.starts_with(&prefix) {
+                    continue;
+                }
+                match e.kind {
+                    EntryKind::File | EntryKind::Dir => out.push(ObjectMeta {
+                        path: e.key,
+                        size: e.size,
+                        last_modified: e.modified,
+                        etag: None,
+                        is_dir: e.kind == EntryKind::Dir,
+                        mode: Some(e.mode),
+                    }),
+                    other => tracing::warn!(
+                        store = %store, key = %e.key, kind = ?other,
+                        "not listed: not a regular file or folder (symbolic links are never followed)"
+                    ),
+                }
+            }
+            out.sort_by(|a, b| a.path.cmp(&b.path));
+            return Ok(Lister::Local(out.into_iter()));
+        }
+        self.service()
             .lister_with(&prefix)
             .recursive(recursive)
             .await
+            .map(Lister::Remote)
             .map_err(|e| io(&self.name, e))
     }
 
     /// Metadata of one object (with permission bits on local folders).
     pub async fn stat(&self, path: &str) -> Result<ObjectMeta> {
         let path = self.check_path(path)?;
-        let m = self.op.stat(&path).await.map_err(|e| io(&self.name, e))?;
-        let mut out = meta(&path, &m);
-        out.mode = self.mode(&path);
-        Ok(out)
+        if self.folder().is_some() {
+            let p = path.clone();
+            let m = self.on_folder(&path, move |f| f.stat(&p)).await?;
+            let mut out = meta(&path, &local_meta(&m));
+            out.mode = Some(m.mode);
+            return Ok(out);
+        }
+        let m = self
+            .service()
+            .stat(&path)
+            .await
+            .map_err(|e| io(&self.name, e))?;
+        Ok(meta(&path, &m))
     }
 
     /// The root folder of a local folder store.
@@ -271,26 +444,24 @@ impl BlobStore {
         self.fs_root.as_deref()
     }
 
-    /// The file behind `path` in a local folder store.
-    pub fn local_path(&self, path: &str) -> Option<PathBuf> {
-        let root = self.fs_root.as_ref()?;
-        let path = self.check_path(path).ok()?;
-        Some(root.join(path.trim_end_matches('/')))
-    }
-
     /// Unix permission bits of a local file (`None` on object stores).
     pub fn mode(&self, path: &str) -> Option<u32> {
-        use std::os::unix::fs::PermissionsExt;
-        let root = self.fs_root.as_ref()?;
-        std::fs::symlink_metadata(root.join(path.trim_end_matches('/')))
-            .ok()
-            .map(|m| m.permissions().mode() & 0o7777)
+        let path = self.check_path(path).ok()?;
+        self.folder()?.mode(&path)
     }
 
     /// Metadata of one object, `None` if it does not exist.
     pub async fn stat_opt(&self, path: &str) -> Result<Option<opendal::Metadata>> {
         let path = self.check_path(path)?;
-        match self.op.stat(&path).await {
+        if self.folder().is_some() {
+            let p = path.clone();
+            return match self.on_folder(&path, move |f| f.stat(&p)).await {
+                Ok(m) => Ok(Some(local_meta(&m))),
+                Err(e) if e.kind == crate::error::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e),
+            };
+        }
+        match self.service().stat(&path).await {
             Ok(m) => Ok(Some(m)),
             Err(e) if e.kind() == opendal::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io(&self.name, e)),
@@ -301,8 +472,14 @@ impl BlobStore {
     pub async fn read(&self, path: &str, offset: u64, max: u32) -> Result<Vec<u8>> {
         let path = self.check_path(path)?;
         let max = u64::from(max.min(MAX_CHUNK_BYTES));
-        let size = self
-            .op
+        if self.folder().is_some() {
+            let p = path.clone();
+            return self
+                .on_folder(&path, move |f| f.read_at(&p, offset, max))
+                .await;
+        }
+        let op = self.service();
+        let size = op
             .stat(&path)
             .await
             .map_err(|e| io(&self.name, e))?
@@ -311,8 +488,7 @@ impl BlobStore {
             return Ok(Vec::new());
         }
         let end = (offset + max).min(size);
-        let buf = self
-            .op
+        let buf = op
             .read_with(&path)
             .range(offset..end)
             .await
@@ -321,21 +497,58 @@ impl BlobStore {
     }
 
     /// Starts writing an object (multipart on services that need parts).
-    pub async fn writer(&self, path: &str) -> Result<opendal::Writer> {
+    /// Nothing is visible at `path` until the writer is closed.
+    pub async fn writer(&self, path: &str) -> Result<ObjectWriter> {
         self.refuse_writes()?;
         let path = self.check_path(path)?;
-        let mut w = self.op.writer_with(&path);
+        if self.folder().is_some() {
+            let p = path.clone();
+            return self
+                .on_folder(&path, move |f| f.create(&p))
+                .await
+                .map(ObjectWriter::Local);
+        }
+        let mut w = self.service().writer_with(&path);
         if let Some(chunk) = self.write_chunk {
             w = w.chunk(chunk).concurrent(MULTIPART_CONCURRENCY);
         }
-        w.await.map_err(|e| io(&self.name, e))
+        w.await
+            .map(ObjectWriter::Remote)
+            .map_err(|e| io(&self.name, e))
     }
 
     /// A stream of the object's bytes in chunks of [`COPY_CHUNK_BYTES`].
-    pub async fn byte_stream(&self, path: &str, size: u64) -> Result<opendal::FuturesBytesStream> {
+    pub async fn byte_stream(&self, path: &str, size: u64) -> Result<ByteStream> {
         let path = self.check_path(path)?;
+        if self.folder().is_some() {
+            let p = path.clone();
+            let file = self.on_folder(&path, move |f| f.open(&p)).await?;
+            let file = tokio::fs::File::from_std(file);
+            let stream = futures::stream::try_unfold((file, size), |(mut file, left)| async move {
+                use tokio::io::AsyncReadExt;
+                if left == 0 {
+                    return Ok(None);
+                }
+                let want = left.min(COPY_CHUNK_BYTES as u64) as usize;
+                let mut buf = vec![0u8; want];
+                let mut got = 0;
+                while got < want {
+                    let n = file.read(&mut buf[got..]).await?;
+                    if n == 0 {
+                        break;
+                    }
+                    got += n;
+                }
+                if got == 0 {
+                    return Ok(None);
+                }
+                buf.truncate(got);
+                Ok::<_, std::io::Error>(Some((bytes::Bytes::from(buf), (file, left - got as u64))))
+            });
+            return Ok(stream.boxed());
+        }
         let reader = self
-            .op
+            .service()
             .reader_with(&path)
             .chunk(COPY_CHUNK_BYTES)
             .await
@@ -343,6 +556,7 @@ impl BlobStore {
         reader
             .into_bytes_stream(0..size)
             .await
+            .map(|s| s.boxed())
             .map_err(|e| io(&self.name, e))
     }
 
@@ -351,34 +565,41 @@ impl BlobStore {
         io(&self.name, e)
     }
 
-    /// Deletes an object (missing is fine).
+    /// Deletes an object (missing is fine; a link is removed, not followed).
     pub async fn delete(&self, path: &str) -> Result<()> {
         self.refuse_writes()?;
         let path = self.check_path(path)?;
-        self.op.delete(&path).await.map_err(|e| io(&self.name, e))
+        if self.folder().is_some() {
+            let p = path.clone();
+            return self.on_folder(&path, move |f| f.remove(&p)).await;
+        }
+        self.service()
+            .delete(&path)
+            .await
+            .map_err(|e| io(&self.name, e))
     }
 }
+
+/// Threads listing a local folder: cold metadata reads wait on the disk, so
+/// several directories read at once finish sooner (a re-run over 1,553 files
+/// in 1,553 folders, page cache dropped: 0.55 s listing one by one).
+pub const LOCAL_LIST_THREADS: usize = 8;
 
 /// Next page of a listing.
 pub async fn next_page(
     store: &BlobStore,
-    lister: &mut opendal::Lister,
+    lister: &mut Lister,
     max: u32,
 ) -> Result<Vec<ObjectMeta>> {
     let max = max.clamp(1, MAX_LIST_PAGE) as usize;
+    let lister = match lister {
+        Lister::Local(entries) => return Ok(entries.by_ref().take(max).collect()),
+        Lister::Remote(l) => l,
+    };
     let mut out = Vec::new();
     while out.len() < max {
         match lister.try_next().await.map_err(|e| io(&store.name, e))? {
-            Some(entry) => {
-                let m = entry.metadata();
-                // Some services (local folders) list names without sizes:
-                // the contract promises a size, so ask for it.
-                if m.is_file() && m.content_length() == 0 && m.last_modified().is_none() {
-                    out.push(store.stat(entry.path()).await?);
-                } else {
-                    out.push(meta(entry.path(), m));
-                }
-            }
+            Some(entry) => out.push(meta(entry.path(), entry.metadata())),
             None => break,
         }
     }

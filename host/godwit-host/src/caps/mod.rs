@@ -6,6 +6,7 @@
 //! the plugin's host-call timeout and by caps on rows and bytes returned.
 
 pub mod blob;
+pub mod folder;
 pub mod http;
 pub mod sql;
 
@@ -370,25 +371,19 @@ impl wblob::HostWriter for HostState {
         let Some(w) = handle.writer.as_mut() else {
             return Ok(Err(gone()));
         };
-        let fut = async {
-            w.write(chunk)
-                .await
-                .map_err(|e| crate::Error::io(format!("write: {e}")))
-        };
+        let fut = w.write(chunk);
         Ok(bounded(limit, "write", fut).await)
     }
 
     async fn finish(&mut self, this: Resource<WriterHandle>) -> WResult<wblob::ObjectMeta> {
         let limit = self.ctx.host_call_timeout;
         let handle = self.table.get_mut(&this)?;
-        let Some(mut w) = handle.writer.take() else {
+        let Some(w) = handle.writer.take() else {
             return Ok(Err(gone()));
         };
         let (path, store) = (handle.path.clone(), handle.store.clone());
         let fut = async move {
-            w.close()
-                .await
-                .map_err(|e| crate::Error::io(format!("finish: {e}")))?;
+            w.close().await?;
             store.stat(&path).await
         };
         Ok(bounded(limit, "finish", fut).await)
@@ -396,9 +391,9 @@ impl wblob::HostWriter for HostState {
 
     async fn drop(&mut self, rep: Resource<WriterHandle>) -> wasmtime::Result<()> {
         let mut h = self.table.delete(rep)?;
-        if let Some(mut w) = h.writer.take() {
+        if let Some(w) = h.writer.take() {
             // Abandoned writers leave nothing behind.
-            let _ = w.abort().await;
+            w.abort().await;
         }
         self.release_handle();
         Ok(())

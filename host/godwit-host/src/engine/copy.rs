@@ -38,6 +38,7 @@ use super::report::CopyReport;
 use super::run::Rejects;
 use super::Session;
 use crate::caps::blob::{BlobStore, MULTIPART_PART_BYTES};
+use crate::caps::folder::Folder;
 use crate::error::{Error, ErrorKind, Result};
 use crate::project::{BlobCopy, Verify};
 use crate::runtime::bindings::exports::godwit::plugin::rewriter::Outcome;
@@ -114,22 +115,58 @@ impl JournalEntry {
 /// entry the store lists but cannot address (a local file name opendal
 /// normalises, such as one with a backslash) comes back with `problem` set.
 pub(crate) async fn list_objects(store: &BlobStore, prefix: &str) -> Result<Vec<SourceObject>> {
-    if let Some(root) = store.fs_root() {
-        // Plain folder prefixes only (the object-store layer normalises the
-        // rest, and refuses to leave the root).
-        if (prefix.is_empty() || prefix.ends_with('/')) && !prefix.split('/').any(|c| c == "..") {
-            let base = root.join(prefix);
-            let root = root.to_path_buf();
-            let name = store.name.clone();
-            let mut out = tokio::task::spawn_blocking(move || walk_local(&root, &base))
-                .await
-                .map_err(|e| Error::internal(format!("listing task failed: {e}")))?
-                .map_err(|e| Error::io(format!("store {name}: listing {prefix}: {e}")))?;
-            out.sort_by(|a, b| a.key.cmp(&b.key));
-            return Ok(out);
-        }
+    if let Some(folder) = store.folder() {
+        // Walked beneath the root handle (never leaving it); the folder of
+        // the prefix is walked and its keys filtered by the prefix.
+        let prefix = store.check_path(prefix)?;
+        let dir = prefix
+            .rsplit_once('/')
+            .map_or(String::new(), |(d, _)| format!("{d}/"));
+        let folder = folder.clone();
+        let name = store.name.clone();
+        let entries = tokio::task::spawn_blocking(move || {
+            folder.walk(&dir, true, false, crate::caps::blob::LOCAL_LIST_THREADS)
+        })
+        .await
+        .map_err(|e| Error::internal(format!("listing task failed: {e}")))?
+        .map_err(|e| Error::io(format!("store {name}: listing {prefix}: {e}")))?;
+        let mut out: Vec<SourceObject> = entries
+            .into_iter()
+            .filter(|e| e.key.starts_with(&prefix))
+            .map(|e| {
+                use crate::caps::folder::EntryKind;
+                let problem = match e.kind {
+                    EntryKind::File => None,
+                    EntryKind::Symlink => Some(
+                        "a symbolic link: not followed (copy what it points to by its own key)"
+                            .to_owned(),
+                    ),
+                    EntryKind::Special => {
+                        Some("not a regular file (socket, FIFO or device)".to_owned())
+                    }
+                    EntryKind::BadName => Some(
+                        "the file name is not UTF-8 or holds a backslash: it cannot be an \
+                         object key"
+                            .to_owned(),
+                    ),
+                    EntryKind::Dir => Some("a folder".to_owned()),
+                };
+                SourceObject {
+                    key: e.key,
+                    size: e.size,
+                    modified: e.modified,
+                    etag: None,
+                    problem,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        return Ok(out);
     }
-    let mut lister = store.list(prefix, true).await?;
+    let mut lister = match store.list(prefix, true).await? {
+        crate::caps::blob::Lister::Remote(l) => l,
+        crate::caps::blob::Lister::Local(_) => unreachable!("folder stores are walked above"),
+    };
     let mut out = Vec::new();
     while let Some(entry) = lister.try_next().await.map_err(|e| store.error(e))? {
         let m = entry.metadata();
@@ -137,134 +174,16 @@ pub(crate) async fn list_objects(store: &BlobStore, prefix: &str) -> Result<Vec<
         if m.is_dir() || key.ends_with('/') {
             continue;
         }
-        let mut obj = SourceObject {
+        out.push(SourceObject {
             key: key.to_owned(),
             size: m.content_length(),
             modified: m.last_modified().map(|t| t.timestamp_micros()),
             etag: m.etag().map(|e| e.trim_matches('"').to_owned()),
             problem: None,
-        };
-        // Local folders list names only; ask for size and time.
-        if m.last_modified().is_none() {
-            match store.stat_opt(key).await {
-                Ok(Some(m)) => {
-                    obj.size = m.content_length();
-                    obj.modified = m.last_modified().map(|t| t.timestamp_micros());
-                    obj.etag = m.etag().map(|e| e.trim_matches('"').to_owned());
-                }
-                Ok(None) => {
-                    obj.problem = Some(
-                        "listed, but cannot be opened under this name (the store library \
-                     normalises some names, e.g. backslashes become slashes)"
-                            .into(),
-                    )
-                }
-                Err(e) => obj.problem = Some(e.message),
-            }
-        }
-        out.push(obj);
+        });
     }
     out.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(out)
-}
-
-/// Threads listing a local folder: cold metadata reads wait on the disk, so
-/// several directories read at once finish sooner (a re-run over 1,553 files
-/// in 1,553 folders, page cache dropped: 0.55 s listing one by one through
-/// the object-store layer).
-const LOCAL_LIST_THREADS: usize = 8;
-
-/// Every file under `base`, keyed by its path relative to `root`, walked
-/// level by level with [`LOCAL_LIST_THREADS`] threads. Symbolic links to
-/// files count as files; links to folders are not followed (no loops).
-/// Names the object-store layer could not address later (not UTF-8, or with
-/// a backslash, which it turns into a separator) are listed with a problem.
-fn walk_local(
-    root: &std::path::Path,
-    base: &std::path::Path,
-) -> std::io::Result<Vec<SourceObject>> {
-    let mut level = match std::fs::metadata(base) {
-        Ok(m) if m.is_dir() => vec![base.to_path_buf()],
-        Ok(_) => Vec::new(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(e),
-    };
-    let mut out = Vec::new();
-    while !level.is_empty() {
-        let per = level.len().div_ceil(LOCAL_LIST_THREADS);
-        let results: Vec<std::io::Result<(Vec<SourceObject>, Vec<PathBuf>)>> =
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = level
-                    .chunks(per)
-                    .map(|dirs| scope.spawn(move || read_dirs(root, dirs)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join().unwrap_or_else(|_| {
-                            Err(std::io::Error::other("listing thread panicked"))
-                        })
-                    })
-                    .collect()
-            });
-        level = Vec::new();
-        for r in results {
-            let (files, dirs) = r?;
-            out.extend(files);
-            level.extend(dirs);
-        }
-    }
-    Ok(out)
-}
-
-/// One thread's share of a level: the files of `dirs` and their subfolders.
-fn read_dirs(
-    root: &std::path::Path,
-    dirs: &[PathBuf],
-) -> std::io::Result<(Vec<SourceObject>, Vec<PathBuf>)> {
-    let (mut files, mut subdirs) = (Vec::new(), Vec::new());
-    for dir in dirs {
-        for entry in std::fs::read_dir(dir)? {
-            let entry = entry?;
-            let path = entry.path();
-            let mut meta = entry.metadata()?;
-            if meta.file_type().is_symlink() {
-                match std::fs::metadata(&path) {
-                    Ok(m) if m.is_file() => meta = m,
-                    _ => continue,
-                }
-            }
-            if meta.is_dir() {
-                subdirs.push(path);
-                continue;
-            }
-            let rel = path.strip_prefix(root).unwrap_or(&path);
-            let (key, problem) = match rel.to_str() {
-                Some(k) if !k.contains('\\') => (k.to_owned(), None),
-                _ => (
-                    rel.to_string_lossy().into_owned(),
-                    Some(
-                        "listed, but cannot be opened under this name (the store library \
-                         normalises some names, e.g. backslashes become slashes)"
-                            .to_owned(),
-                    ),
-                ),
-            };
-            files.push(SourceObject {
-                key,
-                size: meta.len(),
-                // As the object-store layer reports it, so journal entries
-                // written from its answers compare equal.
-                modified: meta
-                    .modified()
-                    .ok()
-                    .map(|t| chrono::DateTime::<chrono::Utc>::from(t).timestamp_micros()),
-                etag: None,
-                problem,
-            });
-        }
-    }
-    Ok((files, subdirs))
 }
 
 /// Maps source keys through the rule (if any) and resolves the results in
@@ -436,53 +355,60 @@ const LOCAL_COPY_BUF_BYTES: usize = 1 << 20;
 /// corruption with negligible probability (nobody chooses these bytes to
 /// collide: both sides are our own reads). MD5 was half of a local copy's
 /// CPU time when both sides used it.
+#[allow(clippy::too_many_arguments)]
 fn copy_file_verified(
-    from: &std::path::Path,
-    to: &std::path::Path,
+    src: &Folder,
+    from: &str,
+    dst: &Folder,
+    to: &str,
     size: u64,
+    mode: Option<u32>,
     observer: &dyn super::Observer,
     src_name: &str,
     dst_name: &str,
 ) -> Result<(String, u64, bool)> {
-    use std::io::Write;
     use xxhash_rust::xxh3::Xxh3;
-    let read_err =
-        |e: std::io::Error| Error::io(format!("store {src_name}: reading {}: {e}", from.display()));
-    let write_err =
-        |e: std::io::Error| Error::io(format!("store {dst_name}: writing {}: {e}", to.display()));
-    if let Some(parent) = to.parent() {
-        std::fs::create_dir_all(parent).map_err(write_err)?;
-    }
-    let mut input = std::fs::File::open(from).map_err(read_err)?;
-    let mut output = std::fs::File::create(to).map_err(write_err)?;
+    let read_err = |e: std::io::Error| Error::io(format!("store {src_name}: reading {from}: {e}"));
+    let write_err = |e: std::io::Error| Error::io(format!("store {dst_name}: writing {to}: {e}"));
+    let mut input = src.open(from).map_err(read_err)?;
+    // Written under a temporary name; visible at `to` only once verified.
+    let mut output = dst.create(to).map_err(write_err)?;
     let mut buf = vec![0u8; LOCAL_COPY_BUF_BYTES];
     let mut h = Md5::new();
     let mut sent = Xxh3::new();
     let len = read_all(&mut input, &mut buf, read_err, |data| {
         h.update(data);
         sent.update(data);
-        output.write_all(data).map_err(write_err)?;
+        output.write(data).map_err(write_err)?;
         observer.bytes_copied(data.len() as u64);
         Ok(())
     })?;
-    drop(output);
     if len != size {
         return Err(Error::io(format!(
-            "{}: read {len} bytes, listed as {size} (changed while copying?)",
-            from.display()
+            "{from}: read {len} bytes, listed as {size} (changed while copying?)"
         )));
     }
-    let mut back = std::fs::File::open(to).map_err(write_err)?;
+    let mut back = output.reopen().map_err(write_err)?;
     let mut landed = Xxh3::new();
     let back_len = read_all(&mut back, &mut buf, write_err, |data| {
         landed.update(data);
         Ok(())
     })?;
-    Ok((
-        hex::encode(h.finalize()),
-        back_len,
-        landed.digest128() == sent.digest128(),
-    ))
+    let same = back_len == size && landed.digest128() == sent.digest128();
+    if same {
+        // Keep the permission bits (not setuid/setgid), as `cp -p` and
+        // rsync do, so a staging copy shows the application the same
+        // readability; set before the object becomes visible.
+        if let Some(mode) = mode {
+            output.set_mode(mode).map_err(|e| {
+                Error::io(format!(
+                    "store {dst_name}: {to}: cannot set mode {mode:o}: {e}"
+                ))
+            })?;
+        }
+        output.commit().map_err(write_err)?;
+    }
+    Ok((hex::encode(h.finalize()), back_len, same))
 }
 
 /// Reads `file` to its end through `buf`, handing each piece to `each`;
@@ -632,6 +558,17 @@ impl Session {
     pub(crate) async fn run_copy(&self, copy: &BlobCopy, rejects: &Rejects) -> Result<CopyReport> {
         let started = Instant::now();
         let (src, dst, objects, mapped) = self.list_and_map(copy).await?;
+        if let (Some(folder), false) = (dst.folder(), dst.read_only) {
+            // Partial objects of a run that was killed, never visible at
+            // their keys: removed before this run writes.
+            let folder = folder.clone();
+            let removed = tokio::task::spawn_blocking(move || folder.sweep_stale_temps())
+                .await
+                .map_err(|e| Error::internal(format!("sweep task failed: {e}")))?;
+            if removed > 0 {
+                tracing::info!(step = %copy.name, removed, "removed partial objects of an interrupted run");
+            }
+        }
         let tally = Tally::default();
         let reject = |key: &str, stage: &str, reason: &str| -> Result<()> {
             tally.failed.fetch_add(1, Ordering::Relaxed);
@@ -897,10 +834,8 @@ impl Session {
         target_key: &str,
         tally: &Tally,
     ) -> Result<JournalEntry> {
-        if let (Some(from), Some(to)) = (src.local_path(&obj.key), dst.local_path(target_key)) {
-            return self
-                .transfer_local(src, dst, obj, target_key, from, to, tally)
-                .await;
+        if src.folder().is_some() && dst.folder().is_some() {
+            return self.transfer_local(src, dst, obj, target_key, tally).await;
         }
         let mut stream = src.byte_stream(&obj.key, obj.size).await?;
         let mut writer = dst.writer(target_key).await?;
@@ -913,24 +848,24 @@ impl Session {
                 })? {
                     h.update(&chunk);
                     let n = chunk.len() as u64;
-                    writer.write(chunk).await.map_err(|e| dst.error(e))?;
+                    writer.write(chunk).await?;
                     self.observer.bytes_copied(n);
                 }
                 Ok(())
             }
             .await;
         if let Err(e) = streamed {
-            let _ = writer.abort().await;
+            writer.abort().await;
             return Err(e);
         }
         if h.len != obj.size {
-            let _ = writer.abort().await;
+            writer.abort().await;
             return Err(Error::io(format!(
                 "{}: read {} bytes, listed as {} (changed while copying?)",
                 obj.key, h.len, obj.size
             )));
         }
-        let written = writer.close().await.map_err(|e| dst.error(e))?;
+        let written = writer.close().await?;
         let (md5, multi) = h.finish();
         // The target's own account of what it stored.
         let meta = match written.etag() {
@@ -975,34 +910,31 @@ impl Session {
     /// one reusable buffer, hashing the source while copying and the target
     /// after. Through the object-store layer the same copy took three times
     /// as long (a fresh buffer per chunk and a thread hop per read and write).
-    #[allow(clippy::too_many_arguments)]
     async fn transfer_local(
         &self,
         src: &BlobStore,
         dst: &BlobStore,
         obj: &SourceObject,
         target_key: &str,
-        from: std::path::PathBuf,
-        to: std::path::PathBuf,
         tally: &Tally,
     ) -> Result<JournalEntry> {
         dst.check_writable()?;
         let observer = self.observer.clone();
         let size = obj.size;
+        let (from, to) = (src.check_path(&obj.key)?, dst.check_path(target_key)?);
+        let (src_f, dst_f) = (
+            src.folder().expect("folder").clone(),
+            dst.folder().expect("folder").clone(),
+        );
+        let mode = src.mode(&obj.key);
         let (src_name, dst_name) = (src.name.clone(), dst.name.clone());
         let (md5, len, same) = tokio::task::spawn_blocking(move || {
-            copy_file_verified(&from, &to, size, &*observer, &src_name, &dst_name)
+            copy_file_verified(
+                &src_f, &from, &dst_f, &to, size, mode, &*observer, &src_name, &dst_name,
+            )
         })
         .await
         .map_err(|e| Error::internal(format!("copy task failed: {e}")))??;
-        // Keep the permission bits, as `cp -p` and rsync do, so a staging
-        // copy shows the application the same readability.
-        if let (Some(mode), Some(path)) = (src.mode(&obj.key), dst.local_path(target_key)) {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).map_err(
-                |e| Error::io(format!("{}: cannot set mode {mode:o}: {e}", path.display())),
-            )?;
-        }
         if len != obj.size || !same {
             let mut e = Error::io(format!(
                 "{target_key}: verification failed: the copy read back ({len} bytes) differs from the source ({} bytes, MD5 {md5})",
@@ -1117,8 +1049,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn local_listing_walks_folders_in_parallel() {
+    #[tokio::test]
+    async fn local_listing_walks_folders_in_parallel() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         for i in 0..40 {
@@ -1128,21 +1060,31 @@ mod tests {
         }
         std::fs::write(root.join("up/a\\b.txt"), b"x").unwrap();
         std::fs::write(root.join("outside.txt"), b"x").unwrap();
+        std::fs::write(root.join("up/.godwit-tmp-1-2-3-x"), b"partial").unwrap();
         std::os::unix::fs::symlink(root.join("up/3/deep/f.bin"), root.join("up/link.bin")).unwrap();
         std::os::unix::fs::symlink(root.join("up"), root.join("up/loop")).unwrap();
-        let mut got = walk_local(root, &root.join("up/")).unwrap();
-        got.sort_by(|a, b| a.key.cmp(&b.key));
+        let store = BlobStore::open_fs("s", root, false).unwrap();
+        let got = list_objects(&store, "up/").await.unwrap();
         let keys: Vec<&str> = got.iter().map(|o| o.key.as_str()).collect();
-        assert_eq!(keys.len(), 42, "{keys:?}");
-        assert!(keys.contains(&"up/39/deep/f.bin") && keys.contains(&"up/link.bin"));
+        assert_eq!(keys.len(), 43, "{keys:?}");
+        assert!(keys.contains(&"up/39/deep/f.bin") && !keys.contains(&"outside.txt"));
         let f = got.iter().find(|o| o.key == "up/7/deep/f.bin").unwrap();
         assert_eq!(
             (f.size, f.problem.is_none(), f.modified.is_some()),
             (7, true, true)
         );
-        let odd = got.iter().find(|o| o.key == "up/a\\b.txt").unwrap();
-        assert!(odd.problem.is_some());
-        assert!(walk_local(root, &root.join("missing/")).unwrap().is_empty());
+        // Links are reported, never followed; odd names cannot be keys;
+        // writes in progress are not listed.
+        for k in ["up/a\\b.txt", "up/link.bin", "up/loop"] {
+            let o = got.iter().find(|o| o.key == k).unwrap();
+            assert!(o.problem.is_some(), "{k}");
+        }
+        assert!(!keys.iter().any(|k| k.contains(".godwit-tmp-")));
+        assert!(list_objects(&store, "missing/").await.unwrap().is_empty());
+        // A non-folder prefix filters the keys of its folder.
+        let some = list_objects(&store, "up/3").await.unwrap();
+        assert!(some.iter().all(|o| o.key.starts_with("up/3")), "{some:?}");
+        assert_eq!(some.len(), 11, "up/3/ and up/30/ to up/39/");
     }
 
     #[test]
@@ -1156,14 +1098,36 @@ mod tests {
         std::fs::write(&from, &data).unwrap();
         let to = dir.path().join("x/y/a.bin");
         let seen = Count(AtomicU64::new(0));
-        let (md5, len, same) =
-            copy_file_verified(&from, &to, data.len() as u64, &seen, "s", "d").unwrap();
+        let f = Folder::new(dir.path());
+        let (md5, len, same) = copy_file_verified(
+            &f,
+            "a.bin",
+            &f,
+            "x/y/a.bin",
+            data.len() as u64,
+            Some(0o6755),
+            &seen,
+            "s",
+            "d",
+        )
+        .unwrap();
         assert_eq!(md5, hex::encode(Md5::digest(&data)));
         assert_eq!((len, same), (data.len() as u64, true));
         assert_eq!(std::fs::read(&to).unwrap(), data);
         assert_eq!(seen.0.load(Ordering::Relaxed), data.len() as u64);
-        // A file that is not the listed size (changed since listing) is refused.
-        let err = copy_file_verified(&from, &to, 5, &seen, "s", "d").unwrap_err();
+        // setuid and setgid bits are not copied.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&to).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o755);
+        // A file that is not the listed size (changed since listing) is
+        // refused, and the target keeps what it had (no partial object).
+        let err =
+            copy_file_verified(&f, "a.bin", &f, "x/y/a.bin", 5, None, &seen, "s", "d").unwrap_err();
+        assert_eq!(std::fs::read(&to).unwrap(), data);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("x/y")).unwrap().count(),
+            1
+        );
         assert!(
             err.message.contains("changed while copying"),
             "{}",

@@ -15,6 +15,10 @@
 //! - `enormous`: returns an enormous answer (four million outcomes)
 //! - `probe`: tries the filesystem, the environment, the network, the clock
 //!   and randomness through WASI, and replaces each value with what it saw
+//! - `escape`: tries to leave the store granted as `files` through
+//!   symbolic links (`evil/` links to a folder outside, `link.txt` to a file
+//!   outside): read, stat, list, open-writer and delete through each; every
+//!   value becomes the list of what worked (`none` when all were refused)
 //! - `ok`: behaves (returns every value unchanged)
 
 use std::cell::RefCell;
@@ -109,6 +113,13 @@ impl Rewriter for Hostile {
                     .map(|_| Outcome::Replaced(Value::Text(summary.clone())))
                     .collect())
             }
+            "escape" => {
+                let summary = escape_store()?;
+                Ok(values
+                    .iter()
+                    .map(|_| Outcome::Replaced(Value::Text(summary.clone())))
+                    .collect())
+            }
             "blob" => {
                 let summary = copy_store()?;
                 Ok(values
@@ -154,6 +165,55 @@ fn probe() -> String {
     let random = std::collections::hash_map::RandomState::new();
     let _ = std::hint::black_box(random);
     format!("fs:{fs} env:{env} args:{args} net:{net} clock:{clock} random:ok")
+}
+
+/// Tries every blob operation through symbolic links that lead outside the
+/// store root; returns the operations that worked.
+fn escape_store() -> Result<String, Error> {
+    use godwit_sdk::caps::blob;
+    let store = blob::open("files")?;
+    let mut worked = Vec::new();
+    if store.read("evil/secret.txt", 0, 100).is_ok() {
+        worked.push("read-dir-link");
+    }
+    if store.read("link.txt", 0, 100).is_ok() {
+        worked.push("read-file-link");
+    }
+    if store.stat("evil/secret.txt").is_ok() {
+        worked.push("stat");
+    }
+    if let Ok(l) = store.list("evil/", true) {
+        if l.next_page(100).is_ok_and(|p| !p.is_empty()) {
+            worked.push("list-into");
+        }
+    }
+    if let Ok(l) = store.list("", true) {
+        if l
+            .next_page(1000)
+            .is_ok_and(|p| p.iter().any(|e| e.path.contains("secret")))
+        {
+            worked.push("list-root");
+        }
+    }
+    if let Ok(w) = store.open_writer("evil/planted.txt") {
+        if w.write(b"planted").is_ok() && w.finish().is_ok() {
+            worked.push("write");
+        }
+    }
+    if let Ok(w) = store.open_writer("link.txt") {
+        // Replacing the link itself (inside the root) is allowed; writing
+        // through it to the outside file is not.
+        let _ = w.write(b"overwritten");
+        let _ = w.finish();
+    }
+    if store.delete("evil/victim.txt").is_ok() {
+        worked.push("delete-call");
+    }
+    Ok(if worked.is_empty() {
+        "none".to_owned()
+    } else {
+        worked.join(",")
+    })
 }
 
 /// Copies every object under the store root to `copies/`, 64 KiB at a time.
