@@ -301,3 +301,140 @@ fn tampered_unsigned_and_untrusted_bundles_are_refused() {
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(r.stderr.contains("allow_unsigned_plugins"), "{}", r.stderr);
 }
+
+/// Review counts people: one reviewer's signature file copied under a
+/// second name is one signature, not two (on e16b6b6 it satisfied
+/// `min_signatures = 2`, listing the same key twice as signers).
+#[test]
+fn one_reviewer_signing_twice_is_one_signature() {
+    let f = Fixture::example("quickstart");
+    keygen(&f, "alice");
+    keygen(&f, "bob");
+    pack_and_sign(&f, "acme.bundle", &["alice"]);
+    let bundle = f.path().join("acme.bundle");
+    let mut entries = read_archive(&bundle);
+    let sig = entries
+        .iter()
+        .find(|(n, _)| n == "signatures/alice.sig")
+        .cloned()
+        .unwrap();
+    entries.push(("signatures/alice-again.sig".into(), sig.1));
+    write_archive(&bundle, entries);
+    bundled_project(&f, "acme.bundle", &["keys/alice.pub", "keys/bob.pub"]);
+    let toml = std::fs::read_to_string(f.path().join("godwit.toml")).unwrap();
+    f.write(
+        "godwit.toml",
+        &toml.replace("[trust]\n", "[trust]\nmin_signatures = 2\n"),
+    );
+    let r = f.godwit(&["run", &f.arg()]);
+    assert_eq!(r.code, 3, "{}", r.all());
+    assert!(
+        r.stderr
+            .contains("1 distinct trusted signer(s), 2 required"),
+        "{}",
+        r.stderr
+    );
+    // A second, different reviewer makes two.
+    pack_and_sign(&f, "acme.bundle", &["alice", "bob"]);
+    ok(&f.godwit(&["run", &f.arg()]));
+}
+
+/// An archive holding two entries of one name is ambiguous (which one was
+/// reviewed depends on the reader): refused, and `bundle verify` says so
+/// with exit 1 (a refused bundle), as docs/cli.md promises (e16b6b6: the
+/// last entry won, and a malformed bundle exited 3).
+#[test]
+fn duplicate_archive_entries_are_refused_and_verify_exits_1() {
+    let f = Fixture::example("quickstart");
+    keygen(&f, "alice");
+    pack_and_sign(&f, "acme.bundle", &["alice"]);
+    let bundle = f.path().join("acme.bundle");
+    let mut entries = read_archive(&bundle);
+    entries.push(("components/rule.wasm".into(), b"\0asm\x0d\0\x01\0".to_vec()));
+    write_archive(&bundle, entries);
+    let v = f.godwit(&[
+        "bundle",
+        "verify",
+        &bundle.display().to_string(),
+        "--trust",
+        &f.path().join("keys/alice.pub").display().to_string(),
+    ]);
+    assert_eq!(v.code, 1, "{}", v.all());
+    assert!(v.all().contains("appears more than once"), "{}", v.all());
+    bundled_project(&f, "acme.bundle", &["keys/alice.pub"]);
+    let r = f.godwit(&["run", &f.arg()]);
+    assert_eq!(r.code, 3, "{}", r.all());
+    assert!(r.stderr.contains("appears more than once"), "{}", r.stderr);
+}
+
+/// Compiled code in the cache is bound to its source digest and this
+/// host: a `.cwasm` copied over another entry's name (e16b6b6 ran it
+/// under the verified bundle's digest) or edited is ignored, and the
+/// component compiled again from its verified bytes.
+#[test]
+fn a_swapped_compiled_component_in_the_cache_is_not_run() {
+    let mut f = Fixture::example("quickstart");
+    let cache = f.path().join("private-cache");
+    f.cache = cache.clone();
+    keygen(&f, "alice");
+    pack_and_sign(&f, "acme.bundle", &["alice"]);
+    bundled_project(&f, "acme.bundle", &["keys/alice.pub"]);
+    let from_cache = |r: &godwit_tests::Run| -> serde_json::Value {
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        let p = v["plugins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["instance"] == "audio-path")
+            .unwrap()
+            .clone();
+        p["start"]["from_cache"].clone()
+    };
+    ok(&f.godwit(&["--json", "run", &f.arg()]));
+    let second = f.godwit(&["--json", "run", "--fresh", &f.arg()]);
+    ok(&second);
+    assert_eq!(from_cache(&second), true);
+
+    // Copy another component's compiled code over the bundle's entry.
+    let dir = cache.join("components");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "cwasm"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 2, "{files:?}");
+    let digest = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(
+            std::fs::read(godwit_tests::guests::HOSTILE).unwrap(),
+        ))
+    };
+    let ours = files
+        .iter()
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&digest)
+        })
+        .expect("the bundle's component is cached")
+        .clone();
+    let other = files.iter().find(|p| **p != ours).unwrap().clone();
+    std::fs::copy(&other, &ours).unwrap();
+    let third = f.godwit(&["--json", "-v", "run", "--fresh", &f.arg()]);
+    ok(&third);
+    assert!(
+        third.stderr.contains("ignoring unusable cache entry")
+            && third.stderr.contains("tag does not match"),
+        "the swapped entry was used: {}",
+        third.stderr
+    );
+    // And it is cached correctly again.
+    let fourth = f.godwit(&["--json", "run", "--fresh", &f.arg()]);
+    ok(&fourth);
+    assert_eq!(from_cache(&fourth), true);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "the cache directory is private");
+}

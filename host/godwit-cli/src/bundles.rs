@@ -179,7 +179,14 @@ pub fn verify(
     trust: &[std::path::PathBuf],
     dir: Option<&Path>,
 ) -> Result<BundleReport, Error> {
-    let b = Bundle::read(path)?;
+    // A malformed or tampered bundle is refused like an untrusted one
+    // (exit 1), not a runtime failure.
+    let b = Bundle::read(path).map_err(|e| match e.kind {
+        godwit_host::ErrorKind::PluginLoad => {
+            Error::new(godwit_host::ErrorKind::Rejected, e.message)
+        }
+        _ => e,
+    })?;
     let keys = trusted_keys(trust, dir)?;
     let mut r = report(&b, keys.as_ref().map(|t| &t.keys));
     match &keys {

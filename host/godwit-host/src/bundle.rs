@@ -221,7 +221,14 @@ fn archive_entries(path: &Path, bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>
             }
             let mut bytes = Vec::new();
             std::io::Read::read_to_end(&mut entry, &mut bytes).map_err(|e| bad(path, e))?;
-            out.insert(rel, bytes);
+            // Two entries of one name: which one a reader takes is up to
+            // the reader, so what was reviewed is ambiguous. Refused.
+            if out.insert(rel.clone(), bytes).is_some() {
+                return Err(bad(
+                    path,
+                    format!("entry {rel:?} appears more than once in the archive"),
+                ));
+            }
         }
     }
     Ok(out)
@@ -342,6 +349,9 @@ impl Bundle {
             ));
         }
         let mut ok = Vec::new();
+        // Review counts people: one trusted key counts once, however many
+        // signature files carry it.
+        let mut counted = std::collections::BTreeSet::new();
         let mut problems = Vec::new();
         for (reviewer, key, valid) in self.check_signatures() {
             if !valid {
@@ -350,7 +360,9 @@ impl Bundle {
                     key_id(&key)
                 ));
             } else if let Some(name) = trusted.get(&key.to_ascii_lowercase()) {
-                ok.push(name.clone());
+                if counted.insert(key.to_ascii_lowercase()) {
+                    ok.push(name.clone());
+                }
             } else {
                 problems.push(format!(
                     "signed by {reviewer} (key {}), a key this project does not trust",
@@ -363,7 +375,7 @@ impl Bundle {
         }
         if ok.len() < min.max(1) {
             return Err(refuse(format!(
-                "{} trusted signature(s), {} required{}",
+                "{} distinct trusted signer(s), {} required{}",
                 ok.len(),
                 min.max(1),
                 if problems.is_empty() {
