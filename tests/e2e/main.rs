@@ -3,6 +3,7 @@
 
 mod bundles;
 mod common;
+mod faults;
 mod foundation;
 mod objects;
 mod project_file;

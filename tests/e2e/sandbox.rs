@@ -397,3 +397,277 @@ to = "dst"
     assert!(rejects.contains("symbolic link"), "{rejects}");
     assert!(rejects.contains("a/ok.txt"), "{rejects}");
 }
+
+/// A project where the hostile guest runs `statements` through a grant of
+/// `conn` (a connection in the project) as `db`.
+fn statements_project(conn_toml: &str, conn: &str, statements: &[String]) -> Fixture {
+    let list = statements
+        .iter()
+        .map(|s| format!("{s:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let f = hostile_project(
+        "statements",
+        &format!("grants.sql = {{ db = \"{conn}\" }}\n"),
+    );
+    let toml = std::fs::read_to_string(f.path().join("godwit.toml")).unwrap();
+    let toml = toml
+        .replace(
+            "params = { mode = \"statements\" }",
+            &format!("params = {{ mode = \"statements\", statements = [{list}] }}"),
+        )
+        .replace("[plugins.src]", &format!("{conn_toml}\n[plugins.src]"));
+    f.write("godwit.toml", &toml);
+    f
+}
+
+/// The guest's verdicts (`i:ok` / `i:no`), read back from the copied rows.
+async fn verdicts(f: &Fixture) -> String {
+    let rows = dump(&f.path().join("out/app.db"), &["tasks"]).await;
+    rows[0]
+        .1
+        .iter()
+        .flat_map(|r| r.iter())
+        .find(|c| c.starts_with("t:0:"))
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A SQLite grant on a source reaches one database, read-only: on e16b6b6
+/// `VACUUM INTO` created a file through the read-only connection, `ATTACH`
+/// read a database nobody granted, and the default (read-write) source DSN
+/// let a plugin `DROP TABLE` in the source.
+#[tokio::test]
+async fn a_sqlite_source_grant_is_read_only_and_one_database() {
+    let outside = tempfile::tempdir().unwrap();
+    let other = outside.path().join("other.db");
+    sqlite_with(
+        &other,
+        &[
+            "CREATE TABLE secret(x)",
+            "INSERT INTO secret VALUES ('s3cr3t')",
+        ],
+    )
+    .await
+    .close()
+    .await;
+    let stolen = outside.path().join("stolen.db");
+    let statements = vec![
+        "SELECT count(*) FROM users".to_owned(),
+        format!("VACUUM INTO '{}'", stolen.display()),
+        format!("ATTACH '{}' AS o", other.display()),
+        "SELECT x FROM o.secret".to_owned(),
+        "DROP TABLE users".to_owned(),
+        "PRAGMA user_version = 7".to_owned(),
+        "CREATE TABLE planted(a)".to_owned(),
+        "SELECT load_extension('/tmp/x.so')".to_owned(),
+        "PRAGMA table_info(users)".to_owned(),
+    ];
+    // The source DSN without `mode=ro`: read-write by its text, read-only
+    // because no step writes to it.
+    let f = statements_project("", "app", &statements);
+    let toml = std::fs::read_to_string(f.path().join("godwit.toml")).unwrap();
+    f.write(
+        "godwit.toml",
+        &toml.replace("sqlite://data/app.db?mode=ro", "sqlite://data/app.db"),
+    );
+    let before = std::fs::read(f.path().join("data/app.db")).unwrap();
+    for cmd in ["plan", "run"] {
+        let r = f.godwit(&[cmd, &f.arg()]);
+        assert_eq!(r.code, 0, "{cmd}: {}", r.all());
+    }
+    assert_eq!(
+        verdicts(&f).await,
+        "t:0:ok 1:no 2:no 3:no 4:no 5:no 6:no 7:no 8:ok"
+    );
+    assert!(!stolen.exists(), "VACUUM INTO wrote a file");
+    assert_eq!(
+        std::fs::read(f.path().join("data/app.db")).unwrap(),
+        before,
+        "the source changed"
+    );
+}
+
+/// The pooled SQLite connections behind `execute` (a target's) reach one
+/// database too: no ATTACH, no VACUUM INTO.
+#[tokio::test]
+async fn a_writable_sqlite_connection_cannot_attach() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other.db");
+    sqlite_with(&other, &["CREATE TABLE secret(x)"])
+        .await
+        .close()
+        .await;
+    let db = godwit_host::caps::sql::Database::open(
+        "t",
+        &godwit_host::project::Secret::new(format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("t.db").display()
+        )),
+        dir.path(),
+        false,
+    )
+    .await
+    .unwrap();
+    let attach = db
+        .execute(&format!("ATTACH '{}' AS o", other.display()), vec![])
+        .await;
+    assert!(attach.is_err(), "{attach:?}");
+    let vacuum = db
+        .execute(
+            &format!("VACUUM INTO '{}'", dir.path().join("copy.db").display()),
+            vec![],
+        )
+        .await;
+    assert!(vacuum.is_err(), "{vacuum:?}");
+    assert!(!dir.path().join("copy.db").exists());
+    db.execute("CREATE TABLE ok(a)", vec![]).await.unwrap();
+}
+
+/// On PostgreSQL a plugin's statements through a source grant run in a
+/// read-only transaction it cannot reopen: on e16b6b6
+/// `set_config('default_transaction_read_only','off',false)` made the
+/// pooled connection writable and `CREATE TABLE` worked during plan. A role
+/// that can bypass read-only transactions (a superuser) is named in a
+/// warning, and refused with `--strict`; a least-privilege role cannot read
+/// server files at all.
+#[tokio::test]
+async fn a_postgres_source_grant_is_read_only_and_names_risky_roles() {
+    let pg = godwit_tests::pg::server();
+    let url = pg.create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    pg.psql(&db, "CREATE TABLE t(a int); INSERT INTO t VALUES (1)");
+    let statements: Vec<String> = [
+        "SELECT a FROM t",
+        "SELECT set_config('default_transaction_read_only', 'off', false)",
+        "SET transaction_read_only = off",
+        "SELECT set_config('transaction_read_only', 'off', true)",
+        "CREATE TABLE planted(a int)",
+        "INSERT INTO t VALUES (2)",
+        "COMMIT",
+        "CREATE TABLE planted2(a int)",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let conn = format!("[connections.pg]\ndsn = \"{url}\"\n");
+    let f = statements_project(&conn, "pg", &statements);
+    let plan = f.godwit(&["plan", &f.arg()]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.stderr.contains("is a superuser"),
+        "the risky role is named: {}",
+        plan.stderr
+    );
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    // `COMMIT` (6) may or may not be accepted: it only ends the read-only
+    // transaction of its own query. Everything that writes is refused.
+    let v = verdicts(&f).await;
+    let v: Vec<&str> = v.trim_start_matches("t:").split(' ').collect();
+    assert_eq!(v.len(), 8, "{v:?}");
+    for (i, want) in ["0:ok", "1:ok", "2:no", "3:no", "4:no", "5:no", "", "7:no"]
+        .iter()
+        .enumerate()
+    {
+        if !want.is_empty() {
+            assert_eq!(v[i], *want, "{v:?}");
+        }
+    }
+    let tables = pg.psql(
+        &db,
+        "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'",
+    );
+    assert_eq!(tables.trim(), "t");
+    assert_eq!(pg.psql(&db, "SELECT count(*) FROM t").trim(), "1");
+
+    let strict = f.godwit(&["--strict", "plan", &f.arg()]);
+    assert_eq!(strict.code, 2, "{}", strict.all());
+    assert!(
+        strict.stderr.contains("refused with --strict"),
+        "{}",
+        strict.stderr
+    );
+
+    // A least-privilege role: no warning, and server files stay closed.
+    let role = format!("reader_{db}");
+    pg.psql(
+        &db,
+        &format!("CREATE ROLE {role} LOGIN; GRANT SELECT ON t TO {role}"),
+    );
+    let reader_url = url.replace("postgres@", &format!("{role}@"));
+    let conn = format!("[connections.pg]\ndsn = \"{reader_url}\"\n");
+    let statements = vec![
+        "SELECT a FROM t".to_owned(),
+        "SELECT pg_read_file('/etc/hostname')".to_owned(),
+    ];
+    let f = statements_project(&conn, "pg", &statements);
+    let r = f.godwit(&["--strict", "run", &f.arg()]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(!r.stderr.contains("superuser"), "{}", r.stderr);
+    assert_eq!(verdicts(&f).await, "t:0:ok 1:no");
+}
+
+/// Text from a plugin cannot take the host down or flood it: a 70,000
+/// character value in `plan`'s sample table panicked the host on e16b6b6
+/// (exit 101); its log lines were unbounded (87 MB/s into godwit.log and
+/// stderr) and a newline in one forged a log line.
+#[test]
+fn long_values_and_log_floods_are_bounded_and_escaped() {
+    let f = hostile_project("long", "");
+    let f = {
+        // Rejects are expected: allow them all.
+        let toml = std::fs::read_to_string(f.path().join("godwit.toml")).unwrap();
+        f.write(
+            "godwit.toml",
+            &toml.replace(
+                "mode = \"replace\"\n",
+                "mode = \"replace\"\nmax_rejects = 1000\n",
+            ),
+        );
+        f
+    };
+    let plan = f.godwit(&["plan", &f.arg()]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.stdout
+            .lines()
+            .all(|l| l.len() < 10_000 && !l.starts_with("FORGED")),
+        "plan printed a plugin's text unbounded or unescaped"
+    );
+    let run = f.godwit(&["-v", "run", &f.arg()]);
+    assert_eq!(run.code, 1, "{}", &run.stderr[..run.stderr.len().min(4000)]);
+    for l in run.stdout.lines() {
+        assert!(l.len() < 10_000, "an unbounded line on stdout");
+    }
+    assert!(
+        run.stderr.len() < 3 << 20,
+        "stderr holds {} bytes",
+        run.stderr.len()
+    );
+    assert!(run.stderr.contains("log budget"), "the drop is said once");
+    assert!(
+        !run.stderr
+            .lines()
+            .any(|l| l.starts_with("2026-01-01T00:00:00Z")),
+        "a plugin forged a log line"
+    );
+    assert!(
+        run.stderr.contains("real line\\n2026-01-01"),
+        "escaped, not dropped"
+    );
+    for e in std::fs::read_dir(f.path().join(".godwit/runs")).unwrap() {
+        let dir = e.unwrap().path();
+        if let Ok(m) = std::fs::metadata(dir.join("godwit.log")) {
+            assert!(m.len() < 3 << 20, "{} is {} bytes", dir.display(), m.len());
+        }
+        if let Ok(text) = std::fs::read_to_string(dir.join("rejects.jsonl")) {
+            for line in text.lines() {
+                let r: serde_json::Value = serde_json::from_str(line).unwrap();
+                let reason = r["reason"].as_str().unwrap();
+                assert!(reason.len() < 5000, "a reason of {} bytes", reason.len());
+                assert!(reason.starts_with("bad\\nFORGED"), "{reason:.40}");
+            }
+        }
+    }
+}

@@ -22,6 +22,7 @@ Exit codes:
   1  validation failed (a validator reported an error) or rows were rejected
   2  usage or project-file error
   3  runtime failure (a plugin trapped or failed, a database or store failed)
+  130  interrupted by SIGINT or SIGTERM (rejects flushed, report written; run resumes)
 
 Logs go to stderr; set the level with -v/-vv or GODWIT_LOG (e.g. GODWIT_LOG=debug).
 Secrets in DSNs are never printed: passwords show as ***.";
@@ -36,6 +37,12 @@ struct Cli {
     /// Print results as JSON on stdout instead of tables.
     #[arg(long, global = true)]
     json: bool,
+    /// Refuse (exit 2) a connection used read-only whose database role could
+    /// bypass read-only transactions (PostgreSQL superuser or
+    /// pg_execute_server_program / pg_read_server_files /
+    /// pg_write_server_files; MySQL FILE or SUPER) instead of warning.
+    #[arg(long, global = true)]
+    strict: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -278,14 +285,17 @@ async fn session(
     dir: &std::path::Path,
     dry_run: bool,
     observer: Arc<dyn Observer>,
+    strict: bool,
 ) -> Result<Session, Error> {
-    let project = project::load(dir)?;
+    let mut project = project::load(dir)?;
+    project.strict = strict;
     let runtime = Runtime::new(Runtime::default_cache_dir())?;
     Session::new(project, runtime, dry_run, observer)
 }
 
 async fn dispatch(cli: Cli) -> Result<i32, Error> {
     let json = cli.json;
+    let strict = cli.strict;
     match cli.command {
         Command::Init { dir } => {
             let file = dir.join(project::PROJECT_FILE);
@@ -300,17 +310,26 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             Ok(EXIT_OK)
         }
         Command::Plan { dir } => {
-            let s = session(&dir, true, Arc::new(godwit_host::engine::Silent)).await?;
+            let s = session(&dir, true, Arc::new(godwit_host::engine::Silent), strict).await?;
             let plan = s.plan().await?;
             output::plan(&plan, json);
             Ok(EXIT_OK)
         }
         Command::Run { dir, fresh } => {
             let progress = output::Progress::new(json);
-            let mut s = session(&dir, false, progress.clone()).await?;
+            let mut s = session(&dir, false, progress.clone(), strict).await?;
             s.fresh = fresh;
             output::log_to(&s.run_dir.join("godwit.log"))?;
-            let report = s.run().await;
+            // A signal drops the run where it is: open load transactions roll
+            // back, the reject file is flushed as it closes, and the report
+            // says the run was interrupted (exit 130); a plain `run` resumes.
+            let report = tokio::select! {
+                r = s.run() => r,
+                sig = interrupted() => Err(Error::new(
+                    ErrorKind::Interrupted,
+                    format!("interrupted by {sig}: unfinished tables were rolled back; `godwit run` resumes"),
+                )),
+            };
             progress.finish();
             let report = report.inspect_err(|e| failure_report(&s, "run", e))?;
             report.write()?;
@@ -322,7 +341,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             })
         }
         Command::Validate { dir } => {
-            let s = session(&dir, false, Arc::new(godwit_host::engine::Silent)).await?;
+            let s = session(&dir, false, Arc::new(godwit_host::engine::Silent), strict).await?;
             output::log_to(&s.run_dir.join("godwit.log"))?;
             let report = s
                 .validate_report()
@@ -402,6 +421,19 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
 
 /// Leaves `report.json` and `report.md` describing a command that failed,
 /// so every run directory says how its run ended.
+/// Waits for SIGINT or SIGTERM; returns the signal's name.
+async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    }
+}
+
 fn failure_report(s: &Session, command: &str, e: &Error) {
     let dir = &s.run_dir;
     let message = godwit_host::redact::scrub(&e.message);
@@ -418,6 +450,16 @@ fn failure_report(s: &Session, command: &str, e: &Error) {
         e.kind,
         e.exit_code()
     );
+    let rejects = dir.join("rejects.jsonl");
+    let json = match std::fs::read_to_string(&rejects) {
+        Ok(text) => {
+            let mut json = json;
+            json["rejects_file"] = rejects.display().to_string().into();
+            json["rejected"] = text.lines().count().into();
+            json
+        }
+        Err(_) => json,
+    };
     let _ = std::fs::create_dir_all(dir);
     let _ = std::fs::write(dir.join("report.json"), json.to_string());
     let _ = std::fs::write(dir.join("report.md"), md);

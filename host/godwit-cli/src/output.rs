@@ -121,8 +121,15 @@ impl Table {
             rows: Vec::new(),
         }
     }
+    /// Adds a row. Cells may hold plugin text: escaped and cut to
+    /// `MAX_TERMINAL_CELL` characters (the full text is in report.json).
     fn row(&mut self, r: Vec<String>) {
-        self.rows.push(r);
+        use godwit_host::text::{plugin_text, MAX_TERMINAL_CELL};
+        self.rows.push(
+            r.iter()
+                .map(|c| plugin_text(c, MAX_TERMINAL_CELL))
+                .collect(),
+        );
     }
     fn render(&self) -> String {
         let n = self.head.len();
@@ -135,7 +142,11 @@ impl Table {
         let line = |r: &Vec<String>| {
             r.iter()
                 .enumerate()
-                .map(|(i, c)| format!("{c:<width$}", width = w[i]))
+                // Padded by hand: `format!` widths stop at 65,535.
+                .map(|(i, c)| {
+                    let pad = w[i].saturating_sub(c.chars().count());
+                    format!("{c}{}", " ".repeat(pad))
+                })
                 .collect::<Vec<_>>()
                 .join("  ")
                 .trim_end()

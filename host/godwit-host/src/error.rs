@@ -31,6 +31,8 @@ pub enum ErrorKind {
     Rejected,
     /// A bug in the host.
     Internal,
+    /// The run was stopped by SIGINT (Ctrl-C) or SIGTERM.
+    Interrupted,
 }
 
 /// The host library's error type.
@@ -42,6 +44,10 @@ pub struct Error {
     pub message: String,
     /// Whether trying again may succeed.
     pub retryable: bool,
+    /// The database's own code for a SQL error: PostgreSQL's SQLSTATE
+    /// (`42P07`), MySQL's error number (`1061`) or SQLite's extended result
+    /// code (`1555`).
+    pub code: Option<String>,
 }
 
 impl Error {
@@ -52,6 +58,7 @@ impl Error {
             kind,
             message: message.into(),
             retryable,
+            code: None,
         }
     }
     /// A project-file error.
@@ -76,6 +83,7 @@ impl Error {
         match self.kind {
             ErrorKind::Project => crate::EXIT_USAGE,
             ErrorKind::Rejected => crate::EXIT_VALIDATION,
+            ErrorKind::Interrupted => crate::EXIT_INTERRUPTED,
             _ => crate::EXIT_RUNTIME,
         }
     }

@@ -17,6 +17,7 @@ pub mod error;
 pub mod project;
 pub mod redact;
 pub mod runtime;
+pub mod text;
 pub mod value;
 
 pub use error::{Error, ErrorKind, Result};
@@ -29,3 +30,7 @@ pub const EXIT_VALIDATION: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 /// Exit code: runtime failure (plugin trap or error, database or store failure).
 pub const EXIT_RUNTIME: i32 = 3;
+/// Exit code: interrupted by SIGINT or SIGTERM (the shell's 128 + SIGINT);
+/// the reject file and a report of the interruption are written first, and
+/// a plain `run` resumes.
+pub const EXIT_INTERRUPTED: i32 = 130;

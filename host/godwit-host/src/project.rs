@@ -84,6 +84,9 @@ pub fn redact_dsn(dsn: &str) -> String {
 pub struct Project {
     /// Directory holding `godwit.toml`; relative paths resolve against it.
     pub dir: PathBuf,
+    /// Refuse read-only connections whose role could bypass read-only
+    /// transactions (`--strict`; not a project-file setting).
+    pub strict: bool,
     /// Project name.
     pub name: String,
     /// Where resume state goes.
@@ -1099,6 +1102,7 @@ pub fn parse(
     };
     Ok(Project {
         dir,
+        strict: false,
         name: raw.project.name,
         state_dir,
         reports_dir,

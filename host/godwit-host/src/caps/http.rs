@@ -56,9 +56,22 @@ pub fn join(base: &str, path: &str) -> std::result::Result<reqwest::Url, String>
     if path.chars().any(|c| c.is_control()) || path.contains('\\') || path.starts_with("//") {
         return Err(refuse());
     }
-    let url = base_url
-        .join(path.trim_start_matches('/'))
-        .map_err(|_| refuse())?;
+    let rel = path.trim_start_matches('/');
+    // Second line, on the raw path: a `..` (in any spelling) that climbs
+    // above the base is refused even where the parser would clamp it at
+    // the server's root.
+    let mut depth = 0i64;
+    for seg in rel.split(['?', '#']).next().unwrap_or_default().split('/') {
+        match seg.to_ascii_lowercase().replace("%2e", ".").as_str() {
+            ".." => depth -= 1,
+            "." | "" => {}
+            _ => depth += 1,
+        }
+        if depth < 0 {
+            return Err(format!("{path:?} climbs out of the granted base URL"));
+        }
+    }
+    let url = base_url.join(rel).map_err(|_| refuse())?;
     let same_origin = url.scheme() == base_url.scheme()
         && url.host_str() == base_url.host_str()
         && url.port_or_known_default() == base_url.port_or_known_default()
@@ -237,6 +250,9 @@ mod tests {
             join(b, "a/%2E%2E/b").unwrap().as_str(),
             "https://app.example.com/api/b"
         );
+        // Climbing above a root base is refused too (the parser would
+        // clamp it at the root).
+        assert!(join("http://127.0.0.1:1/", "../../etc/passwd").is_err());
     }
 
     /// A secret header of the project replaces a plugin header of the same

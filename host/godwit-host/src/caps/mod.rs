@@ -75,6 +75,13 @@ impl HostState {
     }
 }
 
+/// The error for a write through a read-only grant.
+fn read_only_grant(conn: &str, what: &str) -> WErr {
+    WErr::Unsupported(format!(
+        "connection {conn} is read-only for this plugin (only a step's target may write): {what} refused"
+    ))
+}
+
 fn gone() -> WErr {
     WErr::Internal("handle is no longer valid".into())
 }
@@ -96,7 +103,10 @@ impl wsql::Host for HostState {
         }
         let limit = self.ctx.host_call_timeout;
         let result = match tokio::time::timeout(limit, lazy.get()).await {
-            Ok(Ok(db)) => return Ok(Ok(self.table.push(ConnectionHandle { db })?)),
+            Ok(Ok(db)) => {
+                let read_only = self.ctx.sql_read_only;
+                return Ok(Ok(self.table.push(ConnectionHandle { db, read_only })?));
+            }
             // The plugin gets no DSN, not even redacted; the host log has the details.
             Ok(Err(e)) => {
                 tracing::warn!(plugin = %self.ctx.name, label, error = %e, "opening a granted connection failed");
@@ -127,11 +137,17 @@ impl wsql::HostConnection for HostState {
         statement: String,
         params: Vec<Value>,
     ) -> WResult<Resource<RowsHandle>> {
-        let db = self.table.get(&this)?.db.clone();
-        self.new_handle("query", db.query(&statement, params), |stream| RowsHandle {
-            stream,
-        })
-        .await
+        let h = self.table.get(&this)?;
+        let (db, read_only) = (h.db.clone(), h.read_only);
+        let fut = async move {
+            if read_only {
+                db.query_read_only(&statement, params).await
+            } else {
+                db.query(&statement, params).await
+            }
+        };
+        self.new_handle("query", fut, |stream| RowsHandle { stream })
+            .await
     }
 
     async fn query_with_timeout(
@@ -141,11 +157,12 @@ impl wsql::HostConnection for HostState {
         params: Vec<Value>,
         timeout_ms: u32,
     ) -> WResult<Resource<RowsHandle>> {
-        let db = self.table.get(&this)?.db.clone();
+        let h = self.table.get(&this)?;
+        let (db, read_only) = (h.db.clone(), h.read_only);
         let timeout = std::time::Duration::from_millis(u64::from(timeout_ms.max(1)));
         self.new_handle(
             "query",
-            db.query_with_timeout(&statement, params, timeout),
+            db.query_with_timeout(&statement, params, timeout, read_only),
             |stream| RowsHandle { stream },
         )
         .await
@@ -157,7 +174,11 @@ impl wsql::HostConnection for HostState {
         statement: String,
         params: Vec<Value>,
     ) -> WResult<u64> {
-        let db = self.table.get(&this)?.db.clone();
+        let h = self.table.get(&this)?;
+        if h.read_only {
+            return Ok(Err(read_only_grant(&h.db.name, "execute")));
+        }
+        let db = h.db.clone();
         Ok(bounded(
             self.ctx.host_call_timeout,
             "execute",
@@ -173,7 +194,11 @@ impl wsql::HostConnection for HostState {
         columns: Vec<String>,
         data: Batch,
     ) -> WResult<u64> {
-        let db = self.table.get(&this)?.db.clone();
+        let h = self.table.get(&this)?;
+        if h.read_only {
+            return Ok(Err(read_only_grant(&h.db.name, "load")));
+        }
+        let db = h.db.clone();
         let rows = match crate::value::batch_to_rows(data) {
             Ok(r) => r,
             Err(m) => return Ok(Err(WErr::InvalidInput(format!("malformed batch: {m}")))),
@@ -415,19 +440,29 @@ impl whttp::Host for HostState {
     }
 }
 
+/// Log text one plugin instance may emit in a run. Past it, one line says
+/// so and the rest is dropped: a plugin cannot fill the disk or the
+/// terminal (a flood measured 87 MB/s before this bound).
+pub const MAX_LOG_BYTES: usize = 1 << 20;
+
 impl wlog::Host for HostState {
     async fn emit(&mut self, level: wlog::Level, message: String) -> wasmtime::Result<()> {
-        /// Longest log message kept from a plugin; longer ones are cut.
-        const MAX_LOG_MESSAGE: usize = 4096;
-        let mut message = message;
-        if message.len() > MAX_LOG_MESSAGE {
-            let mut cut = MAX_LOG_MESSAGE;
-            while !message.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            message.truncate(cut);
-        }
         let plugin = self.ctx.name.as_str();
+        if self.log_bytes >= MAX_LOG_BYTES {
+            return Ok(());
+        }
+        // Escaped (a newline cannot forge a log line) and bounded per call.
+        let message = crate::text::plugin_text(&message, crate::text::MAX_PLUGIN_TEXT);
+        self.log_bytes += message.len();
+        if self.log_bytes >= MAX_LOG_BYTES {
+            tracing::warn!(
+                target: "godwit::plugin",
+                plugin,
+                "log budget of {} KiB spent; further log lines of this plugin are dropped",
+                MAX_LOG_BYTES >> 10
+            );
+            return Ok(());
+        }
         match level {
             wlog::Level::Trace => tracing::trace!(target: "godwit::plugin", plugin, "{message}"),
             wlog::Level::Debug => tracing::debug!(target: "godwit::plugin", plugin, "{message}"),

@@ -231,7 +231,10 @@ pub(crate) async fn map_keys(
                     "the rule returned a non-text value ({})",
                     crate::value::excerpt(&other)
                 )),
-                Outcome::Rejected(reason) => Err(reason),
+                Outcome::Rejected(reason) => Err(crate::text::plugin_text(
+                    &reason,
+                    crate::text::MAX_PLUGIN_TEXT,
+                )),
             };
             out.push(mapped.and_then(|m| match target.resolve(&m) {
                 Some(key) if !key.is_empty() && !key.ends_with('/') => Ok((m, key)),

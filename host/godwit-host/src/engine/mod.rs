@@ -113,6 +113,44 @@ pub struct Session {
     observer: Arc<dyn Observer>,
 }
 
+/// Fault injection for the kill-point tests: when `GODWIT_KILL_AT` is
+/// `PHASE` or `PHASE:TABLE` or `PHASE:TABLE:N` and matches the point
+/// reached, the process aborts on the spot (as `kill -9` would, nothing is
+/// flushed or cleaned up). Phases: `ddl` (after a table's DDL), `data`
+/// (after a table's first batch, before commit), `loaded` (after the commit,
+/// before its progress is recorded), `post` and `constraints` (before
+/// statement N; `N` = `max` after the last, before progress). Unset, it
+/// costs one environment lookup per process.
+pub(crate) fn killpoint(phase: &str, table: &str, n: usize) {
+    static AT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let Some(at) = AT.get_or_init(|| std::env::var("GODWIT_KILL_AT").ok()) else {
+        return;
+    };
+    let n = if n == usize::MAX {
+        "max".to_owned()
+    } else {
+        n.to_string()
+    };
+    let mut parts = at.split(':');
+    let matches = parts.next() == Some(phase)
+        && parts.next().is_none_or(|t| t == table)
+        && parts.next().is_none_or(|x| x == n);
+    if matches {
+        eprintln!("GODWIT_KILL_AT={at}: aborting at {phase}:{table}:{n}");
+        std::process::abort();
+    }
+}
+
+/// The connections a step's target plugin is granted.
+fn writable_connections(project: &Project) -> std::collections::BTreeSet<String> {
+    project
+        .steps
+        .iter()
+        .filter_map(|s| project.plugins.get(&s.target))
+        .flat_map(|p| p.sql_grants.values().cloned())
+        .collect()
+}
+
 impl Session {
     /// Prepares a session; nothing is opened or instantiated yet.
     pub fn new(
@@ -121,6 +159,10 @@ impl Session {
         dry_run: bool,
         observer: Arc<dyn Observer>,
     ) -> Result<Self> {
+        // Only the connections a step's target plugin is granted can be
+        // written; every other one (sources, validators' views) is opened
+        // read-only at the engine level.
+        let writable = writable_connections(&project);
         let connections = project
             .connections
             .iter()
@@ -131,7 +173,8 @@ impl Session {
                         name,
                         c.dsn.clone(),
                         &project.dir,
-                        dry_run,
+                        dry_run || !writable.contains(name),
+                        project.strict,
                     )),
                 )
             })
@@ -162,10 +205,33 @@ impl Session {
     /// asking for capabilities its reviewers did not sign stops the command
     /// here, as does a plugin refusing its parameters.
     pub async fn preflight(&self) -> Result<()> {
+        // Connections only ever read (granted, but to no step's target) are
+        // opened first: a role that could bypass read-only transactions is
+        // named (or, with --strict, refused) before any plugin runs.
+        let writable = self.writable_connections();
+        let granted: std::collections::BTreeSet<&String> = self
+            .project
+            .plugins
+            .values()
+            .flat_map(|p| p.sql_grants.values())
+            .collect();
+        for name in granted {
+            if !writable.contains(name) {
+                if let Some(c) = self.connections.get(name) {
+                    c.get().await?;
+                }
+            }
+        }
         for name in self.project.plugins.keys() {
             self.load(name).await?;
         }
         Ok(())
+    }
+
+    /// The connections a step's target plugin is granted: the only ones a
+    /// run may write.
+    fn writable_connections(&self) -> std::collections::BTreeSet<String> {
+        writable_connections(&self.project)
     }
 
     /// Compiles a plugin's component (once per session).
@@ -265,7 +331,11 @@ impl Session {
             }
         }
 
-        let mut ctx = PluginContext::default();
+        let mut ctx = PluginContext {
+            // Only a step's target may write through its grants.
+            sql_read_only: !self.project.steps.iter().any(|s| s.target == name),
+            ..PluginContext::default()
+        };
         let (mut granted, mut not_granted, mut unrequested) = (Vec::new(), Vec::new(), Vec::new());
         for r in &info.requests {
             let bound = match r.kind.as_str() {

@@ -166,7 +166,13 @@ impl Session {
                         let (after, rejected) = match o {
                             Outcome::Unchanged => (excerpt(before), false),
                             Outcome::Replaced(v) => (excerpt(&v), false),
-                            Outcome::Rejected(reason) => (serde_json::Value::String(reason), true),
+                            Outcome::Rejected(reason) => (
+                                serde_json::Value::String(crate::text::plugin_text(
+                                    &reason,
+                                    crate::text::MAX_TERMINAL_CELL,
+                                )),
+                                true,
+                            ),
                         };
                         rewrites.push(SampleRewrite {
                             column: format!("{}.{}", r.table, r.column),
@@ -238,7 +244,7 @@ async fn count(src: &super::Loaded, label: &str, statement: &str, params: &[Valu
     let db = src.connection(label).ok()?.get().await.ok()?;
     let fut = async {
         let mut s = db
-            .query(
+            .query_read_only(
                 &format!("SELECT count(*) FROM ({statement}) AS godwit_count"),
                 params.to_vec(),
             )

@@ -96,6 +96,27 @@ enum Phase {
     Constraints,
 }
 
+impl Phase {
+    fn name(self) -> &'static str {
+        match self {
+            Phase::Post => "post",
+            Phase::Constraints => "constraints",
+        }
+    }
+}
+
+/// A post-data statement that failed because its object exists: after an
+/// interruption, the statement that ran just before the kill.
+fn done_before_kill(e: &Error) -> bool {
+    crate::caps::sql::already_exists(e)
+}
+
+/// The first line of a statement, for messages.
+pub(crate) fn first_line(stmt: &str) -> String {
+    let line = stmt.trim().lines().next().unwrap_or_default();
+    crate::text::plugin_text(line, 200)
+}
+
 /// Lower-cases every name in a table definition (tables, columns, keys,
 /// constraints, indexes). Expressions are left alone; index definitions in
 /// the source dialect are dropped so the index is rebuilt from its columns.
@@ -157,6 +178,22 @@ pub(crate) async fn plan_step(
 ) -> Result<(Vec<TablePlan>, Vec<String>, Vec<String>)> {
     let src = session.plugin(&step.source, Kind::Source).await?;
     let tgt = session.plugin(&step.target, Kind::Target).await?;
+    // Resuming a `create` step: the tables not yet loaded may have been
+    // created by the interrupted run (their loads rolled back, so they are
+    // empty): they are planned as `replace`; loaded tables keep their rows
+    // (their DDL is not run again).
+    let resuming = StepState::load(
+        &session.project.state_dir,
+        &step.name,
+        &session.project.fingerprint,
+        session.fresh,
+    )
+    .resumed();
+    let mode = if resuming && step.mode == WriteMode::Create {
+        WriteMode::Replace
+    } else {
+        step.mode
+    };
     let discovered = src.plugin.lock().await.discover().await?;
     let (tables, views) = select_tables(step, discovered)?;
     let (order, broken) = load_order(&tables);
@@ -169,7 +206,7 @@ pub(crate) async fn plan_step(
             .plugin
             .lock()
             .await
-            .plan_write(&target, wit_mode(step.mode))
+            .plan_write(&target, wit_mode(mode))
             .await?;
         let mapping = match &write.existing {
             Some(existing) => {
@@ -214,7 +251,7 @@ impl RowSource {
             ReadPlan::Sql(r) => {
                 let db = src.connection(&r.connection)?.get().await?;
                 Ok(RowSource::Sql(
-                    db.query(&r.statement, r.params.clone()).await?,
+                    db.query_read_only(&r.statement, r.params.clone()).await?,
                 ))
             }
             ReadPlan::Batches => {
@@ -390,9 +427,15 @@ impl Session {
             let db = tgt.connection(&p.write.connection)?.get().await?;
             for stmt in &p.write.pre {
                 db.execute(stmt, vec![]).await.map_err(|e| {
-                    e.context(format!("step {}: preparing {}", step.name, p.target.name))
+                    e.context(format!(
+                        "step {}: preparing {} ({})",
+                        step.name,
+                        p.target.name,
+                        first_line(stmt)
+                    ))
                 })?;
             }
+            super::killpoint("ddl", &p.target.name, 0);
         }
         // Loads: parents first; up to `workers` tables at a time where the
         // target adds constraints after the data (a SQLite target checks
@@ -426,6 +469,7 @@ impl Session {
                 let report = self
                     .copy_table(step, src_ref, &db, p, rejects, rejected_ref)
                     .await?;
+                super::killpoint("loaded", &p.target.name, 0);
                 state_ref.lock().unwrap_or_else(|e| e.into_inner()).mark(
                     &p.source.name,
                     Progress::Loaded,
@@ -459,11 +503,31 @@ impl Session {
                     Phase::Post => &p.write.post,
                     Phase::Constraints => &p.write.constraints,
                 };
-                for stmt in stmts {
-                    db.execute(stmt, vec![]).await.map_err(|e| {
-                        e.context(format!("step {}: finishing {}", step.name, p.target.name))
-                    })?;
+                let done = state.statements_done(&p.source.name);
+                for (i, stmt) in stmts.iter().enumerate().skip(done) {
+                    super::killpoint(phase.name(), &p.target.name, i);
+                    match db.execute(stmt, vec![]).await {
+                        Ok(_) => {}
+                        // The one statement in doubt after a kill: it ran,
+                        // and what it creates is there.
+                        Err(e) if i == done && done_before_kill(&e) && state.resumed() => {
+                            tracing::info!(
+                                step = %step.name, table = %p.target.name, statement = %first_line(stmt),
+                                "already done before the interruption"
+                            );
+                        }
+                        Err(e) => {
+                            return Err(e.context(format!(
+                                "step {}: finishing {} ({})",
+                                step.name,
+                                p.target.name,
+                                first_line(stmt)
+                            )))
+                        }
+                    }
+                    state.mark_statements(&p.source.name, i + 1)?;
                 }
+                super::killpoint(phase.name(), &p.target.name, usize::MAX);
                 state.mark(&p.source.name, after, report)?;
             }
         }
@@ -590,7 +654,7 @@ impl Session {
         // The loader runs in a task of its own, so its round trips progress
         // while this task is busy (a rewrite rule's Wasm call, casts); the
         // outcomes come back in order and are handled here.
-        let (done_tx, mut done_rx) = tokio::sync::mpsc::channel::<(
+        let (done_tx, done_rx) = tokio::sync::mpsc::channel::<(
             Result<crate::caps::sql::LoadOutcome>,
             Vec<Value>,
         )>(LOAD_QUEUE_BATCHES);
@@ -605,6 +669,9 @@ impl Session {
             loader
         });
         let prepare = async {
+            // Owned by this stage: however it ends (an error included), the
+            // queue closes, the worker stops, and the load stage ends too.
+            let queue_tx = queue_tx;
             let (mut read, mut bytes) = (0u64, 0u64);
             while let Some((mut rows, size)) = source.next(batch_rows).await? {
                 read += rows.len() as u64;
@@ -675,6 +742,8 @@ impl Session {
                             Outcome::Replaced(v) => rows[i][*idx] = v,
                             Outcome::Rejected(reason) => {
                                 rows[i][*idx] = old;
+                                let reason =
+                                    crate::text::plugin_text(&reason, crate::text::MAX_PLUGIN_TEXT);
                                 reject(
                                     &mut keep[i],
                                     json!({
@@ -739,6 +808,10 @@ impl Session {
             Ok((read, bytes))
         };
         let load = async {
+            // Owned by this stage: when it stops on an error the channel
+            // closes, so the worker stops and the prepare stage with it
+            // (borrowed, it left both waiting on full channels forever).
+            let mut done_rx = done_rx;
             let mut written = 0u64;
             while let Some((outcome, keys)) = done_rx.recv().await {
                 let outcome = outcome?;
@@ -751,6 +824,7 @@ impl Session {
                 }
                 rejected_here.fetch_add(outcome.rejected.len() as u64, Ordering::Relaxed);
                 written += outcome.written;
+                super::killpoint("data", table, 0);
                 self.observer.rows_written(outcome.written);
                 over_limit(&format!("; table {table} rolled back"))?;
             }

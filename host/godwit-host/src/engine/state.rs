@@ -3,10 +3,14 @@
 //! Each table moves through `loaded` (its rows committed, in one
 //! transaction), `indexed` (its `post` statements ran) and `constrained` (its
 //! `constraints` ran). The state is written atomically after every
-//! transition, so after a crash (even `kill -9`) the next `run` skips what is
-//! done and redoes only the table that was interrupted — whose transaction
-//! never committed, so it left no rows behind. The file is removed when the
-//! step completes; it is ignored when the project file changed since.
+//! transition and after every single post-data statement, so after a crash
+//! (even `kill -9`) the next `run` skips what is done and redoes only the
+//! table that was interrupted — whose transaction never committed, so it
+//! left no rows behind — or only the post-data statements not yet recorded.
+//! At most one statement is in doubt (it may have run just before the
+//! kill): if it then fails because what it creates already exists, it is
+//! taken as done. The file is removed when the step completes; it is
+//! ignored when the project file changed since.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -32,6 +36,9 @@ pub enum Progress {
 struct Saved {
     project_fingerprint: String,
     tables: BTreeMap<String, (Progress, TableReport)>,
+    /// Per table: statements of its next phase already run.
+    #[serde(default)]
+    statements: BTreeMap<String, usize>,
 }
 
 /// The state of one step, on disk under `<state_dir>/state/<step>.json`.
@@ -72,6 +79,11 @@ impl StepState {
         }
     }
 
+    /// True when progress of an earlier run was loaded.
+    pub fn resumed(&self) -> bool {
+        !self.saved.tables.is_empty()
+    }
+
     /// How far `table` got in an earlier run.
     pub fn progress(&self, table: &str) -> Option<Progress> {
         self.saved.tables.get(table).map(|(p, _)| *p)
@@ -82,11 +94,27 @@ impl StepState {
         self.saved.tables.get(table).map(|(_, r)| r.clone())
     }
 
+    /// Statements of `table`'s next phase that an earlier run completed.
+    pub fn statements_done(&self, table: &str) -> usize {
+        self.saved.statements.get(table).copied().unwrap_or(0)
+    }
+
+    /// Records that `done` statements of `table`'s next phase ran.
+    pub fn mark_statements(&mut self, table: &str, done: usize) -> Result<()> {
+        self.saved.statements.insert(table.to_owned(), done);
+        self.save()
+    }
+
     /// Records progress (atomically: write a temporary file, then rename).
     pub fn mark(&mut self, table: &str, progress: Progress, report: &TableReport) -> Result<()> {
         self.saved
             .tables
             .insert(table.to_owned(), (progress, report.clone()));
+        self.saved.statements.remove(table);
+        self.save()
+    }
+
+    fn save(&self) -> Result<()> {
         let dir = self.path.parent().expect("state file has a parent");
         std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("{}: {e}", dir.display())))?;
         let tmp = self.path.with_extension("json.tmp");

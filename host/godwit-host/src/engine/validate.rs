@@ -8,6 +8,10 @@ use crate::error::Result;
 use crate::runtime::bindings::exports::godwit::plugin::validation::{Severity, TablePair};
 use crate::runtime::Kind;
 
+/// Findings kept per validator: a report stays readable and bounded; what
+/// is dropped is counted in one more error finding.
+pub const MAX_FINDINGS: usize = 10_000;
+
 impl Session {
     /// Source/target table pairs of a step.
     pub async fn table_pairs(&self, step: &crate::project::Step) -> Result<Vec<TablePair>> {
@@ -65,22 +69,39 @@ impl Session {
             }
             let plugin = self.plugin(&v.plugin, Kind::Validator).await?;
             let found = plugin.plugin.lock().await.validate(&pairs).await?;
-            findings.extend(found.into_iter().map(|f| {
+            let total = found.len();
+            // Every field is plugin text: escaped and bounded.
+            let t = |s: String| crate::text::plugin_text(&s, crate::text::MAX_PLUGIN_TEXT);
+            findings.extend(found.into_iter().take(MAX_FINDINGS).map(|f| {
                 FindingReport {
                     validator: v.plugin.clone(),
-                    check: f.check,
+                    check: t(f.check),
                     severity: match f.severity {
                         Severity::Info => "info",
                         Severity::Warning => "warning",
                         Severity::Error => "error",
                     }
                     .into(),
-                    subject: f.subject,
-                    message: f.message,
-                    expected: f.expected,
-                    observed: f.observed,
+                    subject: t(f.subject),
+                    message: t(f.message),
+                    expected: f.expected.map(t),
+                    observed: f.observed.map(t),
                 }
             }));
+            if total > MAX_FINDINGS {
+                findings.push(FindingReport {
+                    validator: v.plugin.clone(),
+                    check: "findings".into(),
+                    severity: "error".into(),
+                    subject: v.plugin.clone(),
+                    message: format!(
+                        "{} more findings were dropped (at most {MAX_FINDINGS} are kept per validator)",
+                        total - MAX_FINDINGS
+                    ),
+                    expected: None,
+                    observed: None,
+                });
+            }
         }
         Ok(ValidationReport::new(findings))
     }

@@ -192,6 +192,9 @@ pub struct PluginContext {
     pub name: String,
     /// `label -> database`, only labels requested AND granted.
     pub sql: BTreeMap<String, Arc<LazyDatabase>>,
+    /// True unless the plugin is a step's target: every statement it sends
+    /// runs read-only and `execute`/`load` are refused.
+    pub sql_read_only: bool,
     /// `label -> store`, only labels requested AND granted.
     pub blob: BTreeMap<String, Arc<BlobStore>>,
     /// `label -> base URL`, only labels requested AND granted.
@@ -220,6 +223,8 @@ pub struct HostState {
     pub(crate) open_handles: usize,
     pub(crate) open_connections: usize,
     pub(crate) caps: Limits,
+    /// Bytes of log text this plugin has emitted (see `MAX_LOG_BYTES`).
+    pub(crate) log_bytes: usize,
 }
 
 impl WasiView for HostState {
@@ -316,6 +321,7 @@ impl Plugin {
                 open_handles: 0,
                 open_connections: 0,
                 caps: limits,
+                log_bytes: 0,
             },
         );
         store.limiter(|s| &mut s.limits);
@@ -434,7 +440,10 @@ impl Plugin {
                 .take(2)
                 .collect();
             let _ = p;
-            format!("panicked: {}", detail.join(" ").trim())
+            format!(
+                "panicked: {}",
+                crate::text::plugin_text(detail.join(" ").trim(), crate::text::MAX_PLUGIN_TEXT)
+            )
         } else {
             format!("trapped: {}", text.lines().next().unwrap_or("unknown trap"))
         };
@@ -472,6 +481,7 @@ impl Plugin {
             types::Error::Rejected(m) => ("rejected", m),
             types::Error::Internal(m) => ("internal", m),
         };
+        let msg = crate::text::plugin_text(&msg, crate::text::MAX_PLUGIN_TEXT);
         Error::new(
             ErrorKind::PluginError,
             format!(

@@ -19,6 +19,13 @@
 //!   symbolic links (`evil/` links to a folder outside, `link.txt` to a file
 //!   outside): read, stat, list, open-writer and delete through each; every
 //!   value becomes the list of what worked (`none` when all were refused)
+//! - `statements`: runs each of the `statements` parameter through the sql
+//!   label `db`, first as a query (reading its rows), then, if that was
+//!   refused, as `execute`; every value becomes `i:ok` / `i:no` per
+//!   statement, joined by spaces
+//! - `long`: logs 12 MiB (one line carrying a newline and a forged log
+//!   line), then replaces every other value with 70,000 characters and
+//!   rejects the rest with a 70,000-character reason holding a newline
 //! - `ok`: behaves (returns every value unchanged)
 
 use std::cell::RefCell;
@@ -29,6 +36,7 @@ use godwit_sdk::{Error, Value};
 
 thread_local! {
     static MODE: RefCell<String> = const { RefCell::new(String::new()) };
+    static STATEMENTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
 struct Hostile;
@@ -59,9 +67,12 @@ impl Rewriter for Hostile {
         #[derive(serde::Deserialize)]
         struct Params {
             mode: String,
+            #[serde(default)]
+            statements: Vec<String>,
         }
         let p: Params = godwit_sdk::params::parse(&params)?;
         MODE.with(|m| *m.borrow_mut() = p.mode);
+        STATEMENTS.with(|s| *s.borrow_mut() = p.statements);
         Ok(())
     }
 
@@ -134,6 +145,48 @@ impl Rewriter for Hostile {
                     eprintln!("{line}");
                 }
                 Ok(values.iter().map(|_| Outcome::Unchanged).collect())
+            }
+            "statements" => {
+                let conn = sql::open("db")?;
+                let list = STATEMENTS.with(|s| s.borrow().clone());
+                let mut seen = Vec::new();
+                for (i, stmt) in list.iter().enumerate() {
+                    let queried = conn.query(stmt, &[]).and_then(|rows| {
+                        while rows.next_batch(1000, 1 << 20)?.is_some() {}
+                        Ok(())
+                    });
+                    let ok = queried.is_ok() || conn.execute(stmt, &[]).is_ok();
+                    seen.push(format!("{i}:{}", if ok { "ok" } else { "no" }));
+                }
+                let summary = seen.join(" ");
+                Ok(values
+                    .iter()
+                    .map(|_| Outcome::Replaced(Value::Text(summary.clone())))
+                    .collect())
+            }
+            "long" => {
+                use godwit_sdk::caps::log;
+                log::emit(
+                    log::Level::Warn,
+                    "real line\n2026-01-01T00:00:00Z ERROR godwit: FORGED line",
+                );
+                let line = "z".repeat(4096);
+                for _ in 0..3072 {
+                    log::emit(log::Level::Info, &line);
+                }
+                let long = "y".repeat(70_000);
+                let reason = format!("bad\nFORGED {}", "r".repeat(70_000));
+                Ok(values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, _)| {
+                        if i % 2 == 0 {
+                            Outcome::Replaced(Value::Text(long.clone()))
+                        } else {
+                            Outcome::Rejected(reason.clone())
+                        }
+                    })
+                    .collect())
             }
             "sneaky" => {
                 let conn = sql::open("db")?;

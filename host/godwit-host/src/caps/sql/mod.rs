@@ -29,7 +29,7 @@ macro_rules! dialect_common {
             params: Vec<Value>,
             cols_tx: tokio::sync::oneshot::Sender<Result<Vec<ColumnInfo>>>,
             tx: tokio::sync::mpsc::Sender<Result<super::Chunk>>,
-            session: Vec<String>,
+            session: super::Session,
         ) {
             use futures::StreamExt;
             use sqlx::{Column as _, Executor as _, Statement as _, TypeInfo as _};
@@ -40,14 +40,28 @@ macro_rules! dialect_common {
                     return;
                 }
             };
-            if !session.is_empty() {
-                // Session settings (a statement timeout) must not outlive this
+            if !session.settings.is_empty() || session.read_only {
+                // Session settings (a statement timeout) and anything a
+                // read-only statement may have set must not outlive this
                 // query: the connection is closed, not returned to the pool.
                 conn.close_on_drop();
+            }
+            if session.read_only {
+                // Opened, and its first snapshot taken, before the plugin's
+                // statement runs: from then on the transaction cannot be
+                // made read-write again.
+                for stmt in session.begin {
+                    if let Err(e) = (&mut *conn).execute(*stmt).await {
+                        let _ = cols_tx.send(Err(classify(&name, e)));
+                        return;
+                    }
+                }
+            }
+            if !session.settings.is_empty() {
                 let mut applied = false;
                 let mut last = None;
                 // Alternatives (MariaDB, then MySQL spelling): the first that works.
-                for stmt in &session {
+                for stmt in &session.settings {
                     match (&mut *conn).execute(stmt.as_str()).await {
                         Ok(_) => {
                             applied = true;
@@ -108,8 +122,13 @@ macro_rules! dialect_common {
                     }
                 }
             }
+            drop(rows);
             if let Some(rest) = chunk.finish() {
                 let _ = tx.send(Ok(rest)).await;
+            }
+            if session.read_only {
+                // The connection is closed after this anyway.
+                let _ = (&mut *conn).execute("ROLLBACK").await;
             }
         }
 
@@ -235,6 +254,25 @@ pub const STREAM_CHUNK_BYTES: usize = 1 << 20;
 /// to bound memory (at most 8 MiB).
 pub const STREAM_CHANNEL_CHUNKS: usize = 8;
 
+/// How a query's connection is prepared: session settings to apply (the
+/// first alternative that works) and, for a read-only query, the
+/// statements that open its read-only transaction.
+pub(crate) struct Session {
+    settings: Vec<String>,
+    read_only: bool,
+    begin: &'static [&'static str],
+}
+
+impl Session {
+    fn new(settings: Vec<String>, read_only: bool, begin: &'static [&'static str]) -> Self {
+        Self {
+            settings,
+            read_only,
+            begin,
+        }
+    }
+}
+
 /// Rows a producer hands over at once, with each row's approximate size
 /// (measured once, by the producer, on its own thread).
 #[derive(Default)]
@@ -285,8 +323,12 @@ pub struct Database {
     pub name: String,
     /// Its dialect.
     pub dialect: Dialect,
-    /// True when writes are refused (dry runs).
+    /// True when writes are refused (dry runs, connections no target uses).
     pub read_only: bool,
+    /// What the connection's role could do despite read-only transactions
+    /// (superuser, server-program or server-file privileges); checked when a
+    /// read-only connection opens.
+    pub bypasses: Vec<String>,
     backend: Backend,
 }
 
@@ -310,17 +352,22 @@ pub struct LazyDatabase {
     dsn: Secret,
     project_dir: PathBuf,
     dry_run: bool,
+    strict: bool,
     cell: tokio::sync::OnceCell<Arc<Database>>,
 }
 
 impl LazyDatabase {
-    /// A connection that will be opened on first use.
-    pub fn new(name: &str, dsn: Secret, project_dir: &Path, dry_run: bool) -> Self {
+    /// A connection that will be opened on first use; with `read_only`
+    /// (a dry run, or a connection no step writes to) nothing can write
+    /// through it. With `strict`, a read-only connection whose role could
+    /// bypass read-only transactions is refused instead of warned about.
+    pub fn new(name: &str, dsn: Secret, project_dir: &Path, read_only: bool, strict: bool) -> Self {
         Self {
             name: name.to_owned(),
             dsn,
             project_dir: project_dir.to_path_buf(),
-            dry_run,
+            dry_run: read_only,
+            strict,
             cell: tokio::sync::OnceCell::new(),
         }
     }
@@ -339,9 +386,23 @@ impl LazyDatabase {
     pub async fn get(&self) -> Result<Arc<Database>> {
         self.cell
             .get_or_try_init(|| async {
-                Database::open(&self.name, &self.dsn, &self.project_dir, self.dry_run)
-                    .await
-                    .map(Arc::new)
+                let db =
+                    Database::open(&self.name, &self.dsn, &self.project_dir, self.dry_run).await?;
+                if !db.bypasses.is_empty() {
+                    let what = format!(
+                        "connection {} is used read-only, but {}: read-only transactions do not stop that; use a least-privilege role (docs/security.md)",
+                        self.name,
+                        db.bypasses.join("; ")
+                    );
+                    if self.strict {
+                        return Err(Error::new(
+                            ErrorKind::Project,
+                            format!("{what} (refused with --strict)"),
+                        ));
+                    }
+                    tracing::warn!("{what}");
+                }
+                Ok(Arc::new(db))
             })
             .await
             .cloned()
@@ -351,6 +412,9 @@ impl LazyDatabase {
 /// A plugin's handle on a granted connection (WIT `connection`).
 pub struct ConnectionHandle {
     pub(crate) db: Arc<Database>,
+    /// Statements through this handle run read-only (the plugin is not a
+    /// step's target); writes are refused.
+    pub(crate) read_only: bool,
 }
 
 /// A plugin's handle on a running query (WIT `rows`).
@@ -464,10 +528,20 @@ impl Database {
                 (Dialect::Mysql, dry_run, Backend::MySql(pool))
             }
         };
+        let bypasses = match (&backend, read_only) {
+            (Backend::Postgres(pool), true) => postgres::bypasses(pool)
+                .await
+                .map_err(|e| classify(name, e))?,
+            (Backend::MySql(pool), true) => {
+                mysql::bypasses(pool).await.map_err(|e| classify(name, e))?
+            }
+            _ => Vec::new(),
+        };
         Ok(Self {
             name: name.to_owned(),
             dialect,
             read_only,
+            bypasses,
             backend,
         })
     }
@@ -485,9 +559,22 @@ impl Database {
         Ok(())
     }
 
-    /// Starts a query; rows are read from the returned stream.
+    /// Starts a query; rows are read from the returned stream. On a
+    /// read-only connection it runs read-only (see [`Database::query_read_only`]).
     pub async fn query(&self, statement: &str, params: Vec<Value>) -> Result<RowStream> {
-        self.query_in_session(statement, params, Vec::new()).await
+        self.query_in_session(statement, params, Vec::new(), false)
+            .await
+    }
+
+    /// Starts a query that cannot write, whatever the connection allows:
+    /// SQLite opens it read-only with a reads-only authorizer; PostgreSQL
+    /// and MySQL run it alone in a `READ ONLY` transaction that is rolled
+    /// back (undoing any session setting it made) on a connection that is
+    /// then closed, not returned to the pool. Used for every statement of a
+    /// plugin on a source grant and for the source reads themselves.
+    pub async fn query_read_only(&self, statement: &str, params: Vec<Value>) -> Result<RowStream> {
+        self.query_in_session(statement, params, Vec::new(), true)
+            .await
     }
 
     /// Starts a query the server stops after `timeout` (PostgreSQL
@@ -499,6 +586,7 @@ impl Database {
         statement: &str,
         params: Vec<Value>,
         timeout: std::time::Duration,
+        read_only: bool,
     ) -> Result<RowStream> {
         let ms = timeout.as_millis().max(1);
         let session = match self.dialect {
@@ -509,7 +597,9 @@ impl Database {
             ],
             Dialect::Sqlite => Vec::new(),
         };
-        let mut stream = self.query_in_session(statement, params, session).await?;
+        let mut stream = self
+            .query_in_session(statement, params, session, read_only)
+            .await?;
         stream.deadline = Some(tokio::time::Instant::now() + timeout);
         Ok(stream)
     }
@@ -519,7 +609,9 @@ impl Database {
         statement: &str,
         params: Vec<Value>,
         session: Vec<String>,
+        read_only: bool,
     ) -> Result<RowStream> {
+        let read_only = read_only || self.read_only;
         let sql = statement.to_owned();
         let (tx, rx) = mpsc::channel::<Result<Chunk>>(STREAM_CHANNEL_CHUNKS);
         let (cols_tx, cols_rx) = tokio::sync::oneshot::channel::<Result<Vec<ColumnInfo>>>();
@@ -529,10 +621,11 @@ impl Database {
             Backend::Sqlite(_, file) => {
                 // Rows are read through rusqlite on a blocking thread (see
                 // `sqlite::stream`); dropping the stream interrupts the query.
-                let conn = sqlite::open_reader(&name, file)?;
+                let read_only = read_only || file.read_only;
+                let conn = sqlite::open_reader(&name, file, read_only)?;
                 interrupt = Some(conn.get_interrupt_handle());
                 tokio::task::spawn_blocking(move || {
-                    sqlite::stream(conn, name, sql, params, cols_tx, tx)
+                    sqlite::stream(conn, read_only, name, sql, params, cols_tx, tx)
                 })
             }
             Backend::Postgres(pool) => tokio::spawn(postgres::query(
@@ -542,7 +635,7 @@ impl Database {
                 params,
                 cols_tx,
                 tx,
-                session,
+                Session::new(session, read_only, postgres::READ_ONLY),
             )),
             Backend::MySql(pool) => tokio::spawn(mysql::query(
                 pool.clone(),
@@ -551,7 +644,7 @@ impl Database {
                 params,
                 cols_tx,
                 tx,
-                session,
+                Session::new(session, read_only, mysql::READ_ONLY),
             )),
         };
         let columns = cols_rx
@@ -782,7 +875,22 @@ pub(crate) fn classify(conn: &str, e: sqlx::Error) -> Error {
     };
     let mut err = Error::new(kind, format!("connection {conn}: {}", db_message(&e)));
     err.retryable = matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_));
+    if let sqlx::Error::Database(d) = &e {
+        err.code = d.code().map(|c| c.into_owned());
+    }
     err
+}
+
+/// Whether a failed DDL statement failed because what it creates already
+/// exists: PostgreSQL duplicate_table / duplicate_object / "multiple primary
+/// keys", MySQL duplicate key name / multiple primary key / duplicate
+/// foreign key, SQLite "already exists".
+pub fn already_exists(e: &Error) -> bool {
+    match e.code.as_deref() {
+        Some("42P07" | "42710" | "42P16" | "1061" | "1068" | "1826" | "1022") => true,
+        // MariaDB reports some through the generic SQLSTATE 42000/23000.
+        _ => e.message.contains("already exists") || e.message.contains("Duplicate key name"),
+    }
 }
 
 /// The same error as the WIT variant a plugin receives.

@@ -82,6 +82,40 @@ pub(super) async fn open(name: &str, dsn: &Secret, dry_run: bool) -> Result<MySq
         .map_err(|e| super::report_connect(name, dsn, e))
 }
 
+/// Opens a read-only query's transaction: MySQL and MariaDB refuse to
+/// change its access mode while it is in progress.
+pub(super) const READ_ONLY: &[&str] = &["START TRANSACTION READ ONLY"];
+
+/// What the connection's account may do that no read-only transaction
+/// stops: the FILE privilege (`SELECT ... INTO OUTFILE`, `LOAD_FILE`) and
+/// SUPER.
+pub(super) async fn bypasses(pool: &MySqlPool) -> std::result::Result<Vec<String>, sqlx::Error> {
+    use sqlx::Row;
+    let row = sqlx::query(
+        "SELECT CAST(CURRENT_USER() AS CHAR), CAST(COALESCE(GROUP_CONCAT(PRIVILEGE_TYPE), '') AS CHAR) \
+         FROM information_schema.USER_PRIVILEGES \
+         WHERE GRANTEE = CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', \
+                                SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')",
+    )
+    .fetch_one(pool)
+    .await?;
+    let user: String = row.try_get(0)?;
+    let privs: String = row.try_get(1)?;
+    let mut out = Vec::new();
+    for p in privs.split(',') {
+        match p.trim() {
+            "FILE" => out.push(format!(
+                "account {user} has the FILE privilege (SELECT ... INTO OUTFILE writes and LOAD_FILE reads server files)"
+            )),
+            "SUPER" => out.push(format!(
+                "account {user} has the SUPER privilege (it can change global settings)"
+            )),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
 dialect_common!(MySqlPool);
 
 /// A table being loaded with multi-row INSERTs inside one transaction.

@@ -45,6 +45,51 @@ pub(super) async fn open(name: &str, dsn: &Secret, dry_run: bool) -> Result<PgPo
         .map_err(|e| super::report_connect(name, dsn, e))
 }
 
+/// Opens a read-only query's transaction. The `SELECT 1` takes the
+/// transaction's first snapshot: after it PostgreSQL refuses to make the
+/// transaction read-write (`SET transaction_read_only = off`, or the same
+/// through `set_config`), which it would allow before any query.
+pub(super) const READ_ONLY: &[&str] = &["BEGIN TRANSACTION READ ONLY", "SELECT 1"];
+
+/// What the connection's role may do that no read-only transaction stops:
+/// a superuser, or a member of the roles that run server programs or read
+/// and write server files (`COPY ... TO PROGRAM`, `pg_read_file`).
+pub(super) async fn bypasses(pool: &PgPool) -> std::result::Result<Vec<String>, sqlx::Error> {
+    use sqlx::Row;
+    let row = sqlx::query(
+        "SELECT current_user::text, r.rolsuper, \
+                pg_has_role(current_user, 'pg_execute_server_program', 'USAGE'), \
+                pg_has_role(current_user, 'pg_read_server_files', 'USAGE'), \
+                pg_has_role(current_user, 'pg_write_server_files', 'USAGE') \
+         FROM pg_roles r WHERE r.rolname = current_user",
+    )
+    .fetch_one(pool)
+    .await?;
+    let role: String = row.try_get(0)?;
+    if row.try_get::<bool, _>(1)? {
+        return Ok(vec![format!(
+            "role {role} is a superuser (it can run server programs with COPY ... TO PROGRAM and read server files whatever the transaction mode)"
+        )]);
+    }
+    let mut out = Vec::new();
+    for (i, what) in [
+        (
+            2,
+            "pg_execute_server_program (COPY ... TO PROGRAM runs shell commands)",
+        ),
+        (
+            3,
+            "pg_read_server_files (pg_read_file and COPY FROM read server files)",
+        ),
+        (4, "pg_write_server_files (COPY TO writes server files)"),
+    ] {
+        if row.try_get::<bool, _>(i)? {
+            out.push(format!("role {role} is a member of {what}"));
+        }
+    }
+    Ok(out)
+}
+
 /// URL parameters godwit passes to PostgreSQL. Anything else is refused: a
 /// typo must not be silently ignored, and the driver would echo an unknown
 /// parameter's value (possibly a secret) into its log.

@@ -51,6 +51,15 @@ pub(super) async fn open(
         .foreign_keys(true);
     let pool = SqlitePoolOptions::new()
         .max_connections(SQLITE_POOL_SIZE)
+        // One granted file, one database: no ATTACH (which also stops
+        // `VACUUM INTO` another file), on every pooled connection.
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                let mut handle = conn.lock_handle().await?;
+                forbid_attach(handle.as_raw_handle());
+                Ok(())
+            })
+        })
         .connect_with(opts)
         .await
         .map_err(|e| Error::io(format!("connection {name} ({dsn}): {e}")))?;
@@ -65,15 +74,144 @@ pub(crate) struct SqliteFile {
     pub(crate) read_only: bool,
 }
 
+/// Sets `SQLITE_LIMIT_ATTACHED` to 0 on a sqlx connection: `ATTACH` and
+/// `VACUUM INTO` (which attaches its output file) then fail.
+#[allow(unsafe_code)]
+fn forbid_attach(db: std::ptr::NonNull<libsqlite3_sys::sqlite3>) {
+    // SAFETY: `db` is the live handle of a connection we hold locked
+    // (`LockedSqliteHandle`) for the duration of this call; sqlite3_limit
+    // only reads and sets an integer of that connection.
+    unsafe {
+        libsqlite3_sys::sqlite3_limit(db.as_ptr(), libsqlite3_sys::SQLITE_LIMIT_ATTACHED, 0);
+    }
+}
+
+/// Functions a read-only statement may not call: they read or write files,
+/// load code, or change the connection.
+const DENIED_FUNCTIONS: &[&str] = &[
+    "load_extension",
+    "readfile",
+    "writefile",
+    "edit",
+    "fts3_tokenizer",
+    "sqlite_dbpage",
+];
+
+/// Pragmas that only describe the schema or the database; any other pragma
+/// is refused on a read-only connection (many of them change state).
+const READ_PRAGMAS: &[&str] = &[
+    "table_info",
+    "table_xinfo",
+    "table_list",
+    "index_list",
+    "index_info",
+    "index_xinfo",
+    "foreign_key_list",
+    "foreign_key_check",
+    "database_list",
+    "collation_list",
+    "function_list",
+    "module_list",
+    "pragma_list",
+    "compile_options",
+    "encoding",
+    "page_count",
+    "page_size",
+    "freelist_count",
+    "schema_version",
+    "user_version",
+    "application_id",
+    "integrity_check",
+    "quick_check",
+    "data_version",
+];
+
+/// The authorizer of read-only connections: reads only. Everything that
+/// writes, attaches, changes the schema or calls a file function is denied
+/// by SQLite before the statement runs.
+fn read_only_authorizer(ctx: rusqlite::hooks::AuthContext<'_>) -> rusqlite::hooks::Authorization {
+    use rusqlite::hooks::{AuthAction as A, Authorization};
+    match ctx.action {
+        A::Select | A::Read { .. } | A::Recursive | A::Transaction { .. } | A::Savepoint { .. } => {
+            Authorization::Allow
+        }
+        A::Function { function_name } => {
+            if DENIED_FUNCTIONS
+                .iter()
+                .any(|f| f.eq_ignore_ascii_case(function_name))
+            {
+                Authorization::Deny
+            } else {
+                Authorization::Allow
+            }
+        }
+        A::Pragma {
+            pragma_name,
+            pragma_value,
+        } => {
+            let name = pragma_name.to_ascii_lowercase();
+            // Introspection pragmas take a table or index name; the rest
+            // may only be read (a value would set them).
+            let takes_name = matches!(
+                name.as_str(),
+                "table_info"
+                    | "table_xinfo"
+                    | "index_list"
+                    | "index_info"
+                    | "index_xinfo"
+                    | "foreign_key_list"
+                    | "foreign_key_check"
+                    | "table_list"
+                    | "integrity_check"
+                    | "quick_check"
+            );
+            if READ_PRAGMAS.contains(&name.as_str()) && (pragma_value.is_none() || takes_name) {
+                Authorization::Allow
+            } else {
+                Authorization::Deny
+            }
+        }
+        _ => Authorization::Deny,
+    }
+}
+
+/// The authorizer of writable connections: one database, no attaching.
+fn single_database_authorizer(
+    ctx: rusqlite::hooks::AuthContext<'_>,
+) -> rusqlite::hooks::Authorization {
+    use rusqlite::hooks::{AuthAction as A, Authorization};
+    match ctx.action {
+        A::Attach { .. } | A::Detach { .. } => Authorization::Deny,
+        A::Function { function_name }
+            if DENIED_FUNCTIONS
+                .iter()
+                .any(|f| f.eq_ignore_ascii_case(function_name)) =>
+        {
+            Authorization::Deny
+        }
+        _ => Authorization::Allow,
+    }
+}
+
 /// Opens a connection for one query's rows, with the pool's access mode.
 ///
 /// Query rows are read through rusqlite, not sqlx: sqlx-sqlite runs each
 /// connection on a worker thread and hands every row over with a channel
 /// message, a duplicated value per cell and a lock, which cost more than
 /// twice the time SQLite took to produce the rows (profiled on 1 M rows).
-pub(super) fn open_reader(name: &str, file: &SqliteFile) -> Result<rusqlite::Connection> {
+///
+/// Read-only (a source grant, a dry run, `mode=ro`): opened read-only by
+/// SQLite, with an authorizer that allows reads only, no attached
+/// databases, and statements that SQLite says would write refused before
+/// they run (see `stream`). Writable: still one database, no ATTACH.
+pub(super) fn open_reader(
+    name: &str,
+    file: &SqliteFile,
+    read_only: bool,
+) -> Result<rusqlite::Connection> {
     use rusqlite::OpenFlags;
-    let access = if file.read_only {
+    let read_only = read_only || file.read_only;
+    let access = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY
     } else {
         OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -81,10 +219,14 @@ pub(super) fn open_reader(name: &str, file: &SqliteFile) -> Result<rusqlite::Con
     let conn =
         rusqlite::Connection::open_with_flags(&file.path, access | OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .map_err(|e| reader_error(name, e))?;
-    if !file.read_only {
+    conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_ATTACHED, 0);
+    if read_only {
+        conn.authorizer(Some(read_only_authorizer));
+    } else {
         // As on the pool's connections, for statements that write.
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(|e| reader_error(name, e))?;
+        conn.authorizer(Some(single_database_authorizer));
     }
     Ok(conn)
 }
@@ -111,6 +253,7 @@ fn reader_error(name: &str, e: rusqlite::Error) -> Error {
 /// hangs up or the statement is interrupted.
 pub(super) fn stream(
     conn: rusqlite::Connection,
+    read_only: bool,
     name: String,
     sql: String,
     params: Vec<Value>,
@@ -124,6 +267,15 @@ pub(super) fn stream(
             return;
         }
     };
+    // SQLite's own verdict on the prepared statement (VACUUM, for one,
+    // needs no authorizer action): one that would write is refused here.
+    if read_only && !stmt.readonly() {
+        let _ = cols_tx.send(Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("connection {name} is read-only here: the statement would write"),
+        )));
+        return;
+    }
     let columns = stmt
         .columns()
         .iter()
