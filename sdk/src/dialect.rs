@@ -123,3 +123,27 @@ pub fn mysql_logical(data_type: &str, column_type: &str) -> LogicalType {
         _ => LogicalType::Any,
     }
 }
+
+/// Longest identifier PostgreSQL keeps (it cuts longer ones; MySQL allows
+/// 64): generated names are cut here, the same way on every run.
+pub const MAX_GENERATED_NAME: usize = 63;
+
+/// A deterministic name for a constraint the source left unnamed,
+/// PostgreSQL's own convention: `<table>_<col>_<col>_<suffix>` (`key` for
+/// unique, `check`, `fkey`), cut to [`MAX_GENERATED_NAME`] bytes.
+///
+/// Targets name every constraint they create so that a post-data statement
+/// run twice (after a run was killed between the statement and its
+/// progress record) fails with "already exists" instead of silently adding
+/// a second, differently named copy of the constraint.
+pub fn constraint_name(table: &str, columns: &[String], suffix: &str) -> String {
+    let mut name = format!("{table}_{}_{suffix}", columns.join("_"));
+    if name.len() > MAX_GENERATED_NAME {
+        let mut cut = MAX_GENERATED_NAME;
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        name.truncate(cut);
+    }
+    name
+}

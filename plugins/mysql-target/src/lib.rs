@@ -92,7 +92,11 @@ impl Target for MysqlTarget {
                         q(n),
                         list(&u.columns)
                     ),
-                    None => format!("ALTER TABLE {name} ADD UNIQUE ({})", list(&u.columns)),
+                    None => format!(
+                "ALTER TABLE {name} ADD CONSTRAINT {} UNIQUE ({})",
+                q(&godwit_sdk::dialect::constraint_name(&table.name, &u.columns, "key")),
+                list(&u.columns)
+            ),
                 });
             }
             if table.native_dialect != "mysql" {
@@ -107,14 +111,18 @@ impl Target for MysqlTarget {
                 }
             }
             if table.native_dialect == "mysql" {
-                for c in &table.checks {
+                for (i, c) in table.checks.iter().enumerate() {
                     post.push(match &c.name {
                         Some(n) => format!(
                             "ALTER TABLE {name} ADD CONSTRAINT {} CHECK ({})",
                             q(n),
                             c.expression
                         ),
-                        None => format!("ALTER TABLE {name} ADD CHECK ({})", c.expression),
+                        None => format!(
+                            "ALTER TABLE {name} ADD CONSTRAINT {} CHECK ({})",
+                            q(&godwit_sdk::dialect::constraint_name(&table.name, &[format!("{i}")], "check")),
+                            c.expression
+                        ),
                     });
                 }
             }
@@ -128,9 +136,10 @@ impl Target for MysqlTarget {
             }
             for f in &table.foreign_keys {
                 let mut s = format!("ALTER TABLE {name} ADD ");
-                if let Some(n) = &f.name {
-                    s.push_str(&format!("CONSTRAINT {} ", q(n)));
-                }
+                let fk_name = f.name.clone().unwrap_or_else(|| {
+                    godwit_sdk::dialect::constraint_name(&table.name, &f.columns, "fkey")
+                });
+                s.push_str(&format!("CONSTRAINT {} ", q(&fk_name)));
                 s.push_str(&format!(
                     "FOREIGN KEY ({}) REFERENCES {} ({})",
                     list(&f.columns),

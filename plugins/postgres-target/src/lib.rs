@@ -320,7 +320,11 @@ fn keys_and_indexes(name: &str, t: &TableDef) -> Vec<String> {
                 q(n),
                 list(&u.columns)
             ),
-            None => format!("ALTER TABLE {name} ADD UNIQUE ({})", list(&u.columns)),
+            None => format!(
+                "ALTER TABLE {name} ADD CONSTRAINT {} UNIQUE ({})",
+                q(&godwit_sdk::dialect::constraint_name(&t.name, &u.columns, "key")),
+                list(&u.columns)
+            ),
         });
     }
     if t.native_dialect != "postgres" {
@@ -335,7 +339,7 @@ fn keys_and_indexes(name: &str, t: &TableDef) -> Vec<String> {
         }
     }
     if t.native_dialect == "postgres" {
-        for c in &t.checks {
+        for (i, c) in t.checks.iter().enumerate() {
             let not_valid = if c.validated { "" } else { " NOT VALID" };
             out.push(match &c.name {
                 Some(n) => format!(
@@ -343,7 +347,11 @@ fn keys_and_indexes(name: &str, t: &TableDef) -> Vec<String> {
                     q(n),
                     c.expression
                 ),
-                None => format!("ALTER TABLE {name} ADD CHECK ({}){not_valid}", c.expression),
+                None => format!(
+                    "ALTER TABLE {name} ADD CONSTRAINT {} CHECK ({}){not_valid}",
+                    q(&godwit_sdk::dialect::constraint_name(&t.name, &[format!("{i}")], "check")),
+                    c.expression
+                ),
             });
         }
     }
@@ -377,9 +385,10 @@ fn foreign_keys(name: &str, t: &TableDef, schema: Option<&str>) -> Vec<String> {
                 None => q(&f.ref_table),
             };
             let mut s = format!("ALTER TABLE {name} ADD ");
-            if let Some(n) = &f.name {
-                s.push_str(&format!("CONSTRAINT {} ", q(n)));
-            }
+            let fk_name = f.name.clone().unwrap_or_else(|| {
+                godwit_sdk::dialect::constraint_name(&t.name, &f.columns, "fkey")
+            });
+            s.push_str(&format!("CONSTRAINT {} ", q(&fk_name)));
             s.push_str(&format!(
                 "FOREIGN KEY ({}) REFERENCES {target} ({})",
                 list(&f.columns),

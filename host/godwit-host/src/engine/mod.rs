@@ -119,7 +119,8 @@ pub struct Session {
 /// flushed or cleaned up). Phases: `ddl` (after a table's DDL), `data`
 /// (after a table's first batch, before commit), `loaded` (after the commit,
 /// before its progress is recorded), `post` and `constraints` (before
-/// statement N; `N` = `max` after the last, before progress). Unset, it
+/// statement N; `N` = `max` after the last, before progress), `post-ran`
+/// and `constraints-ran` (after statement N ran, before it is recorded). Unset, it
 /// costs one environment lookup per process.
 pub(crate) fn killpoint(phase: &str, table: &str, n: usize) {
     static AT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();

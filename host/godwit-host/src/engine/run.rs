@@ -103,6 +103,14 @@ impl Phase {
             Phase::Constraints => "constraints",
         }
     }
+
+    /// The kill point after a statement ran, before it is recorded.
+    fn ran_name(self) -> &'static str {
+        match self {
+            Phase::Post => "post-ran",
+            Phase::Constraints => "constraints-ran",
+        }
+    }
 }
 
 /// A post-data statement that failed because its object exists: after an
@@ -417,6 +425,7 @@ impl Session {
             &self.project.fingerprint,
             self.fresh,
         );
+        state.begin()?;
         // DDL first, children before parents (tables an interrupted run
         // already loaded keep their rows).
         for p in plans
@@ -525,6 +534,7 @@ impl Session {
                             )))
                         }
                     }
+                    super::killpoint(phase.ran_name(), &p.target.name, i);
                     state.mark_statements(&p.source.name, i + 1)?;
                 }
                 super::killpoint(phase.name(), &p.target.name, usize::MAX);

@@ -45,6 +45,7 @@ struct Saved {
 pub struct StepState {
     path: PathBuf,
     saved: Saved,
+    resumed: bool,
 }
 
 impl StepState {
@@ -67,10 +68,12 @@ impl StepState {
                 }
                 same && !fresh
             });
-        if saved.as_ref().is_some_and(|s| !s.tables.is_empty()) {
+        let resumed = saved.is_some();
+        if resumed {
             tracing::info!(step, "resuming an interrupted run");
         }
         Self {
+            resumed,
             path,
             saved: saved.unwrap_or_else(|| Saved {
                 project_fingerprint: fingerprint.to_owned(),
@@ -79,9 +82,16 @@ impl StepState {
         }
     }
 
-    /// True when progress of an earlier run was loaded.
+    /// True when an earlier run of this step (same project file) was
+    /// interrupted: its state file is there.
     pub fn resumed(&self) -> bool {
-        !self.saved.tables.is_empty()
+        self.resumed
+    }
+
+    /// Records that the step has started (before its first DDL), so that an
+    /// interruption at any point leaves a state file the next run resumes.
+    pub fn begin(&self) -> Result<()> {
+        self.save()
     }
 
     /// How far `table` got in an earlier run.

@@ -16,10 +16,6 @@ macro_rules! dialect_common {
         dialect_common!(@query $pool);
         dialect_common!(@execute $pool);
     };
-    // SQLite streams its rows through rusqlite instead (`sqlite::stream`).
-    ($pool:ty, execute_only) => {
-        dialect_common!(@execute $pool);
-    };
     (@query $pool:ty) => {
         /// The producer task of a query: describes the result, then streams rows.
         pub(super) async fn query(
@@ -136,6 +132,12 @@ macro_rules! dialect_common {
     (@execute $pool:ty) => {
         /// Runs a statement without result rows. Without parameters the simple
         /// protocol is used, which allows several statements and any DDL.
+        ///
+        /// The statement is cancelled in the server too when the caller stops
+        /// waiting (a plugin's host-call deadline drops this future): the
+        /// connection's server-side id is read first, and a guard sends
+        /// [`CANCEL_SQL`] for it from another connection unless the statement
+        /// finished.
         pub(super) async fn execute(
             pool: &$pool,
             name: &str,
@@ -143,19 +145,33 @@ macro_rules! dialect_common {
             params: Vec<Value>,
         ) -> Result<u64> {
             use sqlx::Executor as _;
-            if params.is_empty() {
-                let done = pool
-                    .execute(statement)
-                    .await
-                    .map_err(|e| classify(name, e))?;
-                return Ok(done.rows_affected());
-            }
-            let mut q = sqlx::query(statement);
-            for p in params {
-                q = bind(q, p);
-            }
-            let done = q.execute(pool).await.map_err(|e| classify(name, e))?;
-            Ok(done.rows_affected())
+            let mut conn = pool.acquire().await.map_err(|e| classify(name, e))?;
+            let id: i64 = sqlx::query_scalar(BACKEND_ID_SQL)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(|e| classify(name, e))?;
+            let mut guard = {
+                let pool = pool.clone();
+                super::CancelOnDrop::new(move || {
+                    let cancel = CANCEL_SQL.replace("{id}", &id.to_string());
+                    if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                        rt.spawn(async move {
+                            let _ = pool.execute(cancel.as_str()).await;
+                        });
+                    }
+                })
+            };
+            let done = if params.is_empty() {
+                (&mut *conn).execute(statement).await
+            } else {
+                let mut q = sqlx::query(statement);
+                for p in params {
+                    q = bind(q, p);
+                }
+                q.execute(&mut *conn).await
+            };
+            guard.disarm();
+            Ok(done.map_err(|e| classify(name, e))?.rows_affected())
         }
     };
 }
@@ -253,6 +269,33 @@ pub const STREAM_CHUNK_BYTES: usize = 1 << 20;
 /// the database busy while a batch is processed (8 x 256 rows), small enough
 /// to bound memory (at most 8 MiB).
 pub const STREAM_CHANNEL_CHUNKS: usize = 8;
+
+/// Runs a cancellation when dropped armed: a statement abandoned by its
+/// caller (a deadline) is stopped in the database too, not left running.
+pub(crate) struct CancelOnDrop {
+    cancel: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl CancelOnDrop {
+    pub(crate) fn new(cancel: impl FnOnce() + Send + 'static) -> Self {
+        Self {
+            cancel: Some(Box::new(cancel)),
+        }
+    }
+
+    /// The statement finished: nothing to cancel.
+    pub(crate) fn disarm(&mut self) {
+        self.cancel = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(c) = self.cancel.take() {
+            c();
+        }
+    }
+}
 
 /// How a query's connection is prepared: session settings to apply (the
 /// first alternative that works) and, for a read-only query, the
@@ -665,7 +708,7 @@ impl Database {
     pub async fn execute(&self, statement: &str, params: Vec<Value>) -> Result<u64> {
         self.refuse_writes()?;
         match &self.backend {
-            Backend::Sqlite(pool, _) => sqlite::execute(pool, &self.name, statement, params).await,
+            Backend::Sqlite(_, file) => sqlite::execute(file, &self.name, statement, params).await,
             Backend::Postgres(pool) => postgres::execute(pool, &self.name, statement, params).await,
             Backend::MySql(pool) => mysql::execute(pool, &self.name, statement, params).await,
         }

@@ -116,6 +116,12 @@ pub(super) async fn bypasses(pool: &MySqlPool) -> std::result::Result<Vec<String
     Ok(out)
 }
 
+/// The connection's server-side id, read before a statement that may be
+/// cancelled.
+const BACKEND_ID_SQL: &str = "SELECT CAST(CONNECTION_ID() AS SIGNED)";
+/// Cancels the running statement of connection `{id}`.
+const CANCEL_SQL: &str = "KILL QUERY {id}";
+
 dialect_common!(MySqlPool);
 
 /// A table being loaded with multi-row INSERTs inside one transaction.

@@ -125,6 +125,12 @@ pub(super) fn check_params(dsn: &Secret) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// The connection's server-side id, read before a statement that may be
+/// cancelled.
+const BACKEND_ID_SQL: &str = "SELECT pg_backend_pid()::int8";
+/// Cancels the running statement of connection `{id}`.
+const CANCEL_SQL: &str = "SELECT pg_cancel_backend({id})";
+
 dialect_common!(PgPool);
 
 /// A table being loaded with COPY (text format) inside one transaction.

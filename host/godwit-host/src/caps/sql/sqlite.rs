@@ -66,7 +66,46 @@ pub(super) async fn open(
     Ok((read_only, pool))
 }
 
-dialect_common!(SqlitePool, execute_only);
+/// How long a statement waits for another connection's write lock (the
+/// same as sqlx's pooled connections).
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs a statement without result rows (without parameters, several
+/// statements may be given) on a connection of its own, on a blocking
+/// thread. When the caller stops waiting (a host-call deadline drops this
+/// future), the statement is interrupted (`sqlite3_interrupt`) instead of
+/// running on: an endless INSERT used to grow the file until the process
+/// exited.
+pub(super) async fn execute(
+    file: &SqliteFile,
+    name: &str,
+    statement: &str,
+    params: Vec<Value>,
+) -> Result<u64> {
+    let conn = open_reader(name, file, false)?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| reader_error(name, e))?;
+    let interrupt = conn.get_interrupt_handle();
+    let mut guard = super::CancelOnDrop::new(move || interrupt.interrupt());
+    let (name_owned, sql) = (name.to_owned(), statement.to_owned());
+    let done = tokio::task::spawn_blocking(move || -> Result<u64> {
+        let err = |e| reader_error(&name_owned, e);
+        if params.is_empty() {
+            let before = conn.total_changes();
+            conn.execute_batch(&sql).map_err(err)?;
+            Ok(conn.total_changes().saturating_sub(before))
+        } else {
+            let params: Vec<rusqlite::types::Value> =
+                params.into_iter().map(reader_param).collect();
+            conn.execute(&sql, rusqlite::params_from_iter(params))
+                .map(|n| n as u64)
+                .map_err(err)
+        }
+    })
+    .await;
+    guard.disarm();
+    done.map_err(|e| Error::internal(format!("statement task failed: {e}")))?
+}
 
 /// The database file behind a pool, for the bulk reader.
 pub(crate) struct SqliteFile {
