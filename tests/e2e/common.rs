@@ -47,6 +47,19 @@ impl Fixture {
         godwit_tests::godwit(BIN, &self.cache, args, &[])
     }
 
+    /// Starts `godwit args` in the background (output discarded), for
+    /// tests that kill or signal it.
+    pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
+        std::process::Command::new(BIN)
+            .args(args)
+            .env("GODWIT_CACHE_DIR", &self.cache)
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start godwit")
+    }
+
     /// Runs `godwit` with extra environment variables.
     pub fn godwit_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         godwit_tests::godwit(BIN, &self.cache, args, env)
@@ -103,6 +116,25 @@ rewrites = [{{ column = "tasks.audio_path", rule = "evil" }}]
     );
     f.write("godwit.toml", &toml);
     f
+}
+
+/// A project with one blob copy step `files` from the folder `src` to the
+/// folder `dst` (both under the project), with extra copy settings.
+pub fn folder_copy_project(f: &Fixture, copy_extra: &str) {
+    f.write(
+        "godwit.toml",
+        &format!(
+            "[project]\nname = \"folders\"\n\n\
+             [stores.src]\ntype = \"fs\"\nroot = \"src\"\n\n\
+             [stores.dst]\ntype = \"fs\"\nroot = \"dst\"\n\n\
+             [[copies]]\nname = \"files\"\nfrom = \"src\"\nto = \"dst\"\n{copy_extra}\n"
+        ),
+    );
+}
+
+/// Owned strings from string slices.
+pub fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
 }
 
 /// Every row of every table of a SQLite file, ordered, rendered as strings.

@@ -106,13 +106,7 @@ async fn a_signal_flushes_rejects_and_writes_a_report() {
             "mode = \"append\"\nbatch_rows = 3\nmax_rejects = 1000000\n",
         )
         .await;
-        let mut child = Command::new(BIN)
-            .args(["run", &f.arg()])
-            .env("GODWIT_CACHE_DIR", &f.cache)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = f.spawn(&["run", &f.arg()], &[]);
         // Wait until the run has rejected rows (the run directory exists).
         let deadline = Instant::now() + Duration::from_secs(120);
         let run_dir = loop {

@@ -169,14 +169,7 @@ async fn an_interrupted_copy_resumes() {
     let bucket = s3::server().create_bucket();
     s3_copy_project(&f, &bucket, "concurrency = 1", "");
     let journal = f.path().join(".godwit/copies/files.jsonl");
-    let mut child = std::process::Command::new(BIN)
-        .args(["run", &f.arg()])
-        .env("GODWIT_CACHE_DIR", &f.cache)
-        .envs(s3_env())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = f.spawn(&["run", &f.arg()], &s3_env());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     loop {
         let lines = std::fs::read_to_string(&journal)
@@ -424,36 +417,11 @@ fn killed_folder_copies_leave_no_partial_object_visible() {
     for i in 0..24u64 {
         write_file(&src.join(format!("a/{i:02}.bin")), &noise(3 << 20, i));
     }
-    f.write(
-        "godwit.toml",
-        r#"[project]
-name = "kill"
-
-[stores.src]
-type = "fs"
-root = "src"
-
-[stores.dst]
-type = "fs"
-root = "dst"
-
-[[copies]]
-name = "files"
-from = "src"
-to = "dst"
-concurrency = 4
-"#,
-    );
+    folder_copy_project(&f, "concurrency = 4");
     let journal = f.path().join(".godwit/copies/files.jsonl");
     let source = tree_hashes(&src);
     for (round, after) in [2usize, 5, 9, 14].into_iter().enumerate() {
-        let mut child = std::process::Command::new(BIN)
-            .args(["run", &f.arg()])
-            .env("GODWIT_CACHE_DIR", &f.cache)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = f.spawn(&["run", &f.arg()], &[]);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
         loop {
             let lines = std::fs::read_to_string(&journal)

@@ -403,13 +403,7 @@ async fn killed_run_resumes_without_duplicates_or_gaps() {
         ),
     );
     let state = f.path().join(".godwit/state/copy.json");
-    let mut child = std::process::Command::new(BIN)
-        .args(["run", &f.arg()])
-        .env("GODWIT_CACHE_DIR", &f.cache)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = f.spawn(&["run", &f.arg()], &[]);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     while !std::fs::read_to_string(&state)
         .unwrap_or_default()

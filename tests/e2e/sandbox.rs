@@ -359,25 +359,7 @@ fn copies_report_symlinks_and_never_write_through_them() {
     // The target's `a` folder is a link to the outside: writes into it are
     // refused, not redirected.
     std::os::unix::fs::symlink(outside.path(), f.path().join("dst/a")).unwrap();
-    f.write(
-        "godwit.toml",
-        r#"[project]
-name = "links"
-
-[stores.src]
-type = "fs"
-root = "src"
-
-[stores.dst]
-type = "fs"
-root = "dst"
-
-[[copies]]
-name = "files"
-from = "src"
-to = "dst"
-"#,
-    );
+    folder_copy_project(&f, "");
     let r = f.godwit(&["run", &f.arg()]);
     assert_eq!(r.code, 1, "{}", r.all());
     assert_eq!(
@@ -537,7 +519,7 @@ async fn a_postgres_source_grant_is_read_only_and_names_risky_roles() {
     let url = pg.create_db();
     let db = url.rsplit('/').next().unwrap().to_owned();
     pg.psql(&db, "CREATE TABLE t(a int); INSERT INTO t VALUES (1)");
-    let statements: Vec<String> = [
+    let statements = strings(&[
         "SELECT a FROM t",
         "SELECT set_config('default_transaction_read_only', 'off', false)",
         "SET transaction_read_only = off",
@@ -546,10 +528,7 @@ async fn a_postgres_source_grant_is_read_only_and_names_risky_roles() {
         "INSERT INTO t VALUES (2)",
         "COMMIT",
         "CREATE TABLE planted2(a int)",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ]);
     let conn = format!("[connections.pg]\ndsn = \"{url}\"\n");
     let f = statements_project(&conn, "pg", &statements);
     let plan = f.godwit(&["plan", &f.arg()]);
@@ -670,4 +649,39 @@ fn long_values_and_log_floods_are_bounded_and_escaped() {
             }
         }
     }
+}
+
+/// The same on MariaDB: a plugin's statements through a source grant run
+/// in a `READ ONLY` transaction it cannot switch back (`SET SESSION
+/// TRANSACTION READ WRITE` is refused inside it), writes are refused, and
+/// the root account's FILE privilege is named.
+#[tokio::test]
+async fn a_mariadb_source_grant_is_read_only_and_names_risky_accounts() {
+    let my = godwit_tests::mariadb::server();
+    let url = my.create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    my.sql(
+        &db,
+        "CREATE TABLE t (a INT PRIMARY KEY); INSERT INTO t VALUES (1)",
+    );
+    let statements = strings(&[
+        "SELECT a FROM t",
+        "SET TRANSACTION READ WRITE",
+        "CREATE TABLE planted (a INT)",
+        "INSERT INTO t VALUES (2)",
+        "DROP TABLE t",
+    ]);
+    let conn = format!("[connections.my]\ndsn = \"{url}\"\n");
+    let f = statements_project(&conn, "my", &statements);
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stderr.contains("FILE privilege"), "{}", run.stderr);
+    let v = verdicts(&f).await;
+    assert!(v.starts_with("t:0:ok 1:"), "{v}");
+    assert!(v.ends_with("2:no 3:no 4:no"), "{v}");
+    assert_eq!(
+        my.sql(&db, "SELECT GROUP_CONCAT(table_name) FROM information_schema.tables WHERE table_schema = DATABASE()").trim(),
+        "t"
+    );
+    assert_eq!(my.sql(&db, "SELECT count(*) FROM t").trim(), "1");
 }
