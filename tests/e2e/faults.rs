@@ -194,7 +194,22 @@ fn pg_shape(db: &str) -> String {
         db,
         "SELECT string_agg(tablename || ':' || indexdef, ' | ' ORDER BY tablename, indexdef) FROM pg_indexes WHERE schemaname = 'public'",
     );
-    format!("{}\n{}\n{}", rows.trim(), cons.trim(), idx.trim())
+    let seqs = s.psql(
+        db,
+        "SELECT coalesce(string_agg(sequencename, ',' ORDER BY sequencename), '') FROM pg_sequences WHERE schemaname = 'public'",
+    );
+    let tables = s.psql(
+        db,
+        "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'",
+    );
+    format!(
+        "{}\n{}\n{}\n{}\n{}",
+        rows.trim(),
+        cons.trim(),
+        idx.trim(),
+        seqs.trim(),
+        tables.trim()
+    )
 }
 
 /// Killed (SIGABRT, nothing flushed) at every phase boundary of a
@@ -255,11 +270,31 @@ async fn a_kill_at_any_phase_boundary_resumes_exactly() {
         "constraints:child:0",
         "constraints-ran:child:0",
         "constraints:child:max",
+        // `replace` over tables that exist: built beside, then swapped.
+        "replace data:child",
+        "replace loaded:parent",
+        "replace swap",
+        "replace swapped",
+        "replace post:parent:0",
+        "replace constraints-ran:child:0",
     ] {
         let f = Fixture::empty();
         parent_child_source(&f, 1000).await;
         let url = pg.create_db();
         project(&f, &url);
+        let at = match at.strip_prefix("replace ") {
+            Some(at) => {
+                let first = f.godwit(&["run", &f.arg()]);
+                assert_eq!(first.code, 0, "{}", first.all());
+                let toml = std::fs::read_to_string(f.path().join("godwit.toml")).unwrap();
+                f.write(
+                    "godwit.toml",
+                    &toml.replace("batch_rows = 100", "batch_rows = 100\nmode = \"replace\""),
+                );
+                at
+            }
+            None => at,
+        };
         let killed = f.godwit_env(&["run", &f.arg()], &[("GODWIT_KILL_AT", at)]);
         assert!(
             killed.stderr.contains("aborting at"),
@@ -364,4 +399,153 @@ async fn a_statement_past_its_deadline_is_cancelled_in_the_database() {
         assert!(Instant::now() < deadline, "SLEEP kept running");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// `replace` into tables that exist builds the new ones beside them and
+/// swaps them in only when every load succeeded: a load that fails past
+/// `max_rejects` leaves the old tables exactly as they were (on e16b6b6 the
+/// old table was gone and an empty new one left, while the run said
+/// "rolled back"). A run that succeeds ends with the same names as a fresh
+/// copy: no staging name survives on a table, index or sequence.
+#[tokio::test]
+async fn a_failed_replace_keeps_the_old_tables() {
+    let pg = godwit_tests::pg::server();
+    let f = Fixture::empty();
+    parent_child_source(&f, 300).await;
+    let url = pg.create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    let write = |step: &str| {
+        f.write(
+            "godwit.toml",
+            &copy_project(
+                "sqlite://src.db",
+                "sqlite-source",
+                &url,
+                "postgres-target",
+                step,
+                false,
+            ),
+        )
+    };
+    write("mode = \"replace\"\nbatch_rows = 50");
+    let first = f.godwit(&["run", &f.arg()]);
+    assert_eq!(first.code, 0, "{}", first.all());
+    let before = pg_shape(&db);
+    // A source with rows the target refuses (a NUL byte in text).
+    sqlite_with(
+        &f.path().join("src.db"),
+        &[
+            "INSERT INTO parent VALUES (100001, 'x' || char(0) || 'y')",
+            "INSERT INTO child VALUES (100001, 1, 'a' || char(0) || 'b')",
+        ],
+    )
+    .await
+    .close()
+    .await;
+    write("mode = \"replace\"\nbatch_rows = 50\nmax_rejects = 0");
+    let failed = f.godwit(&["run", &f.arg()]);
+    assert_eq!(failed.code, 1, "{}", failed.all());
+    assert!(failed.stderr.contains("max_rejects"), "{}", failed.stderr);
+    assert_eq!(pg_shape(&db), before, "the old tables changed");
+    // Fixed (the refused rows removed), the replace goes through and ends
+    // with exactly the names of a fresh copy.
+    sqlite_with(
+        &f.path().join("src.db"),
+        &[
+            "DELETE FROM child WHERE id = 100001",
+            "DELETE FROM parent WHERE id = 100001",
+            "UPDATE child SET note = 'changed'",
+        ],
+    )
+    .await
+    .close()
+    .await;
+    write("mode = \"replace\"\nbatch_rows = 50");
+    let again = f.godwit(&["run", "--fresh", &f.arg()]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    let after = pg_shape(&db);
+    assert_eq!(
+        after, before,
+        "same rows, keys, indexes, sequences and tables"
+    );
+    assert!(!after.contains("__gw_new"), "{after}");
+    assert_eq!(
+        pg.psql(&db, "SELECT count(*) FROM child WHERE note = 'changed'")
+            .trim(),
+        "300"
+    );
+}
+
+/// The same on MariaDB: the new table is built beside and swapped in with
+/// one atomic `RENAME TABLE` only when its load succeeded.
+#[tokio::test]
+async fn a_failed_replace_keeps_the_old_table_on_mariadb() {
+    let my = godwit_tests::mariadb::server();
+    let f = Fixture::empty();
+    let rows: Vec<String> = (1..=200).map(|i| format!("({i}, {i})")).collect();
+    let insert = format!("INSERT INTO t VALUES {}", rows.join(","));
+    sqlite_with(
+        &f.path().join("src.db"),
+        &[
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER)",
+            &insert,
+        ],
+    )
+    .await
+    .close()
+    .await;
+    let url = my.create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    let write = |step: &str| {
+        f.write(
+            "godwit.toml",
+            &copy_project(
+                "sqlite://src.db",
+                "sqlite-source",
+                &url,
+                "mysql-target",
+                step,
+                false,
+            ),
+        )
+    };
+    write("mode = \"replace\"");
+    let first = f.godwit(&["run", &f.arg()]);
+    assert_eq!(first.code, 0, "{}", first.all());
+    let shape = || {
+        my.sql(
+            &db,
+            "SELECT CONCAT(COUNT(*), '/', SUM(n)) FROM t; \
+             SELECT GROUP_CONCAT(table_name ORDER BY table_name) FROM information_schema.tables WHERE table_schema = DATABASE()",
+        )
+    };
+    let before = shape();
+    // A value the target's integer column refuses.
+    sqlite_with(
+        &f.path().join("src.db"),
+        &["INSERT INTO t VALUES (1000, 'abc')"],
+    )
+    .await
+    .close()
+    .await;
+    write("mode = \"replace\"\nmax_rejects = 0");
+    let failed = f.godwit(&["run", &f.arg()]);
+    assert_eq!(failed.code, 1, "{}", failed.all());
+    assert_eq!(shape(), before, "the old table changed");
+    sqlite_with(
+        &f.path().join("src.db"),
+        &["UPDATE t SET n = 7 WHERE id = 1000"],
+    )
+    .await
+    .close()
+    .await;
+    write("mode = \"replace\"");
+    let again = f.godwit(&["run", "--fresh", &f.arg()]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    let after = shape();
+    assert!(after.starts_with("201/20107"), "{after}");
+    assert!(
+        after.trim_end().ends_with("\nt"),
+        "only the table t: {after}"
+    );
 }

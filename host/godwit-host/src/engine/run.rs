@@ -177,6 +177,47 @@ pub(crate) struct TablePlan {
     pub write: WritePlan,
     /// How source columns land in the target (all of them, unless the table exists).
     pub mapping: super::mapping::ColumnMapping,
+    /// `replace` of an existing PostgreSQL or MySQL table: the rows are
+    /// loaded into a staging table beside it, swapped in only when every table of the
+    /// step loaded (see [`Staging`]).
+    pub staging: Option<Staging>,
+}
+
+/// A table built beside the one it replaces. `write.pre` creates it and the
+/// load fills it; after every load of the step succeeded, the old table is
+/// dropped and this one renamed into place — on PostgreSQL in one
+/// transaction (with the indexes and sequences named after it), on MySQL
+/// with one atomic `RENAME TABLE` — and the post-data statements then run
+/// on the final name. A load that fails leaves the old table as it was.
+/// SQLite targets declare foreign keys inside `CREATE TABLE`, which would
+/// check a staging child against the old parent: they still drop first.
+#[derive(Clone, Debug)]
+pub struct Staging {
+    /// The staging table's bare name.
+    pub name: String,
+    /// The staging table, quoted (and schema-qualified) as the target wrote it.
+    pub table: String,
+    /// The final table, quoted (and schema-qualified).
+    pub final_table: String,
+    /// The final table's bare name.
+    pub final_name: String,
+}
+
+/// Suffix of staging tables (`<table>__gw_new`).
+pub const STAGING_SUFFIX: &str = "__gw_new";
+
+/// The staging name of `table`, within PostgreSQL's 63-byte identifiers.
+fn staging_name(table: &str) -> String {
+    let room = 63 - STAGING_SUFFIX.len();
+    let mut base = table.to_owned();
+    if base.len() > room {
+        let mut cut = room;
+        while !base.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        base.truncate(cut);
+    }
+    format!("{base}{STAGING_SUFFIX}")
 }
 
 /// Asks the plugins for the read and write plans of a step's tables, in load order.
@@ -216,6 +257,34 @@ pub(crate) async fn plan_step(
             .await
             .plan_write(&target, wit_mode(mode))
             .await?;
+        let mut staging = None;
+        let lazy = tgt.connection(&write.connection)?;
+        // Known from the DSN: a SQLite target (never built beside) is not
+        // opened here, so `plan` does not need its file to exist.
+        let beside_ok = matches!(lazy.dialect(), Some(Dialect::Postgres | Dialect::Mysql));
+        if mode == WriteMode::Replace && beside_ok {
+            let db = lazy.get().await?;
+            if db.relation_exists(&write.table, &target.name).await? {
+                let mut def = target.clone();
+                def.name = staging_name(&target.name);
+                let beside = tgt
+                    .plugin
+                    .lock()
+                    .await
+                    .plan_write(&def, wit_mode(WriteMode::Replace))
+                    .await?;
+                staging = Some(Staging {
+                    name: def.name.clone(),
+                    table: beside.table.clone(),
+                    final_table: write.table.clone(),
+                    final_name: target.name.clone(),
+                });
+                // Built and loaded beside; keys, indexes and constraints
+                // are made on the final table after the swap.
+                write.pre = beside.pre;
+                write.table = beside.table;
+            }
+        }
         let mapping = match &write.existing {
             Some(existing) => {
                 let m = super::mapping::map_columns(step, &source, &target.name, existing)?;
@@ -242,6 +311,7 @@ pub(crate) async fn plan_step(
             read,
             write,
             mapping,
+            staging,
         });
     }
     Ok((plans, views, broken))
@@ -489,16 +559,65 @@ impl Session {
             }
         }))
         .buffer_unordered(workers);
+        let mut failed = None;
         while let Some(done) = loads.next().await {
-            let (i, report) = done?;
-            tables[i] = Some(report);
+            match done {
+                Ok((i, report)) => tables[i] = Some(report),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
         }
         drop(loads);
+        if let Some(e) = failed {
+            // The tables being replaced are untouched. Staging tables whose
+            // load did not commit are dropped; loaded ones stay for the
+            // next run to resume from.
+            let unloaded: Vec<&TablePlan> = {
+                let state = state.lock().unwrap_or_else(|e| e.into_inner());
+                plans
+                    .iter()
+                    .filter(|p| p.staging.is_some() && state.progress(&p.source.name).is_none())
+                    .collect()
+            };
+            for p in unloaded {
+                let s = p.staging.as_ref().expect("filtered");
+                if let Ok(db) = tgt.connection(&p.write.connection)?.get().await {
+                    let _ = db
+                        .execute(&format!("DROP TABLE IF EXISTS {} CASCADE", s.table), vec![])
+                        .await;
+                }
+            }
+            return Err(e);
+        }
         let mut state = state.into_inner().unwrap_or_else(|e| e.into_inner());
         let tables: Vec<TableReport> = tables
             .into_iter()
             .map(|t| t.expect("every table loaded"))
             .collect();
+        // Every table loaded: tables built beside the ones they replace are
+        // swapped in, one transaction per connection.
+        let mut labels: Vec<&String> = plans
+            .iter()
+            .filter(|p| p.staging.is_some())
+            .map(|p| &p.write.connection)
+            .collect();
+        labels.sort();
+        labels.dedup();
+        for label in labels {
+            let swaps: Vec<&Staging> = plans
+                .iter()
+                .filter(|p| &p.write.connection == label)
+                .filter_map(|p| p.staging.as_ref())
+                .collect();
+            super::killpoint("swap", "", 0);
+            let db = tgt.connection(label)?.get().await?;
+            db.swap_in(&swaps).await.map_err(|e| {
+                e.context(format!("step {}: swapping in the new tables", step.name))
+            })?;
+            super::killpoint("swapped", "", 0);
+        }
         for (phase, before, after) in [
             (Phase::Post, Progress::Loaded, Progress::Indexed),
             (Phase::Constraints, Progress::Indexed, Progress::Constrained),

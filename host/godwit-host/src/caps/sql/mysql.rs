@@ -116,6 +116,65 @@ pub(super) async fn bypasses(pool: &MySqlPool) -> std::result::Result<Vec<String
     Ok(out)
 }
 
+/// Whether a table of this name exists in the current database.
+pub(super) async fn relation_exists(pool: &MySqlPool, name: &str, table: &str) -> Result<bool> {
+    sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+    )
+    .bind(table)
+    .fetch_one(pool)
+    .await
+    .map(|n| n > 0)
+    .map_err(|e| classify(name, e))
+}
+
+/// Swaps staging tables in with one atomic `RENAME TABLE` (old tables to
+/// `<name>__gw_old`, staging tables to their final names), then drops the
+/// old tables, children first (plans come parents first). A staging table
+/// that is gone was swapped in by an interrupted run.
+pub(super) async fn swap_in(
+    pool: &MySqlPool,
+    name: &str,
+    swaps: &[&crate::engine::Staging],
+) -> Result<()> {
+    use sqlx::Executor as _;
+    let err = |e| classify(name, e);
+    let quote = |s: &str| format!("`{}`", s.replace('`', "``"));
+    let mut renames = Vec::new();
+    let mut olds = Vec::new();
+    for s in swaps {
+        if !relation_exists(pool, name, &s.name).await? {
+            tracing::warn!(
+                table = %s.final_name,
+                "staging table {} not found: taken as swapped in by an interrupted run",
+                s.name
+            );
+            continue;
+        }
+        let old = format!("{}__gw_old", s.final_name);
+        pool.execute(format!("DROP TABLE IF EXISTS {}", quote(&old)).as_str())
+            .await
+            .map_err(err)?;
+        if relation_exists(pool, name, &s.final_name).await? {
+            renames.push(format!("{} TO {}", s.final_table, quote(&old)));
+            olds.push(old);
+        }
+        renames.push(format!("{} TO {}", s.table, s.final_table));
+    }
+    if renames.is_empty() {
+        return Ok(());
+    }
+    pool.execute(format!("RENAME TABLE {}", renames.join(", ")).as_str())
+        .await
+        .map_err(err)?;
+    for old in olds.iter().rev() {
+        pool.execute(format!("DROP TABLE IF EXISTS {}", quote(old)).as_str())
+            .await
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
 /// The connection's server-side id, read before a statement that may be
 /// cancelled.
 const BACKEND_ID_SQL: &str = "SELECT CAST(CONNECTION_ID() AS SIGNED)";

@@ -125,6 +125,75 @@ pub(super) fn check_params(dsn: &Secret) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// Whether a relation of this quoted (possibly qualified) name exists.
+pub(super) async fn relation_exists(pool: &PgPool, name: &str, quoted: &str) -> Result<bool> {
+    sqlx::query_scalar::<_, bool>("SELECT to_regclass($1) IS NOT NULL")
+        .bind(quoted)
+        .fetch_one(pool)
+        .await
+        .map_err(|e| classify(name, e))
+}
+
+/// Drops each replaced table and renames its staging table (and the indexes
+/// and sequences named after it) into place, all in one transaction. A
+/// staging table that is gone was swapped in by an interrupted run.
+pub(super) async fn swap_in(
+    pool: &PgPool,
+    name: &str,
+    swaps: &[&crate::engine::Staging],
+) -> Result<()> {
+    use sqlx::Executor as _;
+    let err = |e| classify(name, e);
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let mut tx = pool.begin().await.map_err(err)?;
+    for s in swaps {
+        let there: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+            .bind(&s.table)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(err)?;
+        if !there {
+            tracing::warn!(
+                table = %s.final_name,
+                "staging table {} not found: taken as swapped in by an interrupted run",
+                s.name
+            );
+            continue;
+        }
+        (&mut *tx)
+            .execute(format!("DROP TABLE IF EXISTS {} CASCADE", s.final_table).as_str())
+            .await
+            .map_err(err)?;
+        (&mut *tx)
+            .execute(format!("ALTER TABLE {} RENAME TO {}", s.table, quote(&s.final_name)).as_str())
+            .await
+            .map_err(err)?;
+        // Indexes and sequences the staging table's DDL named after it
+        // (an identity column's sequence, an inline key's index).
+        let owned: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT c.oid::regclass::text, c.relname::text, c.relkind::text FROM pg_class c \
+             WHERE c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = to_regclass($1)) \
+                OR c.oid IN (SELECT objid FROM pg_depend WHERE refobjid = to_regclass($1) \
+                             AND classid = 'pg_class'::regclass AND deptype IN ('a', 'i'))",
+        )
+        .bind(&s.final_table)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(err)?;
+        for (reg, relname, kind) in owned {
+            if let Some(rest) = relname.strip_prefix(s.name.as_str()) {
+                let what = if kind == "S" { "SEQUENCE" } else { "INDEX" };
+                let new = format!("{}{rest}", s.final_name);
+                (&mut *tx)
+                    .execute(format!("ALTER {what} {reg} RENAME TO {}", quote(&new)).as_str())
+                    .await
+                    .map_err(err)?;
+            }
+        }
+    }
+    tx.commit().await.map_err(err)
+}
+
 /// The connection's server-side id, read before a statement that may be
 /// cancelled.
 const BACKEND_ID_SQL: &str = "SELECT pg_backend_pid()::int8";
