@@ -549,3 +549,145 @@ async fn a_failed_replace_keeps_the_old_table_on_mariadb() {
         "only the table t: {after}"
     );
 }
+
+/// On a SQLite target a table's DDL (drop and create for `replace`, the
+/// delete of `truncate`) runs inside the transaction that loads it: a
+/// `replace` killed in the middle of a table's rows, or one that fails past
+/// `max_rejects`, leaves that table exactly as it was. Before, every table
+/// was dropped and recreated first, outside any transaction: the kill left
+/// `child` empty. The old children's keys into rows of the new parent that
+/// are gone do not block the parent's replacement.
+#[tokio::test]
+async fn a_killed_or_failed_replace_keeps_the_old_sqlite_table() {
+    let f = Fixture::empty();
+    parent_child_source(&f, 300).await;
+    let project = |step: &str| {
+        f.write(
+            "godwit.toml",
+            &copy_project(
+                "sqlite://src.db",
+                "sqlite-source",
+                "sqlite://dst.db?mode=rwc",
+                "sqlite-target",
+                step,
+                false,
+            ),
+        )
+    };
+    project("mode = \"replace\"\nbatch_rows = 50");
+    let first = f.godwit(&["run", &f.arg()]);
+    assert_eq!(first.code, 0, "{}", first.all());
+    let dst = f.path().join("dst.db");
+    let before = dump(&dst, &["parent", "child"]).await;
+    assert_eq!(before[1].1.len(), 300);
+
+    // New source data: fewer parents (old children point at parents that
+    // are gone), every note changed.
+    sqlite_with(
+        &f.path().join("src.db"),
+        &[
+            "DELETE FROM child WHERE parent_id > 200",
+            "DELETE FROM parent WHERE id > 200",
+            "UPDATE child SET note = 'changed'",
+        ],
+    )
+    .await
+    .close()
+    .await;
+    let killed = f.godwit_env(&["run", &f.arg()], &[("GODWIT_KILL_AT", "data:child")]);
+    assert!(killed.stderr.contains("aborting at"), "{}", killed.all());
+    assert_ne!(killed.code, 0);
+    let after_kill = dump(&dst, &["parent", "child"]).await;
+    assert_eq!(after_kill[1], before[1], "the killed table changed");
+
+    // Resumed: exact, and what the source holds.
+    let rerun = f.godwit(&["run", &f.arg()]);
+    assert_eq!(rerun.code, 0, "{}", rerun.all());
+    let src = dump(&f.path().join("src.db"), &["parent", "child"]).await;
+    assert_eq!(dump(&dst, &["parent", "child"]).await, src);
+
+    // A replace that fails (a value its cast refuses, past max_rejects = 0)
+    // keeps the tables too.
+    sqlite_with(
+        &f.path().join("src.db"),
+        &["INSERT INTO child VALUES (100001, 1, 'not a number')"],
+    )
+    .await
+    .close()
+    .await;
+    project(
+        "mode = \"replace\"\nbatch_rows = 50\nmax_rejects = 0\n\
+         casts = [{ column = \"child.note\", to = \"int\" }]",
+    );
+    // Only this row's note is not a number.
+    sqlite_with(
+        &f.path().join("src.db"),
+        &["UPDATE child SET note = '1' WHERE id < 100001"],
+    )
+    .await
+    .close()
+    .await;
+    let failed = f.godwit(&["run", "--fresh", &f.arg()]);
+    assert_ne!(failed.code, 0, "{}", failed.all());
+    assert_eq!(
+        dump(&dst, &["parent", "child"]).await,
+        src,
+        "the old tables changed"
+    );
+}
+
+/// An `append` killed after its COMMIT but before the progress file was
+/// written used to load the same rows again on the next run (a table
+/// without a key then held them twice). The load's transaction id is now
+/// recorded before COMMIT and the rerun asks PostgreSQL whether it
+/// committed; killed before the COMMIT, the rows are loaded once, by the
+/// rerun.
+#[tokio::test]
+async fn a_kill_around_an_append_commit_loads_the_rows_once() {
+    let pg = godwit_tests::pg::server();
+    for at in ["loaded:events", "commit:events", "committed:events"] {
+        let f = Fixture::empty();
+        let rows: Vec<String> = (1..=1000).map(|i| format!("({i}, 'n{i}')")).collect();
+        sqlite_with(
+            &f.path().join("src.db"),
+            &[
+                "CREATE TABLE events (id INTEGER, note TEXT)",
+                &format!("INSERT INTO events VALUES {}", rows.join(",")),
+            ],
+        )
+        .await
+        .close()
+        .await;
+        let url = pg.create_db();
+        let db = url.rsplit('/').next().unwrap().to_owned();
+        pg.psql(&db, "CREATE TABLE events (id bigint, note text)");
+        f.write(
+            "godwit.toml",
+            &copy_project(
+                "sqlite://src.db",
+                "sqlite-source",
+                &url,
+                "postgres-target",
+                "mode = \"append\"\nbatch_rows = 100",
+                false,
+            ),
+        );
+        let killed = f.godwit_env(&["run", &f.arg()], &[("GODWIT_KILL_AT", at)]);
+        assert!(
+            killed.stderr.contains("aborting at"),
+            "{at}: {}",
+            killed.all()
+        );
+        let rerun = f.godwit(&["run", &f.arg()]);
+        assert_eq!(rerun.code, 0, "{at}: {}", rerun.all());
+        assert_eq!(
+            pg.psql(
+                &db,
+                "SELECT count(*) || '/' || count(DISTINCT id) || '/' || sum(id) FROM events"
+            )
+            .trim(),
+            "1000/1000/500500",
+            "{at}: rows lost or loaded twice"
+        );
+    }
+}

@@ -204,7 +204,7 @@ impl wsql::HostConnection for HostState {
             Err(m) => return Ok(Err(WErr::InvalidInput(format!("malformed batch: {m}")))),
         };
         let fut = async {
-            let mut loader = db.begin_load(&table, &columns, &[]).await?;
+            let mut loader = db.begin_load(&table, &columns, &[], &[]).await?;
             let outcome = loader.load(rows).await?;
             if let Some((row, reason)) = outcome.rejected.first() {
                 return Err(crate::Error::new(

@@ -12,6 +12,7 @@ mod order;
 mod plan;
 mod report;
 mod run;
+pub(crate) use run::first_line;
 pub use run::Staging;
 mod state;
 mod validate;

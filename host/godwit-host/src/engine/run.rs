@@ -495,7 +495,36 @@ impl Session {
             &self.project.fingerprint,
             self.fresh,
         );
+        let mut state = state;
         state.begin()?;
+        // Appends of a killed run that were about to commit: the database
+        // says whether they did (their rows must not be loaded twice).
+        for p in &plans {
+            let Some((id, report)) = state.pending_commit(&p.source.name) else {
+                continue;
+            };
+            if state.progress(&p.source.name).is_some() {
+                continue;
+            }
+            let db = tgt.connection(&p.write.connection)?.get().await?;
+            match db.commit_status(&id).await? {
+                Some(true) => {
+                    tracing::info!(step = %step.name, table = %p.target.name, "the interrupted run committed this table's rows");
+                    state.mark(&p.source.name, Progress::Loaded, &report)?;
+                }
+                Some(false) => state.forget_commit(&p.source.name)?,
+                None => return Err(Error::new(
+                    ErrorKind::Io,
+                    format!(
+                        "step {}: the interrupted run's load of {} (transaction {id}) is too old \
+                             for the server to say whether it committed; check the table and run \
+                             with --fresh (which appends every row again) or remove the table's \
+                             rows first",
+                        step.name, p.target.name
+                    ),
+                )),
+            }
+        }
         // DDL first, children before parents (tables an interrupted run
         // already loaded keep their rows).
         for p in plans
@@ -504,6 +533,10 @@ impl Session {
             .filter(|p| state.progress(&p.source.name).is_none())
         {
             let db = tgt.connection(&p.write.connection)?.get().await?;
+            if db.dialect == Dialect::Sqlite {
+                // Inside the table's load transaction (`copy_table`).
+                continue;
+            }
             for stmt in &p.write.pre {
                 db.execute(stmt, vec![]).await.map_err(|e| {
                     e.context(format!(
@@ -545,8 +578,14 @@ impl Session {
             let p = &plans[i];
             async move {
                 let db = tgt_ref.connection(&p.write.connection)?.get().await?;
+                let record = |id: &str, report: &TableReport| {
+                    state_ref
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .committing(&p.source.name, id, report)
+                };
                 let report = self
-                    .copy_table(step, src_ref, &db, p, rejects, rejected_ref)
+                    .copy_table(step, src_ref, &db, p, rejects, rejected_ref, &record)
                     .await?;
                 super::killpoint("loaded", &p.target.name, 0);
                 state_ref.lock().unwrap_or_else(|e| e.into_inner()).mark(
@@ -673,6 +712,9 @@ impl Session {
         })
     }
 
+    // The step's shared tallies (rejects, their total, commit records) are
+    // passed one by one: each has its own owner in `run_step`.
+    #[allow(clippy::too_many_arguments)]
     async fn copy_table(
         &self,
         step: &Step,
@@ -681,6 +723,7 @@ impl Session {
         p: &TablePlan,
         rejects: &Rejects,
         rejected_total: &AtomicU64,
+        record_commit: &(dyn Fn(&str, &TableReport) -> Result<()> + Sync),
     ) -> Result<TableReport> {
         let started = Instant::now();
         let table = &p.source.name;
@@ -754,9 +797,20 @@ impl Session {
         };
 
         let mut source = RowSource::open(src, table, &p.read).await?;
+        // SQLite's DDL is transactional: the table's own DDL runs in its load
+        // transaction, so a failed or killed `replace` keeps the old table.
+        let in_tx: &[String] = if db.dialect == Dialect::Sqlite {
+            &p.write.pre
+        } else {
+            &[]
+        };
         let mut loader = db
-            .begin_load(&p.write.table, &p.write.columns, &p.write.upsert_key)
-            .await?;
+            .begin_load(&p.write.table, &p.write.columns, &p.write.upsert_key, in_tx)
+            .await
+            .map_err(|e| e.context(format!("step {}: preparing {}", step.name, p.target.name)))?;
+        if !in_tx.is_empty() {
+            super::killpoint("ddl", &p.target.name, 0);
+        }
         let batch_rows = step.batch_rows.unwrap_or(DEFAULT_BATCH_ROWS);
         // Rows rejected in this table so far, by either stage.
         let rejected_here = AtomicU64::new(0);
@@ -971,10 +1025,39 @@ impl Session {
         let mut written = loaded?;
         let (read, bytes) = prepared?;
         let mut rejected = rejected_here.load(Ordering::Relaxed);
+        let report = |written: u64, rejected: u64| {
+            let seconds = started.elapsed().as_secs_f64();
+            TableReport {
+                source: table.clone(),
+                target: p.target.name.clone(),
+                rows_read: read,
+                rows_written: written,
+                rows_rejected: rejected,
+                bytes,
+                seconds,
+                resumed: false,
+                rows_per_second: if seconds > 0.0 {
+                    written as f64 / seconds
+                } else {
+                    0.0
+                },
+            }
+        };
+        let mut loader = loader;
+        // An append cannot be told apart from the rows already there: its
+        // transaction id is recorded before COMMIT, so that a kill between
+        // the commit and the progress file does not load the rows twice.
+        if step.mode == WriteMode::Append {
+            if let Some(id) = loader.commit_id().await? {
+                record_commit(&id, &report(written, rejected))?;
+                super::killpoint("commit", table, 0);
+            }
+        }
         let late = loader
             .commit(&p.target.name)
             .await
             .map_err(|e| e.context(format!("table {}", p.target.name)))?;
+        super::killpoint("committed", table, 0);
         for (key, reason) in &late {
             rejects.write(json!({
                 "step": step.name, "table": table, "key": key,
@@ -996,21 +1079,6 @@ impl Session {
                 ),
             ));
         }
-        let seconds = started.elapsed().as_secs_f64();
-        Ok(TableReport {
-            source: table.clone(),
-            target: p.target.name.clone(),
-            rows_read: read,
-            rows_written: written,
-            rows_rejected: rejected,
-            bytes,
-            seconds,
-            resumed: false,
-            rows_per_second: if seconds > 0.0 {
-                written as f64 / seconds
-            } else {
-                0.0
-            },
-        })
+        Ok(report(written, rejected))
     }
 }

@@ -39,6 +39,12 @@ struct Saved {
     /// Per table: statements of its next phase already run.
     #[serde(default)]
     statements: BTreeMap<String, usize>,
+    /// Per table: a load about to commit (the database's transaction id and
+    /// the table's report), recorded before `COMMIT`. After a kill between
+    /// the commit and `tables`, the next run asks the database whether that
+    /// transaction committed instead of loading the rows a second time.
+    #[serde(default)]
+    committing: BTreeMap<String, (String, TableReport)>,
 }
 
 /// The state of one step, on disk under `<state_dir>/state/<step>.json`.
@@ -115,12 +121,32 @@ impl StepState {
         self.save()
     }
 
+    /// Records that `table`'s load is about to commit as transaction `id`.
+    pub fn committing(&mut self, table: &str, id: &str, report: &TableReport) -> Result<()> {
+        self.saved
+            .committing
+            .insert(table.to_owned(), (id.to_owned(), report.clone()));
+        self.save()
+    }
+
+    /// A load of `table` that was about to commit when the run stopped.
+    pub fn pending_commit(&self, table: &str) -> Option<(String, TableReport)> {
+        self.saved.committing.get(table).cloned()
+    }
+
+    /// Forgets a pending commit that did not happen.
+    pub fn forget_commit(&mut self, table: &str) -> Result<()> {
+        self.saved.committing.remove(table);
+        self.save()
+    }
+
     /// Records progress (atomically: write a temporary file, then rename).
     pub fn mark(&mut self, table: &str, progress: Progress, report: &TableReport) -> Result<()> {
         self.saved
             .tables
             .insert(table.to_owned(), (progress, report.clone()));
         self.saved.statements.remove(table);
+        self.saved.committing.remove(table);
         self.save()
     }
 

@@ -751,14 +751,62 @@ impl Database {
         }
     }
 
+    /// Whether the transaction `id` ([`TableLoader::commit_id`]) committed:
+    /// `Some(true)` committed, `Some(false)` aborted (or never reached its
+    /// commit), `None` when the server no longer knows. A transaction still
+    /// "in progress" (its connection not yet closed by the server after a
+    /// kill) is waited for, up to [`COMMIT_STATUS_WAIT`].
+    pub async fn commit_status(&self, id: &str) -> Result<Option<bool>> {
+        let Backend::Postgres(pool) = &self.backend else {
+            return Err(Error::internal("commit ids are PostgreSQL's"));
+        };
+        let started = std::time::Instant::now();
+        loop {
+            let (status,): (Option<String>,) =
+                sqlx::query_as("SELECT txid_status($1::text::bigint)")
+                    .bind(id)
+                    .fetch_one(pool)
+                    .await
+                    .map_err(|e| classify(&self.name, e))?;
+            match status.as_deref() {
+                Some("committed") => return Ok(Some(true)),
+                Some("aborted") => return Ok(Some(false)),
+                Some(_) if started.elapsed() < COMMIT_STATUS_WAIT => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                // Not decided yet: loading again now could duplicate rows
+                // if it still commits, so the run stops and says so.
+                Some(other) => {
+                    let mut e = Error::io(format!(
+                        "connection {}: the load transaction {id} of the interrupted run is \
+                         still {other:?} on the server after {}s; run again once it has ended",
+                        self.name,
+                        COMMIT_STATUS_WAIT.as_secs()
+                    ));
+                    e.retryable = true;
+                    return Err(e);
+                }
+                None => return Ok(None),
+            }
+        }
+    }
+
     /// Starts loading rows into `table` (quoted) inside one transaction.
+    /// `pre` (SQLite only) are the table's DDL statements, run first inside
+    /// that transaction: a failed load then leaves the old table as it was.
     pub async fn begin_load(
         &self,
         table: &str,
         columns: &[String],
         upsert_key: &[String],
+        pre: &[String],
     ) -> Result<TableLoader> {
         self.refuse_writes()?;
+        if !pre.is_empty() && !matches!(self.backend, Backend::Sqlite(..)) {
+            return Err(Error::internal(format!(
+                "{table}: statements inside the load transaction are for SQLite targets"
+            )));
+        }
         if columns.is_empty() {
             return Err(Error::new(
                 ErrorKind::Unsupported,
@@ -767,7 +815,7 @@ impl Database {
         }
         Ok(match &self.backend {
             Backend::Sqlite(pool, _) => TableLoader::Sqlite(
-                sqlite::Loader::begin(pool, &self.name, table, columns, upsert_key).await?,
+                sqlite::Loader::begin(pool, &self.name, table, columns, upsert_key, pre).await?,
             ),
             Backend::Postgres(pool) => TableLoader::Postgres(
                 postgres::Loader::begin(pool, &self.name, table, columns, upsert_key).await?,
@@ -887,6 +935,12 @@ impl RowStream {
     }
 }
 
+/// How long [`Database::commit_status`] waits for a transaction of a killed
+/// run that the server still shows in progress: the server notices the
+/// closed connection within moments and aborts it (or finishes a COMMIT it
+/// had already received).
+pub const COMMIT_STATUS_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Result of loading one batch.
 #[derive(Debug, Default)]
 pub struct LoadOutcome {
@@ -913,6 +967,16 @@ impl TableLoader {
             TableLoader::Sqlite(l) => l.load(rows).await,
             TableLoader::Postgres(l) => l.load(rows).await,
             TableLoader::MySql(l) => l.load(rows).await,
+        }
+    }
+
+    /// An id of the load's transaction that the database can later say was
+    /// committed or not ([`Database::commit_status`]); `None` where the
+    /// dialect has no such thing (SQLite, MySQL).
+    pub async fn commit_id(&mut self) -> Result<Option<String>> {
+        match self {
+            TableLoader::Postgres(l) => l.commit_id().await.map(Some),
+            TableLoader::Sqlite(_) | TableLoader::MySql(_) => Ok(None),
         }
     }
 

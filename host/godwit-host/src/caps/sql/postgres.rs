@@ -346,6 +346,18 @@ impl Loader {
         Ok(outcome)
     }
 
+    /// The id of the load's transaction (`txid_current()`, with its epoch,
+    /// so it never wraps): recorded before `COMMIT`, so that a run killed
+    /// between the commit and its progress file can ask the server whether
+    /// the rows are there (`txid_status`).
+    pub async fn commit_id(&mut self) -> Result<String> {
+        let (id,): (String,) = sqlx::query_as("SELECT txid_current()::text")
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(|e| classify(&self.db, e))?;
+        Ok(id)
+    }
+
     /// Commits the table (constraints are created after the data, by the
     /// target plugin's `post` statements, so nothing is checked here).
     pub async fn commit(self) -> Result<Vec<(serde_json::Value, String)>> {

@@ -404,9 +404,21 @@ fn reader_param(v: Value) -> rusqlite::types::Value {
 }
 
 /// A table being loaded with multi-row INSERTs inside one transaction.
+///
+/// The table's own DDL (`pre`: drop and create for `replace`, the delete
+/// of `truncate`) runs inside the same transaction, so a load that fails
+/// or is killed leaves the old table exactly as it was (SQLite's DDL is
+/// transactional). Foreign keys are not enforced while loading: replacing
+/// a parent would otherwise cascade into, or be refused because of, the
+/// old rows of its children; instead the table's own keys are checked
+/// once, before the commit (`commit`).
 pub struct Loader {
     db: String,
-    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    /// A pooled connection inside `BEGIN IMMEDIATE`. It is closed, never
+    /// returned to the pool, when dropped: a loader dropped before its
+    /// commit rolls back by closing, and no connection with foreign keys
+    /// off is handed to anyone else.
+    tx: sqlx::pool::PoolConnection<sqlx::Sqlite>,
     prefix: String,
     row_sql: String,
     conflict: String,
@@ -421,13 +433,27 @@ impl Loader {
         table: &str,
         columns: &[String],
         upsert_key: &[String],
+        pre: &[String],
     ) -> Result<Self> {
-        let mut tx = pool.begin().await.map_err(|e| classify(name, e))?;
+        let mut tx = pool.acquire().await.map_err(|e| classify(name, e))?;
+        tx.close_on_drop();
         // Checked at commit, so self-references and rows in any order load.
-        sqlx::query("PRAGMA defer_foreign_keys = ON")
+        sqlx::query("PRAGMA foreign_keys = OFF")
             .execute(&mut *tx)
             .await
             .map_err(|e| classify(name, e))?;
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| classify(name, e))?;
+        for stmt in pre {
+            sqlx::query(stmt.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| {
+                    classify(name, e).context(format!("({})", crate::engine::first_line(stmt)))
+                })?;
+        }
         let q = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
         let col_list = columns.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ");
         let conflict = if upsert_key.is_empty() {
@@ -496,8 +522,8 @@ impl Loader {
                 format!("foreign key violation: no matching row in {parent}"),
             ));
         }
-        self.tx
-            .commit()
+        sqlx::query("COMMIT")
+            .execute(&mut *self.tx)
             .await
             .map_err(|e| classify(&db, e).context("commit"))?;
         Ok(rejected)
