@@ -147,3 +147,81 @@ pub fn constraint_name(table: &str, columns: &[String], suffix: &str) -> String 
     }
     name
 }
+
+/// A PostgreSQL index definition (as `pg_get_indexdef` prints it:
+/// `CREATE [UNIQUE] INDEX name ON [ONLY] schema.table USING method (...)`)
+/// re-aimed at `relation` (already quoted, schema-qualified or not) under
+/// the index name `index` (unquoted). The source's schema and table name
+/// would otherwise follow the index into a target with another schema or
+/// a renamed table. `None` when the text does not have that shape.
+pub fn retarget_pg_index(definition: &str, index: &str, relation: &str) -> Option<String> {
+    let rest = definition.trim();
+    let (unique, rest) = if let Some(r) = rest.strip_prefix("CREATE UNIQUE INDEX ") {
+        (true, r)
+    } else {
+        (false, rest.strip_prefix("CREATE INDEX ")?)
+    };
+    let rest = skip_identifier(rest)?;
+    let rest = rest.strip_prefix(" ON ")?;
+    let rest = rest.strip_prefix("ONLY ").unwrap_or(rest);
+    let mut rest = skip_identifier(rest)?;
+    if let Some(r) = rest.strip_prefix('.') {
+        rest = skip_identifier(r)?;
+    }
+    let tail = rest.strip_prefix(" USING ")?;
+    Some(format!(
+        "CREATE {}INDEX {} ON {relation} USING {tail}",
+        if unique { "UNIQUE " } else { "" },
+        crate::values::quote_double(index)
+    ))
+}
+
+/// The text after one SQL identifier: `"quoted ""x"""` or a bare word.
+fn skip_identifier(s: &str) -> Option<&str> {
+    if let Some(body) = s.strip_prefix('"') {
+        let mut chars = body.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c == '"' {
+                if chars.peek().map(|(_, n)| *n) == Some('"') {
+                    chars.next();
+                } else {
+                    return Some(&body[i + 1..]);
+                }
+            }
+        }
+        None
+    } else {
+        let end = s
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+            .unwrap_or(s.len());
+        (end > 0).then(|| &s[end..])
+    }
+}
+
+#[cfg(test)]
+mod retarget_tests {
+    use super::retarget_pg_index;
+
+    #[test]
+    fn the_source_schema_and_name_are_replaced() {
+        assert_eq!(
+            retarget_pg_index(
+                "CREATE UNIQUE INDEX x_lower ON public.x USING btree (lower(email))",
+                "x_lower",
+                "\"staging\".\"x\""
+            )
+            .unwrap(),
+            "CREATE UNIQUE INDEX \"x_lower\" ON \"staging\".\"x\" USING btree (lower(email))"
+        );
+        assert_eq!(
+            retarget_pg_index(
+                "CREATE INDEX \"Odd \"\"name\" ON ONLY \"My Schema\".\"T\" USING gin (doc) WHERE (a > 1)",
+                "new",
+                "\"t2\""
+            )
+            .unwrap(),
+            "CREATE INDEX \"new\" ON \"t2\" USING gin (doc) WHERE (a > 1)"
+        );
+        assert!(retarget_pg_index("CREATE INDEX CONCURRENTLY", "a", "b").is_none());
+    }
+}

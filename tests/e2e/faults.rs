@@ -520,7 +520,8 @@ async fn a_failed_replace_keeps_the_old_table_on_mariadb() {
         )
     };
     let before = shape();
-    // A value the target's integer column refuses.
+    // A value the integer column refuses (types as declared: with types
+    // from the data the column would become text).
     sqlite_with(
         &f.path().join("src.db"),
         &["INSERT INTO t VALUES (1000, 'abc')"],
@@ -528,7 +529,7 @@ async fn a_failed_replace_keeps_the_old_table_on_mariadb() {
     .await
     .close()
     .await;
-    write("mode = \"replace\"\nmax_rejects = 0");
+    write("mode = \"replace\"\nmax_rejects = 0\ntypes = \"declared\"");
     let failed = f.godwit(&["run", &f.arg()]);
     assert_eq!(failed.code, 1, "{}", failed.all());
     assert_eq!(shape(), before, "the old table changed");

@@ -4,6 +4,7 @@
 mod bundles;
 mod common;
 mod faults;
+mod fidelity;
 mod foundation;
 mod objects;
 mod project_file;

@@ -442,12 +442,13 @@ fn failure_report(s: &Session, command: &str, e: &Error) {
         "command": command,
         "project": s.project.name,
         "run_dir": dir.display().to_string(),
-        "error": { "kind": e.kind, "message": message, "exit_code": e.exit_code() },
+        "error": { "kind": e.kind, "code": e.code, "message": message, "exit_code": e.exit_code() },
     });
     let md = format!(
-        "# godwit {command} of {}: FAILED\n\n- error ({:?}, exit code {}): {message}\n- log: `godwit.log`\n",
+        "# godwit {command} of {}: FAILED\n\n- error ({:?}{}, exit code {}): {message}\n- log: `godwit.log`\n",
         s.project.name,
         e.kind,
+        e.code.as_ref().map(|c| format!(", code {c}")).unwrap_or_default(),
         e.exit_code()
     );
     let rejects = dir.join("rejects.jsonl");

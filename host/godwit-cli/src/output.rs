@@ -32,7 +32,7 @@ fn print_json<T: Serialize>(v: &T) {
 pub fn error(e: &Error, json: bool) {
     if json {
         print_json(&serde_json::json!({
-            "error": { "kind": e.kind, "message": godwit_host::redact::scrub(&e.message), "retryable": e.retryable, "exit_code": e.exit_code() }
+            "error": { "kind": e.kind, "code": e.code, "message": godwit_host::redact::scrub(&e.message), "retryable": e.retryable, "exit_code": e.exit_code() }
         }));
     } else {
         eprintln!("error: {}", godwit_host::redact::scrub(&e.to_string()));
@@ -264,6 +264,25 @@ pub fn plan(p: &Plan, json: bool) {
             }
             for note in &tb.mapping {
                 out(&format!("    column: {note}"));
+            }
+            for t in &tb.types {
+                use godwit_host::text::{plugin_text, MAX_TERMINAL_CELL};
+                let declared = if t.declared.trim().is_empty() {
+                    "(no type)".to_owned()
+                } else {
+                    plugin_text(&t.declared, MAX_TERMINAL_CELL)
+                };
+                out(&format!(
+                    "    type{} {}: declared {declared}, holds {} -> {}{}",
+                    if t.warning { "!" } else { ": " },
+                    plugin_text(&t.column, MAX_TERMINAL_CELL),
+                    t.observed,
+                    t.chosen,
+                    t.why
+                        .as_ref()
+                        .map(|w| format!(" ({w})"))
+                        .unwrap_or_default()
+                ));
             }
             for r in &tb.rewrites {
                 out(&format!(

@@ -19,8 +19,20 @@ pub enum ErrorKind {
     PluginTrap,
     /// A plugin returned an error value.
     PluginError,
-    /// A database or store failed.
+    /// A database or store failed (a server error of no class below).
     Io,
+    /// The database could not be reached or dropped the connection
+    /// (PostgreSQL SQLSTATE class 08, MySQL 2002/2003/2006/2013, I/O).
+    Connection,
+    /// The database refused a statement for a constraint (SQLSTATE class
+    /// 23; MySQL 1062, 1451, 1452, 3819, 4025; SQLite SQLITE_CONSTRAINT).
+    Constraint,
+    /// The database could not parse a statement (SQLSTATE 42601, MySQL 1064,
+    /// SQLite "syntax error").
+    Syntax,
+    /// The role lacks a privilege (SQLSTATE 42501, MySQL 1044/1045/1142/1227,
+    /// SQLite SQLITE_AUTH).
+    Permission,
     /// Something is not supported (yet).
     Unsupported,
     /// An operation exceeded its time limit (a statement timeout, a deadline).
@@ -53,7 +65,7 @@ pub struct Error {
 impl Error {
     /// Creates an error of `kind`.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        let retryable = matches!(kind, ErrorKind::Io);
+        let retryable = matches!(kind, ErrorKind::Io | ErrorKind::Connection);
         Self {
             kind,
             message: message.into(),
@@ -76,6 +88,11 @@ impl Error {
     /// Prefixes the message with context.
     pub fn context(mut self, context: impl fmt::Display) -> Self {
         self.message = format!("{context}: {}", self.message);
+        self
+    }
+    /// Appends to the message what the reader can do about it.
+    pub fn context_after(mut self, more: impl fmt::Display) -> Self {
+        self.message = format!("{}; {more}", self.message);
         self
     }
     /// The documented process exit code for this error (see docs/cli.md).

@@ -352,6 +352,19 @@ pub enum NulPolicy {
     Replace,
 }
 
+/// How the types of a source that types values per row (SQLite) are decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TypePolicy {
+    /// From the declaration and what each column holds (one scan per table,
+    /// in `plan` and in `run`).
+    #[default]
+    Observed,
+    /// From the declaration alone (no scan); values that do not fit the
+    /// declared type are rejected at load, with their column named.
+    Declared,
+}
+
 /// How identifiers are named in the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -441,6 +454,8 @@ pub struct Step {
     pub drop_columns: Vec<String>,
     /// NUL bytes in text.
     pub nul_bytes: NulPolicy,
+    /// How column types of SQLite sources are decided.
+    pub types: TypePolicy,
 }
 
 /// How a blob copy checks what it wrote.
@@ -699,6 +714,8 @@ struct FileStep {
     drop_columns: Vec<String>,
     #[serde(default)]
     nul_bytes: NulPolicy,
+    #[serde(default)]
+    types: TypePolicy,
 }
 
 fn default_mode() -> WriteMode {
@@ -1026,6 +1043,7 @@ pub fn parse(
             identifiers: s.identifiers,
             casts,
             nul_bytes: s.nul_bytes,
+            types: s.types,
             column_renames: s.columns,
             drop_columns: s.drop_columns,
         });

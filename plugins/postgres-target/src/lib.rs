@@ -357,7 +357,12 @@ fn keys_and_indexes(name: &str, t: &TableDef) -> Vec<String> {
     }
     for i in &t.indexes {
         match (&i.definition, t.native_dialect.as_str()) {
-            (Some(def), "postgres") => out.push(def.clone()),
+            // Re-aimed at this table: the source's schema and name (`ON
+            // public.x`) would miss a target schema or a renamed table.
+            (Some(def), "postgres") => match godwit_sdk::dialect::retarget_pg_index(def, &i.name, name) {
+                Some(d) => out.push(d),
+                None => out.push(def.clone()),
+            },
             _ if !i.columns.is_empty() => out.push(format!(
                 "CREATE {}INDEX {} ON {name} ({})",
                 if i.unique { "UNIQUE " } else { "" },

@@ -10,6 +10,7 @@ mod copy;
 mod mapping;
 mod order;
 mod plan;
+pub mod profile;
 mod report;
 mod run;
 pub(crate) use run::first_line;
@@ -81,6 +82,14 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// The dialects of every SQL connection granted to this plugin, as far
+    /// as the DSNs say (no connection is opened).
+    pub fn dialects(&self) -> Vec<crate::runtime::bindings::godwit::plugin::sql::Dialect> {
+        let mut out: Vec<_> = self.sql.values().filter_map(|l| l.dialect()).collect();
+        out.dedup();
+        out
+    }
+
     /// The connection behind `label`, if this plugin was granted it.
     pub fn connection(&self, label: &str) -> Result<Arc<LazyDatabase>> {
         self.sql.get(label).cloned().ok_or_else(|| {

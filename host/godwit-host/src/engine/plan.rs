@@ -63,6 +63,9 @@ pub struct PlannedTable {
     pub rewrites: Vec<SampleRewrite>,
     /// Into an existing table: how columns are matched and cast.
     pub mapping: Vec<String>,
+    /// Sources that type values per row (SQLite): per column, the declared
+    /// type, what the column holds, the type chosen and why.
+    pub types: Vec<super::profile::ColumnType>,
 }
 
 /// A step as `run` would execute it.
@@ -204,6 +207,7 @@ impl Session {
                     upsert_key: p.write.upsert_key,
                     rewrites,
                     mapping: p.mapping.notes.clone(),
+                    types: p.types.clone().unwrap_or_default(),
                 });
             }
             steps.push(PlannedStep {

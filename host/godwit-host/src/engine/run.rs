@@ -22,7 +22,7 @@ use super::state::{Progress, StepState};
 use super::{select_tables, Loaded, Session};
 use crate::caps::sql::{Database, RowStream};
 use crate::error::{Error, ErrorKind, Result};
-use crate::project::{IdentifierCase, NulPolicy, Step, WriteMode};
+use crate::project::{IdentifierCase, NulPolicy, Step, TypePolicy, WriteMode};
 use crate::runtime::bindings::exports::godwit::plugin::rewriter::Outcome;
 use crate::runtime::bindings::exports::godwit::plugin::source_adapter::ReadPlan;
 use crate::runtime::bindings::exports::godwit::plugin::target_adapter::{self, WritePlan};
@@ -119,6 +119,14 @@ fn done_before_kill(e: &Error) -> bool {
     crate::caps::sql::already_exists(e)
 }
 
+/// Whether a table's `pre` statements run inside its load transaction:
+/// where DDL is transactional (SQLite, PostgreSQL). MySQL commits DDL
+/// implicitly, so its `pre` run first and a failed run drops the tables it
+/// created.
+fn ddl_in_load(dialect: Dialect) -> bool {
+    matches!(dialect, Dialect::Sqlite | Dialect::Postgres)
+}
+
 /// The first line of a statement, for messages.
 pub(crate) fn first_line(stmt: &str) -> String {
     let line = stmt.trim().lines().next().unwrap_or_default();
@@ -181,6 +189,163 @@ pub(crate) struct TablePlan {
     /// loaded into a staging table beside it, swapped in only when every table of the
     /// step loaded (see [`Staging`]).
     pub staging: Option<Staging>,
+    /// The table's `pre` creates it (mode `create`, or `replace` of a table
+    /// that does not exist yet): a failed run removes it again.
+    pub creates: bool,
+    /// For sources that type values per row (SQLite): how each column's
+    /// type was decided from its declaration and its data (empty with
+    /// `types = "declared"`); `None` for statically typed sources. When
+    /// set, every value is checked against its column's type at load.
+    pub types: Option<Vec<super::profile::ColumnType>>,
+}
+
+/// Gives every index a name no other index or table of the step has: an
+/// index whose name is taken (MySQL names indexes per table; PostgreSQL and
+/// SQLite per schema, shared with tables) becomes `<table>_<index>` (cut to
+/// 63 bytes, with a counter while still taken). Returns what was renamed.
+fn rename_colliding_indexes(tables: &mut [&mut TableDef]) -> Vec<String> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut uses: BTreeMap<String, usize> = BTreeMap::new();
+    for t in tables.iter() {
+        *uses.entry(t.name.to_lowercase()).or_default() += 1;
+        for i in &t.indexes {
+            *uses.entry(i.name.to_lowercase()).or_default() += 1;
+        }
+    }
+    let mut taken: BTreeSet<String> = uses.keys().cloned().collect();
+    let mut notes = Vec::new();
+    for t in tables.iter_mut() {
+        let table = t.name.clone();
+        for i in &mut t.indexes {
+            if uses.get(&i.name.to_lowercase()).copied().unwrap_or(0) < 2 {
+                continue;
+            }
+            let base = format!("{table}_{}", i.name);
+            let mut name = cut_identifier(&base, "");
+            let mut n = 2;
+            while taken.contains(&name.to_lowercase()) {
+                name = cut_identifier(&base, &format!("_{n}"));
+                n += 1;
+            }
+            taken.insert(name.to_lowercase());
+            notes.push(format!(
+                "index {} of table {table} is renamed {name}: its name is also used by another \
+                 index or table, and the target names indexes per schema",
+                i.name
+            ));
+            i.name = name;
+            // Rebuilt from the columns under the new name.
+            if !i.columns.is_empty() {
+                i.definition = None;
+            }
+        }
+    }
+    notes
+}
+
+/// `base` + `suffix`, with `base` cut (at a character boundary) so the
+/// whole fits PostgreSQL's 63-byte identifiers.
+fn cut_identifier(base: &str, suffix: &str) -> String {
+    let room = 63 - suffix.len();
+    let mut cut = base.len().min(room);
+    while !base.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{suffix}", &base[..cut])
+}
+
+/// Decides the types of a SQLite-read table's columns from their
+/// declarations and what they hold (see `engine::profile`), changing
+/// `source`'s logical types where the data needs another; returns how each
+/// was decided. Other sources type their columns statically: unchanged.
+async fn refine_types(
+    src: &Loaded,
+    step: &Step,
+    source: &mut TableDef,
+    read: &ReadPlan,
+) -> Result<Option<Vec<super::profile::ColumnType>>> {
+    let ReadPlan::Sql(r) = read else {
+        return Ok(None);
+    };
+    let lazy = src.connection(&r.connection)?;
+    if lazy.dialect() != Some(Dialect::Sqlite) {
+        return Ok(None);
+    }
+    if step.types == TypePolicy::Declared {
+        return Ok(Some(Vec::new()));
+    }
+    let db = lazy.get().await?;
+    let observed = super::profile::observe(&db, &r.statement, &r.params, source.columns.len())
+        .await
+        .map_err(|e| {
+            e.context(format!(
+                "step {}: reading what the columns of {} hold",
+                step.name, source.name
+            ))
+        })?;
+    let mut out = Vec::with_capacity(observed.len());
+    for (col, o) in source.columns.iter_mut().zip(&observed) {
+        if step
+            .casts
+            .iter()
+            .any(|c| c.applies(&source.name, &col.name, &col.native_type))
+        {
+            // The cast rule decides the type and reads the values.
+            out.push(super::profile::ColumnType {
+                column: col.name.clone(),
+                declared: col.native_type.clone(),
+                observed: o.summary(),
+                chosen: "(cast rule)".into(),
+                why: Some("a cast rule of the step applies".into()),
+                warning: false,
+            });
+            continue;
+        }
+        let (chosen, info) = super::profile::decide(col, o);
+        if info.warning {
+            tracing::warn!(step = %step.name, table = %source.name, column = %col.name, declared = %col.native_type, observed = %info.observed, chosen = %info.chosen, "{}", info.why.clone().unwrap_or_default());
+        }
+        col.logical = chosen;
+        out.push(info);
+    }
+    // SQLite allows NULLs in a primary key that is not the rowid. No other
+    // database does: such a key becomes a UNIQUE constraint (NULLs stay
+    // distinct, as they were) and its columns nullable, said in the plan.
+    let null_keys: Vec<(usize, u64)> = source
+        .primary_key
+        .iter()
+        .filter_map(|k| source.columns.iter().position(|c| &c.name == k))
+        .filter_map(|i| observed.get(i).map(|o| (i, o.null)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    if !null_keys.is_empty() {
+        let key = std::mem::take(&mut source.primary_key);
+        for (i, nulls) in &null_keys {
+            source.columns[*i].nullable = true;
+            if let Some(info) = out.get_mut(*i) {
+                info.warning = true;
+                let note = format!(
+                    "part of the primary key ({}) and holds {nulls} NULL{}, which SQLite allows \
+                     and other databases do not: the key is created as a UNIQUE constraint",
+                    key.join(", "),
+                    if *nulls == 1 { "" } else { "s" }
+                );
+                info.why = Some(match info.why.take() {
+                    Some(w) => format!("{w}; {note}"),
+                    None => note,
+                });
+                tracing::warn!(step = %step.name, table = %source.name, column = %source.columns[*i].name, "{}", info.why.clone().unwrap_or_default());
+            }
+        }
+        source.uniques.insert(
+            0,
+            crate::runtime::bindings::types::UniqueConstraint {
+                name: None,
+                columns: key,
+            },
+        );
+    }
+    Ok(Some(out))
 }
 
 /// A table built beside the one it replaces. `write.pre` creates it and the
@@ -189,8 +354,8 @@ pub(crate) struct TablePlan {
 /// transaction (with the indexes and sequences named after it), on MySQL
 /// with one atomic `RENAME TABLE` — and the post-data statements then run
 /// on the final name. A load that fails leaves the old table as it was.
-/// SQLite targets declare foreign keys inside `CREATE TABLE`, which would
-/// check a staging child against the old parent: they still drop first.
+/// SQLite targets are not built beside (their foreign keys live inside
+/// `CREATE TABLE`): their DDL runs inside the load transaction instead.
 #[derive(Clone, Debug)]
 pub struct Staging {
     /// The staging table's bare name.
@@ -208,16 +373,7 @@ pub const STAGING_SUFFIX: &str = "__gw_new";
 
 /// The staging name of `table`, within PostgreSQL's 63-byte identifiers.
 fn staging_name(table: &str) -> String {
-    let room = 63 - STAGING_SUFFIX.len();
-    let mut base = table.to_owned();
-    if base.len() > room {
-        let mut cut = room;
-        while !base.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        base.truncate(cut);
-    }
-    format!("{base}{STAGING_SUFFIX}")
+    cut_identifier(table, STAGING_SUFFIX)
 }
 
 /// Asks the plugins for the read and write plans of a step's tables, in load order.
@@ -246,17 +402,49 @@ pub(crate) async fn plan_step(
     let discovered = src.plugin.lock().await.discover().await?;
     let (tables, views) = select_tables(step, discovered)?;
     let (order, broken) = load_order(&tables);
-    let mut plans = Vec::with_capacity(tables.len());
+    let mut prepared = Vec::with_capacity(tables.len());
     for i in order {
-        let source = tables[i].clone();
-        let target = target_def(step, &source);
+        let mut source = tables[i].clone();
         let read = src.plugin.lock().await.plan_read(&source.name).await?;
+        let types = refine_types(&src, step, &mut source, &read).await?;
+        let target = target_def(step, &source);
+        prepared.push((source, read, types, target));
+    }
+    // Index names are per table in MySQL but per schema (with the tables)
+    // in PostgreSQL and per database in SQLite.
+    let per_table_index_names = tgt.dialects().iter().all(|d| *d == Dialect::Mysql);
+    if !per_table_index_names {
+        let mut targets: Vec<&mut TableDef> = prepared.iter_mut().map(|p| &mut p.3).collect();
+        for note in rename_colliding_indexes(&mut targets) {
+            tracing::warn!(step = %step.name, "{note}");
+        }
+    }
+    let mut plans = Vec::with_capacity(prepared.len());
+    for (source, read, types, target) in prepared {
         let mut write = tgt
             .plugin
             .lock()
             .await
             .plan_write(&target, wit_mode(mode))
-            .await?;
+            .await
+            .map_err(|e| {
+                if mode == WriteMode::Create && e.message.contains("already exists") {
+                    let progress = StepState::ignored_because(
+                        &session.project.state_dir,
+                        &step.name,
+                        &session.project.fingerprint,
+                    )
+                    .unwrap_or_else(|| "no saved progress of an interrupted run".to_owned());
+                    e.context(format!("step {}", step.name))
+                        .context_after(format!(
+                            "{progress}. Ways out: mode = \"replace\" (the table is dropped and \
+                         loaded again), or drop the table by hand; a run of the same project \
+                         file resumes by itself"
+                        ))
+                } else {
+                    e
+                }
+            })?;
         let mut staging = None;
         let lazy = tgt.connection(&write.connection)?;
         // Known from the DSN: a SQLite target (never built beside) is not
@@ -312,6 +500,8 @@ pub(crate) async fn plan_step(
             write,
             mapping,
             staging,
+            creates: matches!(mode, WriteMode::Create | WriteMode::Replace),
+            types,
         });
     }
     Ok((plans, views, broken))
@@ -513,16 +703,50 @@ impl Session {
                     state.mark(&p.source.name, Progress::Loaded, &report)?;
                 }
                 Some(false) => state.forget_commit(&p.source.name)?,
-                None => return Err(Error::new(
-                    ErrorKind::Io,
-                    format!(
+                None => {
+                    return Err(Error::new(
+                        ErrorKind::Io,
+                        format!(
                         "step {}: the interrupted run's load of {} (transaction {id}) is too old \
                              for the server to say whether it committed; check the table and run \
                              with --fresh (which appends every row again) or remove the table's \
                              rows first",
                         step.name, p.target.name
                     ),
-                )),
+                    ))
+                }
+            }
+        }
+        // Tables an interrupted run loaded must still be there: a target
+        // recreated (or dropped) since would otherwise fail later with
+        // "relation does not exist" and no word of the saved progress.
+        for p in &plans {
+            if state.progress(&p.source.name).is_none() {
+                continue;
+            }
+            let db = tgt.connection(&p.write.connection)?.get().await?;
+            // Built beside: the staging table until the swap, then the final one.
+            let there = match &p.staging {
+                Some(s) => {
+                    db.relation_exists(&s.final_table, &s.final_name).await?
+                        || db.relation_exists(&s.table, &s.name).await?
+                }
+                None => db.relation_exists(&p.write.table, &p.target.name).await?,
+            };
+            if !there {
+                return Err(Error::new(
+                    ErrorKind::Project,
+                    format!(
+                        "step {}: the saved progress of an interrupted run ({}) says table {} was \
+                         loaded, but the target has no table {}: the target changed since. \
+                         Run with --fresh to start the step over (or restore the target to \
+                         continue where the run stopped)",
+                        step.name,
+                        state.path().display(),
+                        p.target.name,
+                        p.target.name
+                    ),
+                ));
             }
         }
         // DDL first, children before parents (tables an interrupted run
@@ -533,7 +757,7 @@ impl Session {
             .filter(|p| state.progress(&p.source.name).is_none())
         {
             let db = tgt.connection(&p.write.connection)?.get().await?;
-            if db.dialect == Dialect::Sqlite {
+            if ddl_in_load(db.dialect) {
                 // Inside the table's load transaction (`copy_table`).
                 continue;
             }
@@ -626,6 +850,30 @@ impl Session {
                     let _ = db
                         .execute(&format!("DROP TABLE IF EXISTS {} CASCADE", s.table), vec![])
                         .await;
+                }
+            }
+            // MySQL committed the DDL of tables this run created: those
+            // whose load did not commit are dropped, so the target holds no
+            // empty table a rerun would trip over. (SQLite and PostgreSQL
+            // rolled theirs back with the load.)
+            let created: Vec<&TablePlan> = {
+                let state = state.lock().unwrap_or_else(|e| e.into_inner());
+                plans
+                    .iter()
+                    .filter(|p| p.creates && p.staging.is_none())
+                    .filter(|p| state.progress(&p.source.name).is_none())
+                    .collect()
+            };
+            for p in created {
+                if let Ok(db) = tgt.connection(&p.write.connection)?.get().await {
+                    if !ddl_in_load(db.dialect) {
+                        if let Err(e) = db
+                            .execute(&format!("DROP TABLE IF EXISTS {}", p.write.table), vec![])
+                            .await
+                        {
+                            tracing::warn!(step = %step.name, table = %p.target.name, error = %e, "could not drop the table this failed run created");
+                        }
+                    }
                 }
             }
             return Err(e);
@@ -796,10 +1044,23 @@ impl Session {
             key_json(&values)
         };
 
+        // Sources typing values per row (SQLite): each value is checked
+        // against its column's type before the target sees it.
+        let fits: Vec<(usize, super::profile::Fit)> = match (&p.types, &p.write.existing) {
+            (Some(_), None) => p
+                .target
+                .columns
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| super::profile::Fit::of(&c.logical).map(|f| (i, f)))
+                .collect(),
+            _ => Vec::new(),
+        };
         let mut source = RowSource::open(src, table, &p.read).await?;
-        // SQLite's DDL is transactional: the table's own DDL runs in its load
-        // transaction, so a failed or killed `replace` keeps the old table.
-        let in_tx: &[String] = if db.dialect == Dialect::Sqlite {
+        // Where DDL is transactional the table's own DDL runs in its load
+        // transaction: a failed or killed load leaves no new table behind and
+        // keeps the old one.
+        let in_tx: &[String] = if ddl_in_load(db.dialect) {
             &p.write.pre
         } else {
             &[]
@@ -933,6 +1194,25 @@ impl Session {
                                         "step": step.name, "table": table, "key": key_of(&rows[i]),
                                         "column": column, "value": excerpt(&rows[i][*idx]),
                                         "stage": "rewrite", "rule": rule, "reason": reason,
+                                    }),
+                                )?;
+                            }
+                        }
+                    }
+                }
+                for (idx, fit) in &fits {
+                    for (r, row) in rows.iter_mut().enumerate() {
+                        let v = std::mem::replace(&mut row[*idx], Value::Null);
+                        match fit.apply(v) {
+                            Ok(v) => row[*idx] = v,
+                            Err((v, reason)) => {
+                                row[*idx] = v;
+                                reject(
+                                    &mut keep[r],
+                                    json!({
+                                        "step": step.name, "table": table, "key": key_of(row),
+                                        "column": p.source.columns[*idx].name, "value": excerpt(&row[*idx]),
+                                        "stage": "type", "reason": reason,
                                     }),
                                 )?;
                             }

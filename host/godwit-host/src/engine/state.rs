@@ -88,6 +88,28 @@ impl StepState {
         }
     }
 
+    /// Where the state is kept.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Why an existing state file of this step is not used: it was written
+    /// for another version of the project file. `None` when there is no
+    /// file, or it is used.
+    pub fn ignored_because(state_dir: &Path, step: &str, fingerprint: &str) -> Option<String> {
+        let path = state_dir
+            .join("state")
+            .join(format!("{}.json", sanitize(step)));
+        let saved: Saved = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
+        (saved.project_fingerprint != fingerprint).then(|| {
+            format!(
+                "saved progress of an interrupted run is in {}, but it is ignored: the project \
+                 file changed since",
+                path.display()
+            )
+        })
+    }
+
     /// True when an earlier run of this step (same project file) was
     /// interrupted: its state file is there.
     pub fn resumed(&self) -> bool {

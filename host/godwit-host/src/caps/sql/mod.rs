@@ -735,7 +735,15 @@ impl Database {
         match &self.backend {
             Backend::Postgres(pool) => postgres::relation_exists(pool, &self.name, quoted).await,
             Backend::MySql(pool) => mysql::relation_exists(pool, &self.name, bare).await,
-            Backend::Sqlite(..) => Ok(false),
+            Backend::Sqlite(pool, _) => {
+                let found: Option<(i64,)> =
+                    sqlx::query_as("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
+                        .bind(bare)
+                        .fetch_optional(pool)
+                        .await
+                        .map_err(|e| classify(&self.name, e))?;
+                Ok(found.is_some())
+            }
         }
     }
 
@@ -792,8 +800,9 @@ impl Database {
     }
 
     /// Starts loading rows into `table` (quoted) inside one transaction.
-    /// `pre` (SQLite only) are the table's DDL statements, run first inside
-    /// that transaction: a failed load then leaves the old table as it was.
+    /// `pre` (SQLite and PostgreSQL, whose DDL is transactional) are the
+    /// table's DDL statements, run first inside that transaction: a failed
+    /// load then leaves the target as it was.
     pub async fn begin_load(
         &self,
         table: &str,
@@ -802,9 +811,9 @@ impl Database {
         pre: &[String],
     ) -> Result<TableLoader> {
         self.refuse_writes()?;
-        if !pre.is_empty() && !matches!(self.backend, Backend::Sqlite(..)) {
+        if !pre.is_empty() && matches!(self.backend, Backend::MySql(..)) {
             return Err(Error::internal(format!(
-                "{table}: statements inside the load transaction are for SQLite targets"
+                "{table}: MySQL commits DDL implicitly; it cannot run inside the load transaction"
             )));
         }
         if columns.is_empty() {
@@ -818,7 +827,7 @@ impl Database {
                 sqlite::Loader::begin(pool, &self.name, table, columns, upsert_key, pre).await?,
             ),
             Backend::Postgres(pool) => TableLoader::Postgres(
-                postgres::Loader::begin(pool, &self.name, table, columns, upsert_key).await?,
+                postgres::Loader::begin(pool, &self.name, table, columns, upsert_key, pre).await?,
             ),
             Backend::MySql(pool) => TableLoader::MySql(
                 mysql::Loader::begin(pool, &self.name, table, columns, upsert_key).await?,
@@ -998,31 +1007,89 @@ pub(crate) fn db_message(e: &sqlx::Error) -> String {
     }
 }
 
-/// Maps a sqlx error to a host error (messages from sqlx carry no DSN).
+/// Maps a sqlx error to a host error (messages from sqlx carry no DSN):
+/// classified by the database's own code (SQLSTATE on PostgreSQL, the error
+/// number on MySQL/MariaDB, the extended result code on SQLite), which the
+/// error keeps.
 pub(crate) fn classify(conn: &str, e: sqlx::Error) -> Error {
-    let kind = match &e {
-        // PostgreSQL query_canceled by statement_timeout; MariaDB
-        // max_statement_time; MySQL max_execution_time.
-        sqlx::Error::Database(d)
-            if d.code().as_deref() == Some("57014")
-                || d.code().as_deref() == Some("70100")
-                || d.message().contains("max_statement_time")
-                || d.message().contains("maximum statement execution time") =>
+    let (kind, code) = match &e {
+        sqlx::Error::Database(d) => {
+            if let Some(my) = d.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+                (
+                    mysql_kind(my.number(), d.message()),
+                    Some(my.number().to_string()),
+                )
+            } else if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                let code = d.code().map(|c| c.into_owned());
+                (sqlite_kind(code.as_deref(), d.message()), code)
+            } else {
+                let code = d.code().map(|c| c.into_owned());
+                (postgres_kind(code.as_deref().unwrap_or("")), code)
+            }
+        }
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            (ErrorKind::Connection, None)
+        }
+        _ => (ErrorKind::Io, None),
+    };
+    let mut err = Error::new(kind, format!("connection {conn}: {}", db_message(&e)));
+    err.retryable = matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_))
+        || kind == ErrorKind::Connection;
+    err.code = code;
+    err
+}
+
+/// The kind of a PostgreSQL error, by SQLSTATE.
+pub fn postgres_kind(sqlstate: &str) -> ErrorKind {
+    match sqlstate {
+        // query_canceled (statement_timeout)
+        "57014" => ErrorKind::Timeout,
+        "42601" => ErrorKind::Syntax,
+        "42501" => ErrorKind::Permission,
+        // undefined table, column, function, object; invalid schema, catalog
+        "42P01" | "42703" | "42883" | "42704" | "3F000" | "3D000" => ErrorKind::NotFound,
+        c if c.starts_with("08") => ErrorKind::Connection,
+        c if c.starts_with("23") => ErrorKind::Constraint,
+        c if c.starts_with("28") => ErrorKind::Permission,
+        _ => ErrorKind::Io,
+    }
+}
+
+/// The kind of a MySQL / MariaDB error, by error number.
+pub fn mysql_kind(number: u16, message: &str) -> ErrorKind {
+    match number {
+        // duplicate entry, FK parent/child, NOT NULL, CHECK (MySQL, MariaDB)
+        1062 | 1451 | 1452 | 1216 | 1217 | 1048 | 3819 | 4025 => ErrorKind::Constraint,
+        1064 | 1149 => ErrorKind::Syntax,
+        1044 | 1045 | 1142 | 1143 | 1227 | 1370 => ErrorKind::Permission,
+        // no such table, column, database, function; cannot drop
+        1146 | 1054 | 1049 | 1305 | 1051 | 1091 => ErrorKind::NotFound,
+        2002 | 2003 | 2006 | 2013 => ErrorKind::Connection,
+        // max_execution_time (MySQL), max_statement_time (MariaDB)
+        3024 | 1969 => ErrorKind::Timeout,
+        _ if message.contains("max_statement_time")
+            || message.contains("maximum statement execution time") =>
         {
             ErrorKind::Timeout
         }
-        sqlx::Error::Database(_)
-        | sqlx::Error::ColumnDecode { .. }
-        | sqlx::Error::TypeNotFound { .. } => ErrorKind::Io,
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => ErrorKind::Io,
         _ => ErrorKind::Io,
-    };
-    let mut err = Error::new(kind, format!("connection {conn}: {}", db_message(&e)));
-    err.retryable = matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_));
-    if let sqlx::Error::Database(d) = &e {
-        err.code = d.code().map(|c| c.into_owned());
     }
-    err
+}
+
+/// The kind of a SQLite error, by (extended) result code and message.
+pub fn sqlite_kind(code: Option<&str>, message: &str) -> ErrorKind {
+    let primary = code.and_then(|c| c.parse::<i64>().ok()).map(|c| c & 0xff);
+    match primary {
+        Some(19) => ErrorKind::Constraint,
+        Some(23) => ErrorKind::Permission,
+        Some(9) => ErrorKind::Timeout,
+        _ if message.contains("syntax error") || message.contains("incomplete input") => {
+            ErrorKind::Syntax
+        }
+        _ if message.starts_with("no such") => ErrorKind::NotFound,
+        _ if message.contains("not authorized") => ErrorKind::Permission,
+        _ => ErrorKind::Io,
+    }
 }
 
 /// Whether a failed DDL statement failed because what it creates already
@@ -1048,6 +1115,9 @@ pub fn to_wit(e: &Error) -> crate::runtime::bindings::types::Error {
         ErrorKind::Internal => W::Internal(m),
         ErrorKind::Timeout => W::Timeout(m),
         ErrorKind::NotFound => W::NotFound(m),
+        ErrorKind::Constraint => W::Rejected(m),
+        ErrorKind::Syntax => W::InvalidInput(m),
+        ErrorKind::Permission => W::AccessDenied(m),
         _ if m.contains("syntax error") || m.contains("no such") => W::InvalidInput(m),
         _ => W::Io(m),
     }

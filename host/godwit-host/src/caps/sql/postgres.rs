@@ -223,8 +223,17 @@ impl Loader {
         table: &str,
         columns: &[String],
         upsert_key: &[String],
+        pre: &[String],
     ) -> Result<Self> {
         let mut tx = pool.begin().await.map_err(|e| classify(name, e))?;
+        for stmt in pre {
+            // Simple protocol: an entry may hold several statements.
+            sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(stmt))
+                .await
+                .map_err(|e| {
+                    classify(name, e).context(format!("({})", crate::engine::first_line(stmt)))
+                })?;
+        }
         let q = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
         let col_list = columns.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ");
         let (copy_into, merge) = if upsert_key.is_empty() {

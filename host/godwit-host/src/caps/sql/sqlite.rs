@@ -276,15 +276,21 @@ fn reader_error(name: &str, e: rusqlite::Error) -> Error {
         rusqlite::Error::SqliteFailure(_, Some(m)) => m.clone(),
         other => other.to_string(),
     };
-    let kind = match &e {
+    let (kind, code) = match &e {
         rusqlite::Error::SqliteFailure(f, _)
             if f.code == rusqlite::ErrorCode::OperationInterrupted =>
         {
-            ErrorKind::Timeout
+            (ErrorKind::Timeout, Some(f.extended_code.to_string()))
         }
-        _ => ErrorKind::Io,
+        rusqlite::Error::SqliteFailure(f, _) => {
+            let code = f.extended_code.to_string();
+            (super::sqlite_kind(Some(&code), &message), Some(code))
+        }
+        _ => (ErrorKind::Io, None),
     };
-    Error::new(kind, format!("connection {name}: {message}"))
+    let mut err = Error::new(kind, format!("connection {name}: {message}"));
+    err.code = code;
+    err
 }
 
 /// The producer of a query's rows, run on a blocking thread: describes the
@@ -447,8 +453,7 @@ impl Loader {
             .await
             .map_err(|e| classify(name, e))?;
         for stmt in pre {
-            sqlx::query(stmt.as_str())
-                .execute(&mut *tx)
+            sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(stmt))
                 .await
                 .map_err(|e| {
                     classify(name, e).context(format!("({})", crate::engine::first_line(stmt)))

@@ -1,0 +1,511 @@
+//! Real databases with default settings: types decided from the data,
+//! nothing changed silently, and errors and resumes that explain themselves
+//! (issue 13). Each test names the case of the issue it covers.
+
+use super::common::*;
+
+/// A SQLite table whose declared types say little: a `GEOMETRY` column of
+/// BLOBs, a column with no type holding integers, reals and text, an
+/// `INTEGER` column with a text value, a `MULTIPOLYGON` column.
+async fn loosely_typed_source(f: &Fixture) {
+    sqlite_with(
+        &f.path().join("src.db"),
+        &[
+            "CREATE TABLE shapes (id INTEGER PRIMARY KEY, g GEOMETRY, n, i INTEGER, m MULTIPOLYGON, r REAL)",
+            "INSERT INTO shapes VALUES (1, x'00ff10', 5, 7, x'0102', 1.5)",
+            "INSERT INTO shapes VALUES (2, x'5c7830', 'text', 'abc', x'', 2)",
+            "INSERT INTO shapes VALUES (3, NULL, 2.5, 9, NULL, NULL)",
+            "INSERT INTO shapes VALUES (4, x'00', 9007199254740993, -3, x'ff', 0.25)",
+        ],
+    )
+    .await
+    .close()
+    .await;
+}
+
+/// Case 1 and 2: on e16b6b6 the BLOBs of `GEOMETRY`/`MULTIPOLYGON` columns
+/// arrived in PostgreSQL as the text `\x00ff10`, numbers of the untyped
+/// column as text with no word, and the `INTEGER` column holding `'abc'`
+/// became `bigint` with that row rejected (`"column": null`). Now the plan
+/// shows per column what it holds and the type chosen; BLOBs land in
+/// `bytea` byte for byte, the mixed columns become text with a warning.
+#[tokio::test]
+async fn sqlite_types_come_from_the_data_into_postgres() {
+    let pg = godwit_tests::pg::server();
+    let f = Fixture::empty();
+    loosely_typed_source(&f).await;
+    let url = pg.create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    f.write(
+        "godwit.toml",
+        &copy_project(
+            "sqlite://src.db",
+            "sqlite-source",
+            &url,
+            "postgres-target",
+            "",
+            false,
+        ),
+    );
+    let plan = f.godwit(&["plan", &f.arg()]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    for line in [
+        "type:  g: declared GEOMETRY, holds blob 3, null 1 -> bytes",
+        "type:  m: declared MULTIPOLYGON, holds blob 3, null 1 -> bytes",
+        "type! n: declared (no type), holds integer 2, real 1, text 1 -> text",
+        "type! i: declared INTEGER, holds integer 3, text 1 -> text",
+        "type:  r: declared REAL, holds real 3, null 1 -> float64",
+    ] {
+        assert!(
+            plan.stdout.contains(line),
+            "missing {line:?} in\n{}",
+            plan.stdout
+        );
+    }
+    let json = f.godwit(&["--json", "plan", &f.arg()]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("plan JSON");
+    let types = &v["steps"][0]["tables"][0]["types"];
+    assert_eq!(types[1]["chosen"], "bytes", "{types}");
+    assert_eq!(types[1]["declared"], "GEOMETRY", "{types}");
+
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stderr.contains("kept as text"), "{}", run.stderr);
+    let got = pg.psql(
+        &db,
+        "SELECT id, encode(g, 'hex'), n, i, encode(m, 'hex'), r::text, pg_typeof(g), pg_typeof(n) \
+         FROM shapes ORDER BY id",
+    );
+    assert_eq!(
+        got.trim(),
+        "1|00ff10|5|7|0102|1.5|bytea|text\n\
+         2|5c7830|text|abc||2|bytea|text\n\
+         3||2.5|9|||bytea|text\n\
+         4|00|9007199254740993|-3|ff|0.25|bytea|text"
+    );
+}
+
+/// The same source into MariaDB, which on e16b6b6 rejected the BLOB rows
+/// of the `GEOMETRY` column (typed `longtext`) and the `'abc'` row.
+#[tokio::test]
+async fn sqlite_types_come_from_the_data_into_mariadb() {
+    let my = godwit_tests::mariadb::server();
+    let f = Fixture::empty();
+    loosely_typed_source(&f).await;
+    let url = my.create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    f.write(
+        "godwit.toml",
+        &copy_project(
+            "sqlite://src.db",
+            "sqlite-source",
+            &url,
+            "mysql-target",
+            "",
+            false,
+        ),
+    );
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let got = my.sql(
+        &db,
+        "SELECT id, HEX(g), n, i, HEX(m) FROM shapes ORDER BY id",
+    );
+    assert_eq!(
+        got.trim(),
+        "1\t00FF10\t5\t7\t0102\n\
+         2\t5C7830\ttext\tabc\t\n\
+         3\tNULL\t2.5\t9\tNULL\n\
+         4\t00\t9007199254740993\t-3\tFF"
+    );
+}
+
+/// Values no single type holds (BLOBs mixed with text), or that the chosen
+/// type cannot read (epoch integers in a `DATETIME` column, whose unit is
+/// unknown), are rejected with their column named and the reason, and the
+/// plan says so beforehand; with `max_rejects = 0` the run fails (exit 1)
+/// instead of writing changed values.
+#[tokio::test]
+async fn values_no_type_holds_are_rejected_with_their_column() {
+    let pg = godwit_tests::pg::server();
+    let f = Fixture::empty();
+    sqlite_with(
+        &f.path().join("src.db"),
+        &[
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, at DATETIME)",
+            "INSERT INTO notes VALUES (1, x'01', '2024-05-01 10:00:00')",
+            "INSERT INTO notes VALUES (2, x'00ff', '2024-05-01 11:00:00')",
+            "INSERT INTO notes VALUES (3, 'text', '2024-05-01 12:00:00')",
+            "INSERT INTO notes VALUES (4, x'02', 1714557600)",
+        ],
+    )
+    .await
+    .close()
+    .await;
+    let url = pg.create_db();
+    f.write(
+        "godwit.toml",
+        &copy_project(
+            "sqlite://src.db",
+            "sqlite-source",
+            &url,
+            "postgres-target",
+            "",
+            false,
+        ),
+    );
+    let plan = f.godwit(&["plan", &f.arg()]);
+    assert!(
+        plan.stdout
+            .contains("type! body: declared TEXT, holds text 1, blob 3 -> bytes"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains(
+            "type! at: declared DATETIME, holds integer 1, text 3 -> timestamp (1 number"
+        ),
+        "{}",
+        plan.stdout
+    );
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let rejects = std::fs::read_dir(f.path().join(".godwit/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("rejects.jsonl"))
+        .find(|p| p.exists())
+        .expect("a reject file");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(rejects)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let columns: Vec<&str> = lines
+        .iter()
+        .map(|l| l["column"].as_str().unwrap())
+        .collect();
+    assert_eq!(columns, ["body", "at"], "{lines:?}");
+    assert_eq!(lines[0]["reason"], "text in a BLOB column");
+    assert_eq!(lines[0]["key"]["id"], 3);
+    assert!(lines[1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("epoch-seconds"));
+
+    // Told how to read the integers (and with the BLOB row removed), the
+    // run goes through: text and epoch values land as the same instants.
+    sqlite_with(
+        &f.path().join("src.db"),
+        &["DELETE FROM notes WHERE id = 3"],
+    )
+    .await
+    .close()
+    .await;
+    f.write(
+        "godwit.toml",
+        &copy_project(
+            "sqlite://src.db",
+            "sqlite-source",
+            &url,
+            "postgres-target",
+            "casts = [{ column = \"notes.at\", to = \"timestamp\", from = \"epoch-seconds\" }]",
+            false,
+        ),
+    );
+    let ok = f.godwit(&["run", "--fresh", &f.arg()]);
+    assert_eq!(ok.code, 0, "{}", ok.all());
+    let db = url.rsplit('/').next().unwrap();
+    assert_eq!(
+        pg.psql(
+            db,
+            "SELECT id || '|' || encode(body, 'hex') || '|' || at FROM notes ORDER BY id"
+        )
+        .trim(),
+        "1|01|2024-05-01 10:00:00\n2|00ff|2024-05-01 11:00:00\n4|02|2024-05-01 10:00:00"
+    );
+}
+
+/// Case 6: with the default mode `create`, a run that failed used to leave
+/// its empty tables behind, and the rerun (after the project was fixed)
+/// failed with `table "a" already exists` and no word of the saved progress
+/// or the way out; a target recreated by hand since a killed run failed
+/// later with `relation ... does not exist`. Now a failed load leaves no
+/// table (its CREATE TABLE is in the load's transaction), the plain rerun
+/// goes through, and a target that lost tables the progress says were
+/// loaded is refused up front, naming the progress file and `--fresh`.
+#[tokio::test]
+async fn resume_with_the_default_mode_explains_itself() {
+    let pg = godwit_tests::pg::server();
+    let f = Fixture::empty();
+    sqlite_with(
+        &f.path().join("src.db"),
+        &[
+            "CREATE TABLE a (id INTEGER PRIMARY KEY, at DATETIME)",
+            "INSERT INTO a VALUES (1, '2024-01-01 00:00:00'), (2, 1704067200)",
+            "CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id))",
+            "INSERT INTO b VALUES (1, 1), (2, 2)",
+        ],
+    )
+    .await
+    .close()
+    .await;
+    let url = pg.create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    let project = |step: &str| {
+        f.write(
+            "godwit.toml",
+            &copy_project(
+                "sqlite://src.db",
+                "sqlite-source",
+                &url,
+                "postgres-target",
+                step,
+                false,
+            ),
+        )
+    };
+    project("");
+    let failed = f.godwit(&["run", &f.arg()]);
+    assert_eq!(failed.code, 1, "{}", failed.all());
+    assert_eq!(
+        pg.psql(
+            &db,
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+        )
+        .trim(),
+        "0",
+        "the failed run left tables behind"
+    );
+    // Fixed (the project file changed, so its saved progress does not
+    // apply): a plain rerun.
+    project("casts = [{ column = \"a.at\", to = \"timestamp\", from = \"epoch-seconds\" }]");
+    let fixed = f.godwit(&["run", &f.arg()]);
+    assert_eq!(fixed.code, 0, "{}", fixed.all());
+    assert_eq!(pg.psql(&db, "SELECT count(*) FROM b").trim(), "2");
+
+    // A table of the target that exists already: the message says there is
+    // no progress to resume and the two ways out.
+    let again = f.godwit(&["run", &f.arg()]);
+    assert_eq!(again.code, 3, "{}", again.all());
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("no saved progress"),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        again.stderr.contains("mode = \"replace\""),
+        "{}",
+        again.stderr
+    );
+
+    // Killed after both tables loaded, then the target emptied by hand.
+    pg.psql(&db, "DROP TABLE b; DROP TABLE a");
+    let killed = f.godwit_env(&["run", &f.arg()], &[("GODWIT_KILL_AT", "post:b:0")]);
+    assert!(killed.stderr.contains("aborting at"), "{}", killed.all());
+    pg.psql(&db, "DROP TABLE b CASCADE; DROP TABLE a CASCADE");
+    let gone = f.godwit(&["run", &f.arg()]);
+    assert_eq!(gone.code, 2, "{}", gone.all());
+    for words in ["saved progress", "copy.json", "--fresh", "has no table"] {
+        assert!(
+            gone.stderr.contains(words),
+            "{words:?} missing: {}",
+            gone.stderr
+        );
+    }
+    let fresh = f.godwit(&["run", "--fresh", &f.arg()]);
+    assert_eq!(fresh.code, 0, "{}", fresh.all());
+}
+
+/// Case 3: SQLite allows NULLs in a primary key that is not the rowid; on
+/// e16b6b6 the key was added after the data and failed with exit 3, the
+/// message not saying it was the primary key. Now the plan says so and the
+/// key becomes a UNIQUE constraint (NULLs distinct, as in SQLite) that a
+/// child's foreign key can still reference.
+#[tokio::test]
+async fn null_primary_keys_from_sqlite_become_unique_constraints() {
+    let pg = godwit_tests::pg::server();
+    let f = Fixture::empty();
+    sqlite_with(
+        &f.path().join("src.db"),
+        &[
+            "CREATE TABLE codes (code TEXT PRIMARY KEY, label TEXT)",
+            "INSERT INTO codes VALUES ('a', 'A'), (NULL, 'none 1'), (NULL, 'none 2')",
+            "CREATE TABLE uses (id INTEGER PRIMARY KEY, code TEXT REFERENCES codes(code))",
+            "INSERT INTO uses VALUES (1, 'a'), (2, NULL)",
+        ],
+    )
+    .await
+    .close()
+    .await;
+    let url = pg.create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    f.write(
+        "godwit.toml",
+        &copy_project(
+            "sqlite://src.db",
+            "sqlite-source",
+            &url,
+            "postgres-target",
+            "",
+            false,
+        ),
+    );
+    let plan = f.godwit(&["plan", &f.arg()]);
+    assert!(
+        plan.stdout
+            .contains("part of the primary key (code) and holds 2 NULLs"),
+        "{}",
+        plan.stdout
+    );
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        pg.psql(
+            &db,
+            "SELECT string_agg(contype::text, ',' ORDER BY contype) FROM pg_constraint \
+             WHERE conrelid IN ('codes'::regclass, 'uses'::regclass)"
+        )
+        .trim(),
+        "f,p,u"
+    );
+    assert_eq!(
+        pg.psql(
+            &db,
+            "SELECT count(*) FILTER (WHERE code IS NULL) || '/' || count(*) FROM codes"
+        )
+        .trim(),
+        "2/3"
+    );
+}
+
+/// Case 4: MySQL names indexes per table; PostgreSQL per schema, shared
+/// with tables. Copied as they were, two tables' `by_name` indexes (and an
+/// index named like another table) failed with `relation "x" already
+/// exists`, exit 3, after the data was written. Now such indexes are renamed
+/// `<table>_<index>` and the run says so.
+#[tokio::test]
+async fn index_names_shared_across_mysql_tables_are_renamed_for_postgres() {
+    let my = godwit_tests::mariadb::server();
+    let pg = godwit_tests::pg::server();
+    let src = my.create_db();
+    let src_db = src.rsplit('/').next().unwrap().to_owned();
+    my.sql(
+        &src_db,
+        "CREATE TABLE a (id INT PRIMARY KEY, name VARCHAR(20), KEY by_name (name)); \
+         CREATE TABLE b (id INT PRIMARY KEY, name VARCHAR(20), KEY by_name (name)); \
+         CREATE TABLE c (id INT PRIMARY KEY, v INT, KEY a (v)); \
+         INSERT INTO a VALUES (1, 'x'); INSERT INTO b VALUES (1, 'y'); INSERT INTO c VALUES (1, 2);",
+    );
+    let dst = pg.create_db();
+    let db = dst.rsplit('/').next().unwrap().to_owned();
+    let f = Fixture::empty();
+    f.write(
+        "godwit.toml",
+        &copy_project(&src, "mysql-source", &dst, "postgres-target", "", false),
+    );
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stderr.contains("is renamed a_by_name"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        pg.psql(
+            &db,
+            "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes \
+             WHERE schemaname = 'public' AND indexname NOT LIKE '%pkey'"
+        )
+        .trim(),
+        "a_by_name,b_by_name,c_a"
+    );
+}
+
+/// Case 7: PostgreSQL → PostgreSQL into another schema: the index
+/// definitions from `pg_get_indexdef` named the source's schema (`ON
+/// public.x`) and failed. They are re-aimed at the target table.
+#[tokio::test]
+async fn postgres_indexes_follow_their_table_into_a_target_schema() {
+    let pg = godwit_tests::pg::server();
+    let src = pg.create_db();
+    let src_db = src.rsplit('/').next().unwrap().to_owned();
+    pg.psql(
+        &src_db,
+        "CREATE TABLE people (id int PRIMARY KEY, email text); \
+         CREATE UNIQUE INDEX people_email_lower ON people (lower(email)); \
+         INSERT INTO people VALUES (1, 'A@x'), (2, 'b@x');",
+    );
+    let dst = pg.create_db();
+    let db = dst.rsplit('/').next().unwrap().to_owned();
+    pg.psql(&db, "CREATE SCHEMA staging");
+    let f = Fixture::empty();
+    let toml = copy_project(&src, "postgres-source", &dst, "postgres-target", "", false).replace(
+        "path = \"builtin:postgres-target\"",
+        "path = \"builtin:postgres-target\"\nparams = { schema = \"staging\" }",
+    );
+    f.write("godwit.toml", &toml);
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        pg.psql(
+            &db,
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = 'staging' AND indexname = 'people_email_lower'"
+        )
+        .trim(),
+        "CREATE UNIQUE INDEX people_email_lower ON staging.people USING btree (lower(email))"
+    );
+    assert_eq!(
+        pg.psql(
+            &db,
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+        )
+        .trim(),
+        "0"
+    );
+}
+
+/// Case 12: every SQL error was of kind `io`, and "finishing X" did not
+/// name the statement. A foreign key the data breaks now fails with kind
+/// `constraint`, the SQLSTATE, and the statement's first line.
+#[tokio::test]
+async fn sql_errors_are_classified_and_name_their_statement() {
+    let pg = godwit_tests::pg::server();
+    let f = Fixture::empty();
+    sqlite_with(
+        &f.path().join("src.db"),
+        &[
+            // Orphans: SQLite enforces foreign keys only when asked to.
+            "PRAGMA foreign_keys = OFF",
+            "CREATE TABLE p (id INTEGER PRIMARY KEY)",
+            "CREATE TABLE ch (id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p(id))",
+            "INSERT INTO p VALUES (1)",
+            "INSERT INTO ch VALUES (1, 1), (2, 99)",
+        ],
+    )
+    .await
+    .close()
+    .await;
+    let url = pg.create_db();
+    f.write(
+        "godwit.toml",
+        &copy_project(
+            "sqlite://src.db",
+            "sqlite-source",
+            &url,
+            "postgres-target",
+            "",
+            false,
+        ),
+    );
+    let run = f.godwit(&["--json", "run", &f.arg()]);
+    assert_eq!(run.code, 3, "{}", run.all());
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON error");
+    assert_eq!(v["error"]["kind"], "constraint", "{v}");
+    assert_eq!(v["error"]["code"], "23503", "{v}");
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("finishing ch (ALTER TABLE \"ch\" ADD CONSTRAINT"),
+        "{msg}"
+    );
+}
