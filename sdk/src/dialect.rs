@@ -225,3 +225,117 @@ mod retarget_tests {
         assert!(retarget_pg_index("CREATE INDEX CONCURRENTLY", "a", "b").is_none());
     }
 }
+
+/// A column default, as far as it means the same in every dialect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortableDefault {
+    /// The current date and time (`CURRENT_TIMESTAMP`, MariaDB's
+    /// `current_timestamp()`, `now()`, `CURRENT_TIMESTAMP(6)`, SQLite's
+    /// `datetime('now')`).
+    CurrentTimestamp,
+    /// The current date.
+    CurrentDate,
+    /// The current time of day.
+    CurrentTime,
+    /// true / false (also SQLite's and MySQL's 0 / 1 on boolean columns).
+    Boolean(bool),
+    /// A number, as written.
+    Number(String),
+    /// A quoted string literal, as written (`'abc'`, quotes doubled inside).
+    Text(String),
+}
+
+/// Why a source default is left out of the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DefaultLeftOut {
+    /// No default, or `NULL` (the same as none).
+    None,
+    /// MySQL's zero date (`'0000-00-00 00:00:00'`): no other database
+    /// stores it.
+    ZeroDate(String),
+    /// An expression of the source's own dialect.
+    DialectSpecific(String),
+}
+
+/// What a source default means, independent of its dialect's spelling.
+pub fn portable_default(
+    default: Option<&str>,
+    logical: &LogicalType,
+) -> Result<PortableDefault, DefaultLeftOut> {
+    let Some(d) = default.map(str::trim).filter(|d| !d.is_empty()) else {
+        return Err(DefaultLeftOut::None);
+    };
+    let upper = d.to_ascii_uppercase();
+    let mut bare = upper.as_str();
+    while bare.starts_with('(') && bare.ends_with(')') {
+        bare = bare[1..bare.len() - 1].trim();
+    }
+    let call = bare.strip_suffix("()").unwrap_or(bare);
+    let precision_call = call
+        .split_once('(')
+        .filter(|(_, rest)| rest.trim_end_matches(')').trim().parse::<u8>().is_ok())
+        .map(|(f, _)| f)
+        .unwrap_or(call);
+    match precision_call {
+        "CURRENT_TIMESTAMP" | "NOW" | "LOCALTIMESTAMP" | "LOCALTIME" | "SYSDATE" => {
+            return Ok(PortableDefault::CurrentTimestamp)
+        }
+        "CURRENT_DATE" | "CURDATE" => return Ok(PortableDefault::CurrentDate),
+        "CURRENT_TIME" | "CURTIME" => return Ok(PortableDefault::CurrentTime),
+        "NULL" => return Err(DefaultLeftOut::None),
+        _ => {}
+    }
+    if matches!(
+        bare,
+        "DATETIME('NOW')" | "DATETIME('NOW', 'LOCALTIME')" | "STRFTIME('%Y-%M-%D %H:%M:%S', 'NOW')"
+    ) {
+        return Ok(PortableDefault::CurrentTimestamp);
+    }
+    if bare == "DATE('NOW')" {
+        return Ok(PortableDefault::CurrentDate);
+    }
+    let quoted = d.len() >= 2 && d.starts_with('\'') && d.ends_with('\'');
+    let inner = if quoted { &d[1..d.len() - 1] } else { d };
+    if inner.starts_with("0000-00-00") {
+        return Err(DefaultLeftOut::ZeroDate(d.to_owned()));
+    }
+    if matches!(logical, LogicalType::Boolean) {
+        match bare.trim_matches('\'') {
+            "0" | "FALSE" | "B'0'" => return Ok(PortableDefault::Boolean(false)),
+            "1" | "TRUE" | "B'1'" => return Ok(PortableDefault::Boolean(true)),
+            _ => {}
+        }
+    }
+    if quoted {
+        return Ok(PortableDefault::Text(d.to_owned()));
+    }
+    if bare == "TRUE" || bare == "FALSE" {
+        return Ok(PortableDefault::Boolean(bare == "TRUE"));
+    }
+    if d.parse::<f64>().is_ok() {
+        return Ok(PortableDefault::Number(d.to_owned()));
+    }
+    Err(DefaultLeftOut::DialectSpecific(d.to_owned()))
+}
+
+#[cfg(test)]
+mod default_tests {
+    use super::{portable_default as p, DefaultLeftOut, PortableDefault as D};
+    use crate::LogicalType as L;
+
+    #[test]
+    fn spellings_of_now_and_zero_dates() {
+        for now in ["CURRENT_TIMESTAMP", "current_timestamp()", "now()", "CURRENT_TIMESTAMP(6)", "(datetime('now'))"] {
+            assert_eq!(p(Some(now), &L::Timestamp), Ok(D::CurrentTimestamp), "{now}");
+        }
+        assert!(matches!(
+            p(Some("'0000-00-00 00:00:00'"), &L::Timestamp),
+            Err(DefaultLeftOut::ZeroDate(_))
+        ));
+        assert!(matches!(p(Some("0000-00-00"), &L::Date), Err(DefaultLeftOut::ZeroDate(_))));
+        assert_eq!(p(Some("0"), &L::Boolean), Ok(D::Boolean(false)));
+        assert_eq!(p(Some("'x'"), &L::Text(None)), Ok(D::Text("'x'".into())));
+        assert_eq!(p(Some("NULL"), &L::Text(None)), Err(DefaultLeftOut::None));
+        assert!(matches!(p(Some("(random())"), &L::Int(64)), Err(DefaultLeftOut::DialectSpecific(_))));
+    }
+}

@@ -509,3 +509,82 @@ async fn sql_errors_are_classified_and_name_their_statement() {
         "{msg}"
     );
 }
+
+/// Case 5: MySQL zero dates. On e16b6b6 `DEFAULT '0000-00-00 00:00:00'`
+/// was copied verbatim and failed, zero-date values became NULL with no
+/// word (casts.md says never silently), and MariaDB's `current_timestamp()`
+/// default was dropped. Now the zero default is left out with a warning,
+/// `current_timestamp()` becomes `CURRENT_TIMESTAMP`, and zero dates are
+/// rejected with their column (the default) or loaded as NULL and counted
+/// (`zero_dates = "null"`).
+#[tokio::test]
+async fn mysql_zero_dates_follow_a_policy() {
+    let my = godwit_tests::mariadb::server();
+    let pg = godwit_tests::pg::server();
+    let src = my.create_db();
+    let src_db = src.rsplit('/').next().unwrap().to_owned();
+    my.sql(
+        &src_db,
+        "SET SESSION sql_mode = ''; \
+         CREATE TABLE ev (id INT PRIMARY KEY, \
+           created DATETIME NOT NULL DEFAULT '0000-00-00 00:00:00', \
+           updated DATETIME DEFAULT current_timestamp(), \
+           day DATE); \
+         INSERT INTO ev VALUES (1, '2024-05-01 10:00:00', '2024-05-01 10:00:00', '2024-05-01'), \
+           (2, '0000-00-00 00:00:00', NULL, '2024-00-00'), \
+           (3, '2024-05-02 00:00:00', NULL, '0000-00-00');",
+    );
+    let dst = pg.create_db();
+    let db = dst.rsplit('/').next().unwrap().to_owned();
+    let f = Fixture::empty();
+    let project = |step: &str| {
+        f.write(
+            "godwit.toml",
+            &copy_project(&src, "mysql-source", &dst, "postgres-target", step, false),
+        )
+    };
+    project("max_rejects = 10");
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 1, "rows were rejected: {}", run.all());
+    assert!(run.stderr.contains("zero date"), "{}", run.stderr);
+    assert_eq!(
+        pg.psql(
+            &db,
+            "SELECT string_agg(id || ':' || coalesce(day::text, 'NULL'), ',' ORDER BY id) FROM ev"
+        )
+        .trim(),
+        "1:2024-05-01"
+    );
+    let rejects = std::fs::read_dir(f.path().join(".godwit/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("rejects.jsonl"))
+        .find(|p| p.exists())
+        .expect("a reject file");
+    let text = std::fs::read_to_string(rejects).unwrap();
+    assert!(
+        text.contains("\"column\":\"created\"") && text.contains("\"column\":\"day\""),
+        "{text}"
+    );
+    assert_eq!(
+        pg.psql(
+            &db,
+            "SELECT column_name || '=' || coalesce(column_default, '-') FROM information_schema.columns \
+             WHERE table_name = 'ev' AND column_name IN ('created', 'updated') ORDER BY 1"
+        )
+        .trim(),
+        "created=-\nupdated=CURRENT_TIMESTAMP"
+    );
+
+    project("mode = \"replace\"\nzero_dates = \"null\"");
+    let nulls = f.godwit(&["--json", "run", &f.arg()]);
+    assert_eq!(nulls.code, 0, "{}", nulls.all());
+    let report: serde_json::Value = serde_json::from_str(&nulls.stdout).unwrap();
+    assert_eq!(
+        report["steps"][0]["tables"][0]["zero_dates_nulled"], 3,
+        "{report}"
+    );
+    assert_eq!(
+        pg.psql(&db, "SELECT id || ':' || coalesce(created::text, 'NULL') || ':' || coalesce(day::text, 'NULL') FROM ev ORDER BY id").trim(),
+        "1:2024-05-01 10:00:00:2024-05-01\n2:NULL:NULL\n3:2024-05-02 00:00:00:NULL"
+    );
+}

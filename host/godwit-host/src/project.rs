@@ -352,6 +352,18 @@ pub enum NulPolicy {
     Replace,
 }
 
+/// What to do with MySQL's zero dates (`0000-00-00`, `2024-00-00`), which no
+/// other database stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ZeroDatePolicy {
+    /// Reject the row (reject file, with the column and the value).
+    #[default]
+    Reject,
+    /// Load NULL instead; the report counts the values per table.
+    Null,
+}
+
 /// How the types of a source that types values per row (SQLite) are decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -456,6 +468,8 @@ pub struct Step {
     pub nul_bytes: NulPolicy,
     /// How column types of SQLite sources are decided.
     pub types: TypePolicy,
+    /// MySQL zero dates.
+    pub zero_dates: ZeroDatePolicy,
 }
 
 /// How a blob copy checks what it wrote.
@@ -716,6 +730,8 @@ struct FileStep {
     nul_bytes: NulPolicy,
     #[serde(default)]
     types: TypePolicy,
+    #[serde(default)]
+    zero_dates: ZeroDatePolicy,
 }
 
 fn default_mode() -> WriteMode {
@@ -1044,6 +1060,7 @@ pub fn parse(
             casts,
             nul_bytes: s.nul_bytes,
             types: s.types,
+            zero_dates: s.zero_dates,
             column_renames: s.columns,
             drop_columns: s.drop_columns,
         });

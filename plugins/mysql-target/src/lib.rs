@@ -335,26 +335,33 @@ fn mysql_type(t: &TableDef, c: &ColumnDef) -> String {
     }
 }
 
-/// A default that means the same in MySQL, or none.
+/// A default that means the same in MySQL, or none (said in the log).
 fn default_expr(t: &TableDef, c: &ColumnDef) -> Option<String> {
-    let d = c.default.as_ref()?.trim();
+    use godwit_sdk::dialect::{portable_default, DefaultLeftOut, PortableDefault as D};
     if t.native_dialect == "mysql" {
-        return Some(d.to_owned());
+        return c.default.clone();
     }
-    let upper = d.to_ascii_uppercase();
-    let unparen = upper.trim_start_matches('(').trim_end_matches(')');
-    match unparen {
-        "CURRENT_TIMESTAMP"
-            if matches!(c.logical, LogicalType::Timestamp | LogicalType::Timestamptz) =>
-        {
-            Some("CURRENT_TIMESTAMP(6)".into())
+    let temporal = matches!(c.logical, LogicalType::Timestamp | LogicalType::Timestamptz);
+    match portable_default(c.default.as_deref(), &c.logical) {
+        Ok(D::CurrentTimestamp) if temporal => Some("CURRENT_TIMESTAMP(6)".into()),
+        Ok(D::Boolean(b)) => Some(if b { "1" } else { "0" }.into()),
+        Ok(D::Number(n)) => Some(n),
+        Ok(D::Text(t)) => Some(t),
+        Err(DefaultLeftOut::None) => None,
+        Ok(other) => {
+            godwit_sdk::log(
+                godwit_sdk::caps::log::Level::Warn,
+                &format!("default {other:?} of {}.{} has no MySQL equivalent on this column type; the column has no default", t.name, c.name),
+            );
+            None
         }
-        "NULL" => None,
-        _ if d.starts_with('\'') && d.ends_with('\'') => Some(d.to_owned()),
-        _ if d.parse::<f64>().is_ok() => Some(d.to_owned()),
-        "TRUE" => Some("1".into()),
-        "FALSE" => Some("0".into()),
-        _ => None,
+        Err(DefaultLeftOut::ZeroDate(d) | DefaultLeftOut::DialectSpecific(d)) => {
+            godwit_sdk::log(
+                godwit_sdk::caps::log::Level::Warn,
+                &format!("default {d} of {}.{} is written for {}; the column has no default", t.name, c.name, t.native_dialect),
+            );
+            None
+        }
     }
 }
 

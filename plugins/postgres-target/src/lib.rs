@@ -291,23 +291,35 @@ fn pg_type(t: &TableDef, c: &ColumnDef) -> String {
     }
 }
 
-/// A default that means the same in PostgreSQL, or none.
+/// A default that means the same in PostgreSQL, or none (said in the log:
+/// MySQL's zero dates and other dialects' expressions are left out).
 fn default_expr(t: &TableDef, c: &ColumnDef) -> Option<String> {
-    let d = c.default.as_ref()?.trim();
+    use godwit_sdk::dialect::{portable_default, DefaultLeftOut, PortableDefault as D};
     if t.native_dialect == "postgres" {
-        return Some(d.to_owned());
+        return c.default.clone();
     }
-    let upper = d.to_ascii_uppercase();
-    let unparen = upper.trim_start_matches('(').trim_end_matches(')');
-    match (&c.logical, unparen) {
-        (LogicalType::Boolean, "0" | "FALSE") => Some("false".into()),
-        (LogicalType::Boolean, "1" | "TRUE") => Some("true".into()),
-        (_, "CURRENT_TIMESTAMP" | "CURRENT_DATE" | "CURRENT_TIME") => Some(unparen.to_owned()),
-        (_, "NULL") => None,
-        _ if d.starts_with('\'') && d.ends_with('\'') => Some(d.to_owned()),
-        _ if d.parse::<f64>().is_ok() => Some(d.to_owned()),
-        // Anything else is dialect-specific (SQLite functions): leave it out.
-        _ => None,
+    match portable_default(c.default.as_deref(), &c.logical) {
+        Ok(D::CurrentTimestamp) => Some("CURRENT_TIMESTAMP".into()),
+        Ok(D::CurrentDate) => Some("CURRENT_DATE".into()),
+        Ok(D::CurrentTime) => Some("CURRENT_TIME".into()),
+        Ok(D::Boolean(b)) => Some(b.to_string()),
+        Ok(D::Number(n)) => Some(n),
+        Ok(D::Text(t)) => Some(t),
+        Err(DefaultLeftOut::None) => None,
+        Err(DefaultLeftOut::ZeroDate(d)) => {
+            godwit_sdk::log(
+                godwit_sdk::caps::log::Level::Warn,
+                &format!("default {d} of {}.{} is MySQL's zero date, which PostgreSQL cannot store; the column has no default", t.name, c.name),
+            );
+            None
+        }
+        Err(DefaultLeftOut::DialectSpecific(d)) => {
+            godwit_sdk::log(
+                godwit_sdk::caps::log::Level::Warn,
+                &format!("default {d} of {}.{} is written for {}; the column has no default", t.name, c.name, t.native_dialect),
+            );
+            None
+        }
     }
 }
 

@@ -405,6 +405,17 @@ pub fn parse_offset(o: &str) -> Option<i64> {
     (h <= 23 && m <= 59).then_some(sign * (h * 3600 + m * 60))
 }
 
+/// MySQL's zero date or a date with a zero month or day, as text
+/// (`0000-00-00`, `0000-00-00 00:00:00`, `2024-00-15`).
+pub fn is_zero_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && (s.starts_with("0000") || &s[5..7] == "00" || &s[8..10] == "00")
+}
+
 fn is_decimal(s: &str) -> bool {
     let body = s.strip_prefix(['-', '+']).unwrap_or(s);
     let (int, frac) = body.split_once('.').unwrap_or((body, ""));

@@ -28,6 +28,9 @@ pub struct TableReport {
     /// True when an earlier, interrupted run already copied this table.
     #[serde(default)]
     pub resumed: bool,
+    /// MySQL zero dates loaded as NULL (`zero_dates = "null"`).
+    #[serde(default)]
+    pub zero_dates_nulled: u64,
 }
 
 /// One blob copy step of a run.

@@ -22,12 +22,12 @@ use super::state::{Progress, StepState};
 use super::{select_tables, Loaded, Session};
 use crate::caps::sql::{Database, RowStream};
 use crate::error::{Error, ErrorKind, Result};
-use crate::project::{IdentifierCase, NulPolicy, Step, TypePolicy, WriteMode};
+use crate::project::{IdentifierCase, NulPolicy, Step, TypePolicy, WriteMode, ZeroDatePolicy};
 use crate::runtime::bindings::exports::godwit::plugin::rewriter::Outcome;
 use crate::runtime::bindings::exports::godwit::plugin::source_adapter::ReadPlan;
 use crate::runtime::bindings::exports::godwit::plugin::target_adapter::{self, WritePlan};
 use crate::runtime::bindings::godwit::plugin::sql::Dialect;
-use crate::runtime::bindings::types::{TableDef, Value};
+use crate::runtime::bindings::types::{LogicalType, TableDef, Value};
 use crate::runtime::Kind;
 use crate::value::{excerpt, row_size};
 
@@ -71,6 +71,18 @@ pub(crate) fn target_def(step: &Step, t: &TableDef) -> TableDef {
     }
     if step.identifiers == IdentifierCase::Lower {
         fold_identifiers(&mut def);
+    }
+    if step.zero_dates == ZeroDatePolicy::Null && t.native_dialect == "mysql" {
+        // Zero dates load as NULL: the columns that may hold them must
+        // allow it.
+        for c in &mut def.columns {
+            if matches!(
+                c.logical,
+                LogicalType::Date | LogicalType::Timestamp | LogicalType::Timestamptz
+            ) {
+                c.nullable = true;
+            }
+        }
     }
     for c in &mut def.columns {
         if let Some(rule) = step
@@ -1056,6 +1068,21 @@ impl Session {
                 .collect(),
             _ => Vec::new(),
         };
+        // Date and time columns: MySQL's zero dates arrive as text.
+        let temporal: Vec<usize> = p
+            .target
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                matches!(
+                    c.logical,
+                    LogicalType::Date | LogicalType::Timestamp | LogicalType::Timestamptz
+                )
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let nulled = AtomicU64::new(0);
         let mut source = RowSource::open(src, table, &p.read).await?;
         // Where DDL is transactional the table's own DDL runs in its load
         // transaction: a failed or killed load leaves no new table behind and
@@ -1219,6 +1246,31 @@ impl Session {
                         }
                     }
                 }
+                for idx in &temporal {
+                    for (r, row) in rows.iter_mut().enumerate() {
+                        let Value::Text(text) = &row[*idx] else {
+                            continue;
+                        };
+                        if !super::cast::is_zero_date(text) {
+                            continue;
+                        }
+                        match step.zero_dates {
+                            ZeroDatePolicy::Null => {
+                                row[*idx] = Value::Null;
+                                nulled.fetch_add(1, Ordering::Relaxed);
+                            }
+                            ZeroDatePolicy::Reject => reject(
+                                &mut keep[r],
+                                json!({
+                                    "step": step.name, "table": table, "key": key_of(row),
+                                    "column": p.source.columns[*idx].name, "value": excerpt(&row[*idx]),
+                                    "stage": "type",
+                                    "reason": "a MySQL zero date, which no other database stores (zero_dates = \"null\" loads NULL instead)",
+                                }),
+                            )?,
+                        }
+                    }
+                }
                 for (idx, limit) in &p.mapping.max_chars {
                     for (r, row) in rows.iter().enumerate() {
                         if let Value::Text(text) = &row[*idx] {
@@ -1316,6 +1368,7 @@ impl Session {
                 bytes,
                 seconds,
                 resumed: false,
+                zero_dates_nulled: nulled.load(Ordering::Relaxed),
                 rows_per_second: if seconds > 0.0 {
                     written as f64 / seconds
                 } else {

@@ -286,15 +286,59 @@ fn bind(q: MyQuery<'_>, v: Value) -> MyQuery<'_> {
     }
 }
 
+/// The text form of a MySQL zero date (`0000-00-00 00:00:00`) or of a date
+/// with a zero month or day (`2024-00-00`), which no date type outside
+/// MySQL holds; `None` for an ordinary date.
+fn zero_date(raw: &sqlx::mysql::MySqlValueRef<'_>, date_only: bool) -> Option<String> {
+    let buf = <&[u8] as Decode<sqlx::MySql>>::decode(raw.clone()).ok()?;
+    // The text protocol sends `YYYY-MM-DD...`; the binary one a length byte
+    // (0, 4, 7 or 11: never an ASCII digit), then year (u16 LE), month,
+    // day, [hour, minute, second, [microseconds]].
+    if buf.first().is_some_and(u8::is_ascii_digit) {
+        let s = std::str::from_utf8(buf).ok()?;
+        let (month, day) = (s.get(5..7)?, s.get(8..10)?);
+        return (s.starts_with("0000-") || month == "00" || day == "00").then(|| s.to_owned());
+    }
+    let len = *buf.first()? as usize;
+    let body = buf.get(1..1 + len)?;
+    let (year, month, day) = if len >= 4 {
+        (u16::from_le_bytes([body[0], body[1]]), body[2], body[3])
+    } else {
+        (0, 0, 0)
+    };
+    if year != 0 && month != 0 && day != 0 {
+        return None;
+    }
+    let (h, m, sec) = if len >= 7 {
+        (body[4], body[5], body[6])
+    } else {
+        (0, 0, 0)
+    };
+    Some(if date_only {
+        format!("{year:04}-{month:02}-{day:02}")
+    } else {
+        format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{sec:02}")
+    })
+}
+
 fn decode_row(row: &MySqlRow) -> Result<Vec<Value>> {
     let mut out = Vec::with_capacity(row.len());
     for i in 0..row.len() {
         let raw = row.try_get_raw(i).map_err(|e| Error::io(e.to_string()))?;
+        let ty = raw.type_info().name().to_owned();
+        // Before the NULL check: sqlx reports a zero date as NULL. No other
+        // database stores one, so the step's `zero_dates` policy decides
+        // (engine), never a silent NULL.
+        if matches!(ty.as_str(), "DATE" | "DATETIME" | "TIMESTAMP") {
+            if let Some(text) = zero_date(&raw, ty == "DATE") {
+                out.push(Value::Text(text));
+                continue;
+            }
+        }
         if raw.is_null() {
             out.push(Value::Null);
             continue;
         }
-        let ty = raw.type_info().name().to_owned();
         let bad = |e: sqlx::error::BoxDynError| Error::io(format!("column {i} ({ty}): {e}"));
         let v = match ty.as_str() {
             "BOOLEAN" | "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "YEAR" => {
