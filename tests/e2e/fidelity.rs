@@ -240,10 +240,10 @@ async fn resume_with_the_default_mode_explains_itself() {
     sqlite_with(
         &f.path().join("src.db"),
         &[
-            "CREATE TABLE a (id INTEGER PRIMARY KEY, at DATETIME)",
-            "INSERT INTO a VALUES (1, '2024-01-01 00:00:00'), (2, 1704067200)",
-            "CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id))",
-            "INSERT INTO b VALUES (1, 1), (2, 2)",
+            "CREATE TABLE a (id INTEGER PRIMARY KEY, v TEXT)",
+            "INSERT INTO a VALUES (1, 'x'), (2, 'y')",
+            "CREATE TABLE z (id INTEGER PRIMARY KEY, at DATETIME)",
+            "INSERT INTO z VALUES (1, '2024-01-01 00:00:00'), (2, 1704067200)",
         ],
     )
     .await
@@ -264,24 +264,38 @@ async fn resume_with_the_default_mode_explains_itself() {
             ),
         )
     };
-    project("");
+    // One table at a time: `a` loads, then `z` fails.
+    project("workers = 1");
     let failed = f.godwit(&["run", &f.arg()]);
     assert_eq!(failed.code, 1, "{}", failed.all());
+    // `z` failed: nothing of it is left; `a` loaded.
     assert_eq!(
         pg.psql(
             &db,
-            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+            "SELECT coalesce(to_regclass('z')::text, 'none') || '/' || (SELECT count(*) FROM a)"
         )
         .trim(),
-        "0",
-        "the failed run left tables behind"
+        "none/2",
     );
-    // Fixed (the project file changed, so its saved progress does not
-    // apply): a plain rerun.
-    project("casts = [{ column = \"a.at\", to = \"timestamp\", from = \"epoch-seconds\" }]");
+    // Fixed: the project file changed, so its saved progress does not
+    // apply; `a`, which that run loaded, is loaded again instead of failing
+    // with "already exists". A plain rerun.
+    project("workers = 1\ncasts = [{ column = \"z.at\", to = \"timestamp\", from = \"epoch-seconds\" }]");
     let fixed = f.godwit(&["run", &f.arg()]);
     assert_eq!(fixed.code, 0, "{}", fixed.all());
-    assert_eq!(pg.psql(&db, "SELECT count(*) FROM b").trim(), "2");
+    assert!(
+        fixed.stderr.contains("loaded again (replace)"),
+        "{}",
+        fixed.stderr
+    );
+    assert_eq!(
+        pg.psql(
+            &db,
+            "SELECT (SELECT count(*) FROM a) || '/' || (SELECT count(*) FROM z)"
+        )
+        .trim(),
+        "2/2"
+    );
 
     // A table of the target that exists already: the message says there is
     // no progress to resume and the two ways out.
@@ -300,10 +314,10 @@ async fn resume_with_the_default_mode_explains_itself() {
     );
 
     // Killed after both tables loaded, then the target emptied by hand.
-    pg.psql(&db, "DROP TABLE b; DROP TABLE a");
-    let killed = f.godwit_env(&["run", &f.arg()], &[("GODWIT_KILL_AT", "post:b:0")]);
+    pg.psql(&db, "DROP TABLE z; DROP TABLE a");
+    let killed = f.godwit_env(&["run", &f.arg()], &[("GODWIT_KILL_AT", "post:z:0")]);
     assert!(killed.stderr.contains("aborting at"), "{}", killed.all());
-    pg.psql(&db, "DROP TABLE b CASCADE; DROP TABLE a CASCADE");
+    pg.psql(&db, "DROP TABLE z; DROP TABLE a");
     let gone = f.godwit(&["run", &f.arg()]);
     assert_eq!(gone.code, 2, "{}", gone.all());
     for words in ["saved progress", "copy.json", "--fresh", "has no table"] {

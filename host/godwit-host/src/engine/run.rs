@@ -411,6 +411,18 @@ pub(crate) async fn plan_step(
     } else {
         step.mode
     };
+    // Tables an earlier run of another version of the project file loaded
+    // (its progress no longer applies): godwit created them, so `create`
+    // loads them again as `replace` instead of failing on them.
+    let stale = if step.mode == WriteMode::Create && !session.fresh {
+        StepState::stale_tables(
+            &session.project.state_dir,
+            &step.name,
+            &session.project.fingerprint,
+        )
+    } else {
+        Vec::new()
+    };
     let discovered = src.plugin.lock().await.discover().await?;
     let (tables, views) = select_tables(step, discovered)?;
     let (order, broken) = load_order(&tables);
@@ -433,6 +445,12 @@ pub(crate) async fn plan_step(
     }
     let mut plans = Vec::with_capacity(prepared.len());
     for (source, read, types, target) in prepared {
+        let mode = if stale.contains(&source.name) {
+            tracing::warn!(step = %step.name, table = %target.name, "loaded by an earlier run of another version of the project file: loaded again (replace)");
+            WriteMode::Replace
+        } else {
+            mode
+        };
         let mut write = tgt
             .plugin
             .lock()

@@ -110,6 +110,24 @@ impl StepState {
         })
     }
 
+    /// The tables an earlier run of another version of the project file
+    /// loaded (its state file, ignored for resuming, says so).
+    pub fn stale_tables(state_dir: &Path, step: &str, fingerprint: &str) -> Vec<String> {
+        let path = state_dir
+            .join("state")
+            .join(format!("{}.json", sanitize(step)));
+        let Some(saved) = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Saved>(&b).ok())
+        else {
+            return Vec::new();
+        };
+        if saved.project_fingerprint == fingerprint {
+            return Vec::new();
+        }
+        saved.tables.into_keys().collect()
+    }
+
     /// True when an earlier run of this step (same project file) was
     /// interrupted: its state file is there.
     pub fn resumed(&self) -> bool {
