@@ -602,3 +602,56 @@ async fn mysql_zero_dates_follow_a_policy() {
         "1:2024-05-01 10:00:00:2024-05-01\n2:NULL:NULL\n3:2024-05-02 00:00:00:NULL"
     );
 }
+
+/// Case 9: into MariaDB, a primary key over four text columns exceeded
+/// InnoDB's 3,072-byte key limit (four `varchar(255)` in utf8mb4), and ISO
+/// 8601 text with `T` and `Z` from a `DATETIME` column was refused where
+/// PostgreSQL takes it. Now such a key's columns share the limit (said in
+/// the log) and the text is read into its wall-clock time, as PostgreSQL
+/// reads it.
+#[tokio::test]
+async fn wide_text_keys_and_iso_timestamps_load_into_mariadb() {
+    let my = godwit_tests::mariadb::server();
+    let f = Fixture::empty();
+    sqlite_with(
+        &f.path().join("src.db"),
+        &[
+            "CREATE TABLE tags (a TEXT, b TEXT, c TEXT, d TEXT, at DATETIME, PRIMARY KEY (a, b, c, d))",
+            "INSERT INTO tags VALUES ('x', 'y', 'z', 'w', '2024-05-01T10:00:00.000Z')",
+            "INSERT INTO tags VALUES ('x', 'y', 'z', 'v', '2024-05-01 11:30:00')",
+        ],
+    )
+    .await
+    .close()
+    .await;
+    let url = my.create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    f.write(
+        "godwit.toml",
+        &copy_project(
+            "sqlite://src.db",
+            "sqlite-source",
+            &url,
+            "mysql-target",
+            "",
+            false,
+        ),
+    );
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stderr.contains("3072-byte key limit"), "{}", run.stderr);
+    assert_eq!(
+        my.sql(&db, "SELECT CONCAT(d, ' ', at) FROM tags ORDER BY d")
+            .trim(),
+        "v 2024-05-01 11:30:00.000000\nw 2024-05-01 10:00:00.000000"
+    );
+    assert_eq!(
+        my.sql(
+            &db,
+            "SELECT GROUP_CONCAT(COLUMN_TYPE ORDER BY ORDINAL_POSITION) FROM information_schema.COLUMNS \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'tags' AND COLUMN_KEY = 'PRI'"
+        )
+        .trim(),
+        "varchar(192),varchar(192),varchar(192),varchar(192)"
+    );
+}

@@ -251,6 +251,62 @@ fn keyed(t: &TableDef, col: &str) -> bool {
         || t.foreign_keys.iter().any(|f| has(&f.columns))
 }
 
+/// InnoDB's limit on the bytes of one index key (DYNAMIC rows).
+const MAX_KEY_BYTES: u32 = 3072;
+/// The width of a text or bytes column in a key when nothing forces less.
+const KEY_COLUMN_CHARS: u32 = 255;
+
+/// Characters (text, 4 bytes each in utf8mb4) or bytes a variable-width
+/// column may have where it is part of a key, so that every key holding it
+/// fits [`MAX_KEY_BYTES`]: `varchar(255)` each, unless a key over several
+/// such columns would be longer (four `varchar(255)` columns are 4,080
+/// bytes), then their equal share.
+fn key_width(t: &TableDef, col: &str) -> u32 {
+    let variable = |c: &ColumnDef| {
+        matches!(
+            c.logical,
+            LogicalType::Text(_) | LogicalType::Any | LogicalType::Bytes(_)
+        ) && !(t.native_dialect == "mysql" && !c.native_type.is_empty())
+    };
+    let keys = std::iter::once(&t.primary_key)
+        .chain(t.uniques.iter().map(|u| &u.columns))
+        .chain(t.indexes.iter().map(|i| &i.columns))
+        .chain(t.foreign_keys.iter().map(|f| &f.columns));
+    let mut width = KEY_COLUMN_CHARS;
+    for key in keys.filter(|k| k.iter().any(|c| c == col)) {
+        let cols: Vec<&ColumnDef> = key
+            .iter()
+            .filter_map(|k| t.columns.iter().find(|c| &c.name == k))
+            .collect();
+        let (mut units, mut fixed) = (0u32, 0u32);
+        for c in &cols {
+            match c.logical {
+                _ if !variable(c) => fixed += 8,
+                LogicalType::Bytes(_) => units += 1,
+                _ => units += 4,
+            }
+        }
+        if units * KEY_COLUMN_CHARS + fixed > MAX_KEY_BYTES {
+            let share = (MAX_KEY_BYTES.saturating_sub(fixed) / units.max(1)).max(1);
+            let first = cols.iter().find(|c| variable(c)).map(|c| c.name.as_str());
+            width = width.min(share);
+            if first == Some(col) {
+                godwit_sdk::log(
+                    godwit_sdk::caps::log::Level::Warn,
+                    &format!(
+                        "key ({}) of {} would exceed MySQL's {MAX_KEY_BYTES}-byte key limit with \
+                         columns of {KEY_COLUMN_CHARS} characters: its text columns are varchar({share}) \
+                         (varbinary for bytes); longer values are rejected, never cut",
+                        key.join(", "),
+                        t.name
+                    ),
+                );
+            }
+        }
+    }
+    width
+}
+
 fn create_table(name: &str, t: &TableDef, identity: Option<&str>, inline_pk: bool) -> String {
     let mut parts: Vec<String> = t
         .columns
@@ -322,9 +378,9 @@ fn mysql_type(t: &TableDef, c: &ColumnDef) -> String {
         LogicalType::Text(Some(n)) if *n <= 16_383 && t.native_dialect != "sqlite" => {
             format!("varchar({n})")
         }
-        LogicalType::Text(_) | LogicalType::Any if key => "varchar(255)".into(),
+        LogicalType::Text(_) | LogicalType::Any if key => format!("varchar({})", key_width(t, &c.name)),
         LogicalType::Text(_) | LogicalType::Any => "longtext".into(),
-        LogicalType::Bytes(_) if key => "varbinary(255)".into(),
+        LogicalType::Bytes(_) if key => format!("varbinary({})", key_width(t, &c.name)),
         LogicalType::Bytes(_) => "longblob".into(),
         LogicalType::Json => "json".into(),
         LogicalType::Timestamp | LogicalType::Timestamptz => "datetime(6)".into(),

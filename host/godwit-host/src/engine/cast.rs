@@ -385,6 +385,31 @@ fn parse_timestamp(s: &str, zone_secs: i64) -> Result<i64, String> {
     Ok(days * 86_400 * US + time - offset_secs * US)
 }
 
+/// The wall-clock time of an ISO 8601 text timestamp written with a `T`
+/// or a zone (`2024-05-01T10:00:00.000Z`, `... +02:00`), for a timestamp
+/// column without time zone: the zone is dropped and the clock kept, as
+/// PostgreSQL reads such text into `timestamp`. `None` for text in the
+/// plain `YYYY-MM-DD HH:MM:SS` form (every target reads it as it is) or
+/// that is no timestamp.
+pub fn iso_wall_clock(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    if b.len() < 16 || !s.is_char_boundary(10) {
+        return None;
+    }
+    let t_separated = matches!(b[10], b'T' | b't');
+    let rest = &s[11..];
+    let zoned = rest.contains(['Z', 'z', '+', '-']);
+    if !t_separated && !zoned {
+        return None;
+    }
+    let clock = match rest.find(['Z', 'z', '+', '-']) {
+        Some(i) => &rest[..i],
+        None => rest,
+    };
+    parse_timestamp(&format!("{} {}", &s[..10], clock.trim()), 0).ok()
+}
+
 /// `±HH`, `±HH:MM` or `±HHMM` in seconds east of UTC.
 pub fn parse_offset(o: &str) -> Option<i64> {
     let sign = match o.as_bytes().first()? {
@@ -464,6 +489,15 @@ mod tests {
             tz(Value::Text("1700000000".into()), CastFrom::Auto, 0).unwrap(),
             want
         );
+    }
+
+    #[test]
+    fn iso_text_keeps_its_wall_clock() {
+        let at_ten = 1_714_557_600_000_000; // 2024-05-01 10:00:00
+        assert_eq!(iso_wall_clock("2024-05-01T10:00:00.000Z"), Some(at_ten));
+        assert_eq!(iso_wall_clock("2024-05-01T10:00:00+02:00"), Some(at_ten));
+        assert_eq!(iso_wall_clock("2024-05-01 10:00:00"), None);
+        assert_eq!(iso_wall_clock("soon"), None);
     }
 
     #[test]

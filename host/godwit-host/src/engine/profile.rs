@@ -316,6 +316,10 @@ pub enum Fit {
     /// Dates and times: their text forms (or values a cast made); numbers
     /// need a cast to say their unit.
     Temporal,
+    /// As `Temporal`, for a timestamp without time zone: ISO 8601 text
+    /// with a `T` or a zone (which MySQL refuses) is read into its
+    /// wall-clock time, as PostgreSQL reads it.
+    Timestamp,
     /// true/false, 0/1, or text the target parses (`'t'`, `'yes'`).
     Boolean,
     /// Any value but a BLOB (temporal, boolean, JSON, UUID: parsed by the
@@ -334,7 +338,8 @@ impl Fit {
             L::Float(_) => Fit::Float,
             L::Decimal(_) => Fit::Decimal,
             L::Any | L::Vector(_) => return None,
-            L::Timestamp | L::Timestamptz | L::Date | L::Time => Fit::Temporal,
+            L::Timestamp => Fit::Timestamp,
+            L::Timestamptz | L::Date | L::Time => Fit::Temporal,
             L::Boolean => Fit::Boolean,
             _ => Fit::NotBlob,
         })
@@ -378,6 +383,11 @@ impl Fit {
             (Fit::Decimal, Value::Float(f)) if f.is_finite() => Ok(Value::Decimal(f.to_string())),
             (Fit::Decimal, v @ Value::Text(_)) => Ok(v),
             (Fit::Decimal, v) => refuse(v, "decimal"),
+            (Fit::Timestamp, Value::Text(t)) => match super::cast::iso_wall_clock(&t) {
+                Some(us) => Ok(Value::Timestamp(us)),
+                None => Ok(Value::Text(t)),
+            },
+            (Fit::Timestamp, v) => Fit::Temporal.apply(v),
             (
                 Fit::Temporal,
                 v @ (Value::Text(_)
@@ -484,6 +494,11 @@ mod tests {
         assert!(Fit::Float.apply(Value::Int(i64::MAX)).is_err());
         assert!(Fit::NotBlob.apply(Value::Bytes(vec![1])).is_err());
         assert!(Fit::Temporal.apply(Value::Int(1_700_000_000)).is_err());
+        assert!(Fit::Timestamp.apply(Value::Int(1_700_000_000)).is_err());
+        assert!(matches!(
+            Fit::Timestamp.apply(Value::Text("2024-05-01T10:00:00.000Z".into())),
+            Ok(Value::Timestamp(_))
+        ));
         assert_eq!(
             Fit::Boolean.apply(Value::Int(1)).unwrap(),
             Value::Boolean(true)
