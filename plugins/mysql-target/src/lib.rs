@@ -266,7 +266,7 @@ fn key_width(t: &TableDef, col: &str) -> u32 {
         matches!(
             c.logical,
             LogicalType::Text(_) | LogicalType::Any | LogicalType::Bytes(_)
-        ) && !(t.native_dialect == "mysql" && !c.native_type.is_empty())
+        ) && (t.native_dialect != "mysql" || c.native_type.is_empty())
     };
     let keys = std::iter::once(&t.primary_key)
         .chain(t.uniques.iter().map(|u| &u.columns))
