@@ -299,6 +299,32 @@ pub mod pg {
                 .join("\n")
         }
 
+        /// Runs SQL with psql against `db`: its output, or psql's error
+        /// text when the server refused it.
+        pub fn try_psql(&self, db: &str, sql: &str) -> Result<String, String> {
+            let out = Command::new(self.bin.join("psql"))
+                .args([
+                    "-X",
+                    "-q",
+                    "-t",
+                    "-A",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "postgres",
+                ])
+                .args(["-p", &self.port.to_string(), "-d", db, "-c", sql])
+                .output()
+                .expect("run psql");
+            if out.status.success() {
+                Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+            } else {
+                Err(String::from_utf8_lossy(&out.stderr).into_owned())
+            }
+        }
+
         /// Runs SQL with psql against `db`; panics on failure.
         pub fn psql(&self, db: &str, sql: &str) -> String {
             let out = Command::new(self.bin.join("psql"))
@@ -429,6 +455,26 @@ pub mod mariadb {
     }
 
     impl Server {
+        /// Runs SQL with the `mariadb` client in `db`: its rows, or the
+        /// client's error text when the server refused it.
+        pub fn try_sql(&self, db: &str, sql: &str) -> Result<String, String> {
+            let out = Command::new("mariadb")
+                .args([
+                    "--no-defaults",
+                    "-uroot",
+                    "-h127.0.0.1",
+                    &format!("-P{}", self.port),
+                ])
+                .args(["-N", "-B", "-D", db, "-e", sql])
+                .output()
+                .expect("run mariadb");
+            if out.status.success() {
+                Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+            } else {
+                Err(String::from_utf8_lossy(&out.stderr).into_owned())
+            }
+        }
+
         /// Runs SQL with the `mariadb` client in `db`; returns tab-separated rows.
         pub fn sql(&self, db: &str, sql: &str) -> String {
             let out = Command::new("mariadb")

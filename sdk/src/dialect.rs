@@ -325,17 +325,33 @@ mod default_tests {
 
     #[test]
     fn spellings_of_now_and_zero_dates() {
-        for now in ["CURRENT_TIMESTAMP", "current_timestamp()", "now()", "CURRENT_TIMESTAMP(6)", "(datetime('now'))"] {
-            assert_eq!(p(Some(now), &L::Timestamp), Ok(D::CurrentTimestamp), "{now}");
+        for now in [
+            "CURRENT_TIMESTAMP",
+            "current_timestamp()",
+            "now()",
+            "CURRENT_TIMESTAMP(6)",
+            "(datetime('now'))",
+        ] {
+            assert_eq!(
+                p(Some(now), &L::Timestamp),
+                Ok(D::CurrentTimestamp),
+                "{now}"
+            );
         }
         assert!(matches!(
             p(Some("'0000-00-00 00:00:00'"), &L::Timestamp),
             Err(DefaultLeftOut::ZeroDate(_))
         ));
-        assert!(matches!(p(Some("0000-00-00"), &L::Date), Err(DefaultLeftOut::ZeroDate(_))));
+        assert!(matches!(
+            p(Some("0000-00-00"), &L::Date),
+            Err(DefaultLeftOut::ZeroDate(_))
+        ));
         assert_eq!(p(Some("0"), &L::Boolean), Ok(D::Boolean(false)));
         assert_eq!(p(Some("'x'"), &L::Text(None)), Ok(D::Text("'x'".into())));
         assert_eq!(p(Some("NULL"), &L::Text(None)), Err(DefaultLeftOut::None));
-        assert!(matches!(p(Some("(random())"), &L::Int(64)), Err(DefaultLeftOut::DialectSpecific(_))));
+        assert!(matches!(
+            p(Some("(random())"), &L::Int(64)),
+            Err(DefaultLeftOut::DialectSpecific(_))
+        ));
     }
 }

@@ -99,6 +99,8 @@ kind_module!(
     }
 );
 
+#[cfg(feature = "checks")]
+pub mod checks;
 pub mod dialect;
 pub mod params;
 pub mod values;

@@ -655,3 +655,81 @@ async fn wide_text_keys_and_iso_timestamps_load_into_mariadb() {
         "varchar(192),varchar(192),varchar(192),varchar(192)"
     );
 }
+
+/// Case 10: every CHECK from SQLite and MySQL was dropped with a log line,
+/// even portable ones. Now `length(c) >= 1`, `x IN (0, 1)` and `a < b` are
+/// written for the target (PostgreSQL and MariaDB here) and enforced
+/// there; what means otherwise (LIKE, a boolean compared with numbers) is
+/// named in the log as not created.
+#[tokio::test]
+async fn portable_check_constraints_are_carried_over() {
+    let pg = godwit_tests::pg::server();
+    let my = godwit_tests::mariadb::server();
+    let f = Fixture::empty();
+    sqlite_with(
+        &f.path().join("src.db"),
+        &[
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, \
+               name TEXT CHECK (length(name) >= 1), \
+               x INTEGER CHECK (x IN (0, 1)), \
+               a REAL, b REAL, flag BOOLEAN CHECK (flag IN (0, 1)), \
+               CHECK (a < b), CHECK (name LIKE 'i%'))",
+            "INSERT INTO items VALUES (1, 'item', 1, 1.0, 2.0, 1)",
+        ],
+    )
+    .await
+    .close()
+    .await;
+    for (url, plugin) in [
+        (pg.create_db(), "postgres-target"),
+        (my.create_db(), "mysql-target"),
+    ] {
+        let db = url.rsplit('/').next().unwrap().to_owned();
+        f.write(
+            "godwit.toml",
+            &copy_project(
+                "sqlite://src.db",
+                "sqlite-source",
+                &url,
+                plugin,
+                "mode = \"replace\"",
+                false,
+            ),
+        );
+        let run = f.godwit(&["run", "--fresh", &f.arg()]);
+        assert_eq!(run.code, 0, "{plugin}: {}", run.all());
+        assert!(
+            run.stderr.contains("CHECK (name LIKE 'i%')"),
+            "{plugin}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("CHECK (flag IN (0, 1))"),
+            "{plugin}: {}",
+            run.stderr
+        );
+        let refused = |stmt: &str| -> bool {
+            if plugin == "postgres-target" {
+                pg.try_psql(&db, stmt).is_err()
+            } else {
+                my.try_sql(&db, stmt).is_err()
+            }
+        };
+        assert!(
+            refused("INSERT INTO items (id, name, x, a, b) VALUES (2, '', 1, 1, 2)"),
+            "{plugin}: length"
+        );
+        assert!(
+            refused("INSERT INTO items (id, name, x, a, b) VALUES (3, 'i', 5, 1, 2)"),
+            "{plugin}: IN"
+        );
+        assert!(
+            refused("INSERT INTO items (id, name, x, a, b) VALUES (4, 'i', 0, 3, 2)"),
+            "{plugin}: a < b"
+        );
+        assert!(
+            !refused("INSERT INTO items (id, name, x, a, b) VALUES (5, 'zz', 0, 1, 2)"),
+            "{plugin}: LIKE is not created"
+        );
+    }
+}

@@ -90,7 +90,9 @@ impl Validator for AssetSample {
             ));
         }
         if let Some(c) = p.columns.iter().find(|c| !c.contains('.')) {
-            return Err(Error::InvalidInput(format!("{c:?}: expected \"table.column\"")));
+            return Err(Error::InvalidInput(format!(
+                "{c:?}: expected \"table.column\""
+            )));
         }
         PARAMS.with(|c| *c.borrow_mut() = Some(p));
         Ok(())
@@ -217,7 +219,9 @@ fn check(
         return Ok(None);
     };
     let Some(src_key) = source.resolve(value) else {
-        return Ok(Some("cannot compare: the value does not address the source store".into()));
+        return Ok(Some(
+            "cannot compare: the value does not address the source store".into(),
+        ));
     };
     let src = match source.stat(&src_key) {
         Ok(m) => m,

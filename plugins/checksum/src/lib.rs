@@ -124,7 +124,11 @@ impl Validator for Checksum {
                     format!(
                         "{} rows identical{}",
                         outcome.rows,
-                        if outcome.sampled { " (sampled partitions)" } else { "" }
+                        if outcome.sampled {
+                            " (sampled partitions)"
+                        } else {
+                            ""
+                        }
                     ),
                 )
             } else {
@@ -133,7 +137,11 @@ impl Validator for Checksum {
                     format!(
                         "{} rows differ{}; keys: {}",
                         outcome.count,
-                        if outcome.sampled { " in the sampled partitions" } else { "" },
+                        if outcome.sampled {
+                            " in the sampled partitions"
+                        } else {
+                            ""
+                        },
                         outcome.differing.join("; ")
                     ),
                 );
@@ -264,7 +272,10 @@ fn postgres_diff(
         .into_iter()
         .filter(|c| a.get(c) != b.get(c))
         .map(|c| {
-            let n = a.get(&c).map_or(0, |x| x.0).max(b.get(&c).map_or(0, |x| x.0));
+            let n = a
+                .get(&c)
+                .map_or(0, |x| x.0)
+                .max(b.get(&c).map_or(0, |x| x.0));
             (1, c, n)
         })
         .collect();
@@ -295,9 +306,17 @@ fn postgres_diff(
         }
         let sa = pg_partitions(src, &t.source, skey, level + 1, Some(part))?;
         let sb = pg_partitions(dst, &t.target, tkey, level + 1, Some(part))?;
-        for sub in sa.keys().chain(sb.keys()).copied().collect::<std::collections::BTreeSet<_>>() {
+        for sub in sa
+            .keys()
+            .chain(sb.keys())
+            .copied()
+            .collect::<std::collections::BTreeSet<_>>()
+        {
             if sa.get(&sub) != sb.get(&sub) {
-                let n = sa.get(&sub).map_or(0, |x| x.0).max(sb.get(&sub).map_or(0, |x| x.0));
+                let n = sa
+                    .get(&sub)
+                    .map_or(0, |x| x.0)
+                    .max(sb.get(&sub).map_or(0, |x| x.0));
                 todo.push((level + 1, sub, n));
             }
         }
@@ -306,7 +325,11 @@ fn postgres_diff(
 }
 
 /// Same-dialect comparison by streaming both sides in key order.
-fn stream_diff(src: &sql::Connection, dst: &sql::Connection, t: &TablePair) -> Result<Outcome, Error> {
+fn stream_diff(
+    src: &sql::Connection,
+    dst: &sql::Connection,
+    t: &TablePair,
+) -> Result<Outcome, Error> {
     let select = |conn: &sql::Connection, table: &str, def: &godwit_sdk::TableDef| {
         let cols = def
             .columns
@@ -338,7 +361,8 @@ fn stream_diff(src: &sql::Connection, dst: &sql::Connection, t: &TablePair) -> R
         differing: Vec::new(),
         sampled: false,
     };
-    let key = |row: &[Value]| -> Vec<String> { key_idx.iter().map(|&i| text_key(&row[i])).collect() };
+    let key =
+        |row: &[Value]| -> Vec<String> { key_idx.iter().map(|&i| text_key(&row[i])).collect() };
     let note = |out: &mut Outcome, k: Vec<String>, why: &str| {
         out.count += 1;
         if out.differing.len() < EXAMPLES {
@@ -414,10 +438,10 @@ impl Cursor {
     }
     fn peek(&mut self) -> Result<Option<&Vec<Value>>, Error> {
         if self.buf.is_empty() && !self.done {
-            match self
-                .rows
-                .next_batch(godwit_sdk::db::QUERY_BATCH_ROWS, godwit_sdk::db::QUERY_BATCH_BYTES)?
-            {
+            match self.rows.next_batch(
+                godwit_sdk::db::QUERY_BATCH_ROWS,
+                godwit_sdk::db::QUERY_BATCH_BYTES,
+            )? {
                 Some(b) => self.buf.extend(godwit_sdk::values::rows(&b)),
                 None => self.done = true,
             }

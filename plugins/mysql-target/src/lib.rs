@@ -93,38 +93,32 @@ impl Target for MysqlTarget {
                         list(&u.columns)
                     ),
                     None => format!(
-                "ALTER TABLE {name} ADD CONSTRAINT {} UNIQUE ({})",
-                q(&godwit_sdk::dialect::constraint_name(&table.name, &u.columns, "key")),
-                list(&u.columns)
-            ),
+                        "ALTER TABLE {name} ADD CONSTRAINT {} UNIQUE ({})",
+                        q(&godwit_sdk::dialect::constraint_name(
+                            &table.name,
+                            &u.columns,
+                            "key"
+                        )),
+                        list(&u.columns)
+                    ),
                 });
             }
-            if table.native_dialect != "mysql" {
-                for c in &table.checks {
-                    godwit_sdk::log(
-                        godwit_sdk::caps::log::Level::Warn,
-                        &format!(
-                            "CHECK ({}) on {} is written for {}; not created",
-                            c.expression, table.name, table.native_dialect
-                        ),
-                    );
-                }
-            }
-            if table.native_dialect == "mysql" {
-                for (i, c) in table.checks.iter().enumerate() {
-                    post.push(match &c.name {
-                        Some(n) => format!(
-                            "ALTER TABLE {name} ADD CONSTRAINT {} CHECK ({})",
-                            q(n),
-                            c.expression
-                        ),
-                        None => format!(
-                            "ALTER TABLE {name} ADD CONSTRAINT {} CHECK ({})",
-                            q(&godwit_sdk::dialect::constraint_name(&table.name, &[format!("{i}")], "check")),
-                            c.expression
-                        ),
-                    });
-                }
+            for (i, c) in table.checks.iter().enumerate() {
+                let Some(expr) = check_for(&table, &c.expression) else {
+                    continue;
+                };
+                let cname = match &c.name {
+                    Some(n) => n.clone(),
+                    None => godwit_sdk::dialect::constraint_name(
+                        &table.name,
+                        &[format!("{i}")],
+                        "check",
+                    ),
+                };
+                post.push(format!(
+                    "ALTER TABLE {name} ADD CONSTRAINT {} CHECK ({expr})",
+                    q(&cname)
+                ));
             }
             for i in table.indexes.iter().filter(|i| !i.columns.is_empty()) {
                 post.push(format!(
@@ -249,6 +243,27 @@ fn keyed(t: &TableDef, col: &str) -> bool {
         || t.uniques.iter().any(|u| has(&u.columns))
         || t.indexes.iter().any(|i| has(&i.columns))
         || t.foreign_keys.iter().any(|f| has(&f.columns))
+}
+
+/// A CHECK of `t` as MySQL writes it: as is from MySQL, translated when its
+/// meaning is the same (`godwit_sdk::checks`), or `None`, said in the log.
+fn check_for(t: &TableDef, expression: &str) -> Option<String> {
+    if t.native_dialect == "mysql" {
+        return Some(expression.to_owned());
+    }
+    let out =
+        godwit_sdk::checks::portable_check(expression, &t.native_dialect, "mysql", &t.columns);
+    if out.is_none() {
+        godwit_sdk::log(
+            godwit_sdk::caps::log::Level::Warn,
+            &format!(
+                "CHECK ({expression}) on {} is written for {} and uses something that means \
+                 otherwise in MySQL; not created",
+                t.name, t.native_dialect
+            ),
+        );
+    }
+    out
 }
 
 /// InnoDB's limit on the bytes of one index key (DYNAMIC rows).
@@ -378,7 +393,9 @@ fn mysql_type(t: &TableDef, c: &ColumnDef) -> String {
         LogicalType::Text(Some(n)) if *n <= 16_383 && t.native_dialect != "sqlite" => {
             format!("varchar({n})")
         }
-        LogicalType::Text(_) | LogicalType::Any if key => format!("varchar({})", key_width(t, &c.name)),
+        LogicalType::Text(_) | LogicalType::Any if key => {
+            format!("varchar({})", key_width(t, &c.name))
+        }
         LogicalType::Text(_) | LogicalType::Any => "longtext".into(),
         LogicalType::Bytes(_) if key => format!("varbinary({})", key_width(t, &c.name)),
         LogicalType::Bytes(_) => "longblob".into(),
@@ -414,7 +431,10 @@ fn default_expr(t: &TableDef, c: &ColumnDef) -> Option<String> {
         Err(DefaultLeftOut::ZeroDate(d) | DefaultLeftOut::DialectSpecific(d)) => {
             godwit_sdk::log(
                 godwit_sdk::caps::log::Level::Warn,
-                &format!("default {d} of {}.{} is written for {}; the column has no default", t.name, c.name, t.native_dialect),
+                &format!(
+                    "default {d} of {}.{} is written for {}; the column has no default",
+                    t.name, c.name, t.native_dialect
+                ),
             );
             None
         }

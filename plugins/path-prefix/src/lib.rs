@@ -72,7 +72,9 @@ impl Validator for PathPrefix {
             ));
         }
         if let Some(c) = p.columns.iter().find(|c| !c.contains('.')) {
-            return Err(Error::InvalidInput(format!("{c:?}: expected \"table.column\"")));
+            return Err(Error::InvalidInput(format!(
+                "{c:?}: expected \"table.column\""
+            )));
         }
         PARAMS.with(|c| *c.borrow_mut() = p);
         Ok(())
@@ -134,11 +136,7 @@ impl Validator for PathPrefix {
                     check: "path-prefix".into(),
                     severity: Severity::Info,
                     subject: spec.clone(),
-                    message: format!(
-                        "all {} paths lie under {}",
-                        t.values,
-                        p.allowed.join(", ")
-                    ),
+                    message: format!("all {} paths lie under {}", t.values, p.allowed.join(", ")),
                     expected: None,
                     observed: Some(t.values.to_string()),
                 });

@@ -316,11 +316,35 @@ fn default_expr(t: &TableDef, c: &ColumnDef) -> Option<String> {
         Err(DefaultLeftOut::DialectSpecific(d)) => {
             godwit_sdk::log(
                 godwit_sdk::caps::log::Level::Warn,
-                &format!("default {d} of {}.{} is written for {}; the column has no default", t.name, c.name, t.native_dialect),
+                &format!(
+                    "default {d} of {}.{} is written for {}; the column has no default",
+                    t.name, c.name, t.native_dialect
+                ),
             );
             None
         }
     }
+}
+
+/// A CHECK of `t` as `target` writes it: as is from the same dialect,
+/// translated when its meaning is the same (`godwit_sdk::checks`), or
+/// `None`, said in the log.
+pub(crate) fn check_for(t: &TableDef, expression: &str, target: &str) -> Option<String> {
+    if t.native_dialect == target {
+        return Some(expression.to_owned());
+    }
+    let out = godwit_sdk::checks::portable_check(expression, &t.native_dialect, target, &t.columns);
+    if out.is_none() {
+        godwit_sdk::log(
+            godwit_sdk::caps::log::Level::Warn,
+            &format!(
+                "CHECK ({expression}) on {} is written for {} and uses something that means \
+                 otherwise in {target}; not created",
+                t.name, t.native_dialect
+            ),
+        );
+    }
+    out
 }
 
 fn keys_and_indexes(name: &str, t: &TableDef) -> Vec<String> {
@@ -334,47 +358,37 @@ fn keys_and_indexes(name: &str, t: &TableDef) -> Vec<String> {
             ),
             None => format!(
                 "ALTER TABLE {name} ADD CONSTRAINT {} UNIQUE ({})",
-                q(&godwit_sdk::dialect::constraint_name(&t.name, &u.columns, "key")),
+                q(&godwit_sdk::dialect::constraint_name(
+                    &t.name, &u.columns, "key"
+                )),
                 list(&u.columns)
             ),
         });
     }
-    if t.native_dialect != "postgres" {
-        for c in &t.checks {
-            godwit_sdk::log(
-                godwit_sdk::caps::log::Level::Warn,
-                &format!(
-                    "CHECK ({}) on {} is written for {}; not created",
-                    c.expression, t.name, t.native_dialect
-                ),
-            );
-        }
-    }
-    if t.native_dialect == "postgres" {
-        for (i, c) in t.checks.iter().enumerate() {
-            let not_valid = if c.validated { "" } else { " NOT VALID" };
-            out.push(match &c.name {
-                Some(n) => format!(
-                    "ALTER TABLE {name} ADD CONSTRAINT {} CHECK ({}){not_valid}",
-                    q(n),
-                    c.expression
-                ),
-                None => format!(
-                    "ALTER TABLE {name} ADD CONSTRAINT {} CHECK ({}){not_valid}",
-                    q(&godwit_sdk::dialect::constraint_name(&t.name, &[format!("{i}")], "check")),
-                    c.expression
-                ),
-            });
-        }
+    for (i, c) in t.checks.iter().enumerate() {
+        let Some(expr) = check_for(t, &c.expression, "postgres") else {
+            continue;
+        };
+        let not_valid = if c.validated { "" } else { " NOT VALID" };
+        let cname = match &c.name {
+            Some(n) => n.clone(),
+            None => godwit_sdk::dialect::constraint_name(&t.name, &[format!("{i}")], "check"),
+        };
+        out.push(format!(
+            "ALTER TABLE {name} ADD CONSTRAINT {} CHECK ({expr}){not_valid}",
+            q(&cname)
+        ));
     }
     for i in &t.indexes {
         match (&i.definition, t.native_dialect.as_str()) {
             // Re-aimed at this table: the source's schema and name (`ON
             // public.x`) would miss a target schema or a renamed table.
-            (Some(def), "postgres") => match godwit_sdk::dialect::retarget_pg_index(def, &i.name, name) {
-                Some(d) => out.push(d),
-                None => out.push(def.clone()),
-            },
+            (Some(def), "postgres") => {
+                match godwit_sdk::dialect::retarget_pg_index(def, &i.name, name) {
+                    Some(d) => out.push(d),
+                    None => out.push(def.clone()),
+                }
+            }
             _ if !i.columns.is_empty() => out.push(format!(
                 "CREATE {}INDEX {} ON {name} ({})",
                 if i.unique { "UNIQUE " } else { "" },

@@ -177,8 +177,12 @@ fn first_number(rows: &[Vec<godwit_sdk::Value>]) -> Option<i64> {
 
 fn count(conn: &sql::Connection, table: &str, timeout_ms: u32) -> Result<Count, Error> {
     let quoted = godwit_sdk::db::quote(conn, table);
-    match query_rows_with_timeout(conn, &format!("SELECT count(*) FROM {quoted}"), &[], timeout_ms)
-    {
+    match query_rows_with_timeout(
+        conn,
+        &format!("SELECT count(*) FROM {quoted}"),
+        &[],
+        timeout_ms,
+    ) {
         Ok(rows) => first_number(&rows)
             .map(|n| Count::Exact(n as u64))
             .ok_or_else(|| Error::Internal(format!("count(*) on {table} returned no number"))),

@@ -93,16 +93,27 @@ impl Validator for Smoke {
                             format!("answered {} (expected {})", resp.status, c.status),
                             Some(resp.status.to_string()),
                         )
-                    } else if let Some(want) = c.contains.as_deref().filter(|w| !text.contains(*w)) {
+                    } else if let Some(want) = c.contains.as_deref().filter(|w| !text.contains(*w))
+                    {
                         (
                             Severity::Error,
-                            format!("answered {} but the body does not contain {want:?}", resp.status),
+                            format!(
+                                "answered {} but the body does not contain {want:?}",
+                                resp.status
+                            ),
                             Some(resp.status.to_string()),
                         )
                     } else {
                         (
                             Severity::Info,
-                            format!("answered {}{}", resp.status, c.contains.as_deref().map(|w| format!(" containing {w:?}")).unwrap_or_default()),
+                            format!(
+                                "answered {}{}",
+                                resp.status,
+                                c.contains
+                                    .as_deref()
+                                    .map(|w| format!(" containing {w:?}"))
+                                    .unwrap_or_default()
+                            ),
                             Some(resp.status.to_string()),
                         )
                     }

@@ -143,11 +143,32 @@ fn create_table(t: &TableDef) -> String {
     for u in &t.uniques {
         parts.push(format!("UNIQUE ({})", list(&u.columns)));
     }
-    if t.native_dialect == "sqlite" {
-        for c in &t.checks {
+    for c in &t.checks {
+        let expr = if t.native_dialect == "sqlite" {
+            Some(c.expression.clone())
+        } else {
+            let out = godwit_sdk::checks::portable_check(
+                &c.expression,
+                &t.native_dialect,
+                "sqlite",
+                &t.columns,
+            );
+            if out.is_none() {
+                godwit_sdk::log(
+                    godwit_sdk::caps::log::Level::Warn,
+                    &format!(
+                        "CHECK ({}) on {} is written for {} and uses something that means \
+                         otherwise in SQLite; not created",
+                        c.expression, t.name, t.native_dialect
+                    ),
+                );
+            }
+            out
+        };
+        if let Some(expr) = expr {
             parts.push(match &c.name {
-                Some(n) => format!("CONSTRAINT {} CHECK ({})", q(n), c.expression),
-                None => format!("CHECK ({})", c.expression),
+                Some(n) => format!("CONSTRAINT {} CHECK ({expr})", q(n)),
+                None => format!("CHECK ({expr})"),
             });
         }
     }
