@@ -733,3 +733,79 @@ async fn portable_check_constraints_are_carried_over() {
         );
     }
 }
+
+/// Case 11: views were named only in report.md, INSTEAD OF triggers on
+/// views nowhere, and an fts5 virtual table's shadow tables were copied as
+/// if they were user data. Now the terminal summary names the views and
+/// triggers not copied, shadow tables are left out with a warning, and the
+/// virtual table's rows land in a plain table, said in the log.
+#[tokio::test]
+async fn views_triggers_and_virtual_tables_are_accounted_for() {
+    let pg = godwit_tests::pg::server();
+    let f = Fixture::empty();
+    sqlite_with(
+        &f.path().join("src.db"),
+        &[
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)",
+            "INSERT INTO notes VALUES (1, 'hello world'), (2, 'bye')",
+            "CREATE VIEW short_notes AS SELECT id, body FROM notes WHERE length(body) < 5",
+            "CREATE TRIGGER short_notes_insert INSTEAD OF INSERT ON short_notes \
+             BEGIN INSERT INTO notes (body) VALUES (NEW.body); END",
+            "CREATE VIRTUAL TABLE docs USING fts5(title, body)",
+            "INSERT INTO docs VALUES ('one', 'first text'), ('two', 'second text')",
+        ],
+    )
+    .await
+    .close()
+    .await;
+    let url = pg.create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    f.write(
+        "godwit.toml",
+        &copy_project(
+            "sqlite://src.db",
+            "sqlite-source",
+            &url,
+            "postgres-target",
+            "",
+            false,
+        ),
+    );
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("views not copied (recreate them in the target): short_notes"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "triggers not copied (recreate them in the target): short_notes.short_notes_insert"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("docs is a virtual table (fts5"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("docs_data is a shadow table"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        pg.psql(&db, "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'").trim(),
+        "docs,notes"
+    );
+    assert_eq!(
+        pg.psql(
+            &db,
+            "SELECT string_agg(title, ',' ORDER BY title) FROM docs"
+        )
+        .trim(),
+        "one,two"
+    );
+}

@@ -400,6 +400,30 @@ pub fn run(r: &RunReport, json: bool) {
     if !r.steps.is_empty() || r.copies.is_empty() {
         out(&t.render());
     }
+    // What was not copied is said here as well as in report.md.
+    for s in &r.steps {
+        use godwit_host::text::{plugin_text, MAX_TERMINAL_CELL};
+        let names = |v: &[String]| {
+            v.iter()
+                .map(|n| plugin_text(n, MAX_TERMINAL_CELL))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !s.skipped_views.is_empty() {
+            out(&format!(
+                "step {}: views not copied (recreate them in the target): {}",
+                s.name,
+                names(&s.skipped_views)
+            ));
+        }
+        if !s.skipped_triggers.is_empty() {
+            out(&format!(
+                "step {}: triggers not copied (recreate them in the target): {}",
+                s.name,
+                names(&s.skipped_triggers)
+            ));
+        }
+    }
     if let Some(f) = &r.rejects_file {
         out(&format!(
             "\n{} rows rejected, {} objects not copied; details in {f}",

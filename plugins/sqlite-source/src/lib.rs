@@ -52,15 +52,46 @@ impl Source for SqliteSource {
              ORDER BY name",
             &[],
         )?;
-        objects
-            .iter()
-            .map(|row| {
-                let name = text(&row[0]);
-                let is_view = text(&row[1]) == "view";
-                let ddl = text(&row[2]);
-                describe_table(&conn, &name, is_view, &ddl)
-            })
-            .collect()
+        // SQLite 3.37+ tells virtual tables (fts5, rtree, ...) and the
+        // shadow tables their modules keep (`docs_data`, `shapes_node`).
+        let kinds: std::collections::BTreeMap<String, String> = query_rows(
+            &conn,
+            "SELECT name, type FROM pragma_table_list WHERE schema = 'main'",
+            &[],
+        )
+        .unwrap_or_default()
+        .iter()
+        .map(|r| (text(&r[0]), text(&r[1])))
+        .collect();
+        let mut out = Vec::with_capacity(objects.len());
+        for row in &objects {
+            let name = text(&row[0]);
+            let is_view = text(&row[1]) == "view";
+            let ddl = text(&row[2]);
+            match kinds.get(&name).map(String::as_str) {
+                Some("shadow") => {
+                    godwit_sdk::log(
+                        godwit_sdk::caps::log::Level::Warn,
+                        &format!("{name} is a shadow table of a virtual table (the module's own storage): not copied"),
+                    );
+                    continue;
+                }
+                Some("virtual") => godwit_sdk::log(
+                    godwit_sdk::caps::log::Level::Warn,
+                    &format!(
+                        "{name} is a virtual table ({}): its rows are copied into a plain table; \
+                         the module (a full-text or spatial index) is not recreated",
+                        ddl.split_whitespace()
+                            .skip_while(|w| !w.eq_ignore_ascii_case("USING"))
+                            .nth(1)
+                            .unwrap_or("unknown module")
+                    ),
+                ),
+                _ => {}
+            }
+            out.push(describe_table(&conn, &name, is_view, &ddl)?);
+        }
+        Ok(out)
     }
 
     fn plan_read(table: String) -> Result<ReadPlan, Error> {

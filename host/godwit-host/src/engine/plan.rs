@@ -142,10 +142,11 @@ impl Session {
         }
         let mut steps = Vec::new();
         for step in &self.project.steps {
-            let (plans, views, broken) = plan_step(self, step).await?;
+            let (plans, views, broken, view_triggers) = plan_step(self, step).await?;
             let src = self.plugin(&step.source, Kind::Source).await?;
             let tgt = self.plugin(&step.target, Kind::Target).await?;
-            let skipped_triggers = super::run::triggers_of(&plans);
+            let mut skipped_triggers = super::run::triggers_of(&plans);
+            skipped_triggers.extend(view_triggers);
             let mut tables = Vec::new();
             for p in plans {
                 let exact = match &p.read {

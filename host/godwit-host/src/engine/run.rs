@@ -392,7 +392,7 @@ fn staging_name(table: &str) -> String {
 pub(crate) async fn plan_step(
     session: &Session,
     step: &Step,
-) -> Result<(Vec<TablePlan>, Vec<String>, Vec<String>)> {
+) -> Result<(Vec<TablePlan>, Vec<String>, Vec<String>, Vec<String>)> {
     let src = session.plugin(&step.source, Kind::Source).await?;
     let tgt = session.plugin(&step.target, Kind::Target).await?;
     // Resuming a `create` step: the tables not yet loaded may have been
@@ -424,6 +424,12 @@ pub(crate) async fn plan_step(
         Vec::new()
     };
     let discovered = src.plugin.lock().await.discover().await?;
+    // Triggers on views (INSTEAD OF) are reported with the tables' own.
+    let view_triggers: Vec<String> = discovered
+        .iter()
+        .filter(|t| t.is_view)
+        .flat_map(|t| t.triggers.iter().map(move |tr| format!("{}.{tr}", t.name)))
+        .collect();
     let (tables, views) = select_tables(step, discovered)?;
     let (order, broken) = load_order(&tables);
     let mut prepared = Vec::with_capacity(tables.len());
@@ -534,7 +540,7 @@ pub(crate) async fn plan_step(
             types,
         });
     }
-    Ok((plans, views, broken))
+    Ok((plans, views, broken, view_triggers))
 }
 
 /// Rows coming from a source, whichever way it reads.
@@ -702,7 +708,7 @@ impl Session {
     }
 
     async fn run_step(&self, step: &Step, rejects: &Rejects) -> Result<StepReport> {
-        let (plans, views, broken) = plan_step(self, step).await?;
+        let (plans, views, broken, view_triggers) = plan_step(self, step).await?;
         for t in &broken {
             tracing::warn!(step = %step.name, table = %t, "foreign-key cycle: loaded before a parent (checks deferred to commit)");
         }
@@ -978,7 +984,8 @@ impl Session {
             }
         }
         state.finish()?;
-        let skipped_triggers = triggers_of(&plans);
+        let mut skipped_triggers = triggers_of(&plans);
+        skipped_triggers.extend(view_triggers);
         for t in &skipped_triggers {
             tracing::warn!(step = %step.name, trigger = %t, "trigger not copied (recreate it in the target if the application needs it)");
         }
