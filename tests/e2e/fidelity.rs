@@ -809,3 +809,76 @@ async fn views_triggers_and_virtual_tables_are_accounted_for() {
         "one,two"
     );
 }
+
+/// Case 11 (checksum): across engines it compared nothing (an `info`
+/// finding no one reads) and passed. Now SQLite → PostgreSQL tables with
+/// integer keys are compared by meaning (numbers, text, instants written
+/// as text, bytes), a changed value in the target is an error naming the
+/// key, and what cannot be compared (text keys sort differently) is a
+/// warning.
+#[tokio::test]
+async fn checksum_compares_across_dialects() {
+    let pg = godwit_tests::pg::server();
+    let f = Fixture::empty();
+    sqlite_with(
+        &f.path().join("src.db"),
+        &[
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, r REAL, d NUMERIC(10,2), s TEXT, b BLOB, at DATETIME, ok BOOLEAN, j JSON)",
+            "INSERT INTO t VALUES (1, 5, 2.5, 3.10, 'x', x'00ff', '2024-05-01 10:00:00', 1, '{\"b\": 1, \"a\": [1, 2]}')",
+            "INSERT INTO t VALUES (2, -7, 1e300, 0, 'é', x'', '2024-05-01T10:00:00.123Z', 0, NULL)",
+            "CREATE TABLE tags (name TEXT PRIMARY KEY)",
+            "INSERT INTO tags VALUES ('b'), ('A')",
+        ],
+    )
+    .await
+    .close()
+    .await;
+    let url = pg.create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    f.write(
+        "godwit.toml",
+        &format!(
+            "{}\n[plugins.sum]\npath = \"builtin:checksum\"\ngrants.sql = {{ source = \"src\", target = \"dst\" }}\n\n[[validators]]\nplugin = \"sum\"\n",
+            copy_project("sqlite://src.db", "sqlite-source", &url, "postgres-target", "", false)
+        ),
+    );
+    let run = f.godwit(&["--json", "run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let r: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let findings = r["validation"]["findings"].as_array().unwrap();
+    let of = |t: &str| {
+        findings
+            .iter()
+            .find(|f| f["subject"] == t)
+            .unwrap_or_else(|| panic!("{t}: {findings:?}"))
+    };
+    assert_eq!(of("t")["severity"], "info", "{findings:?}");
+    assert!(
+        of("t")["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("2 rows identical"),
+        "{findings:?}"
+    );
+    assert_eq!(of("tags")["severity"], "warning", "{findings:?}");
+
+    pg.psql(&db, "UPDATE t SET s = 'changed' WHERE id = 2");
+    let v = f.godwit(&["--json", "validate", &f.arg()]);
+    assert_ne!(v.code, 0, "{}", v.all());
+    let r: serde_json::Value = serde_json::from_str(&v.stdout).unwrap();
+    let bad = r["validation"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["subject"] == "t")
+        .unwrap()
+        .clone();
+    assert_eq!(bad["severity"], "error", "{bad}");
+    assert!(
+        bad["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 (different values)"),
+        "{bad}"
+    );
+}

@@ -12,8 +12,10 @@
 //!
 //! Other same-dialect pairs (SQLite, MySQL) stream both sides ordered by the
 //! primary key and compare the values in the plugin (bounded memory). Pairs
-//! of different dialects are skipped with a note: their values differ by
-//! design (casts), use `row-count`, `orphans` and `asset-sample` there.
+//! of different dialects are streamed the same way when the key is made of
+//! integers (text keys sort by each side's collation) and compared by
+//! meaning (`same_meaning`: the same number, text, instant, bytes); columns
+//! whose kind of value a cast changed are left out and named.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -107,25 +109,59 @@ impl Validator for Checksum {
                 ));
                 continue;
             }
+            let mut note = String::new();
             let outcome = match (src.dialect(), dst.dialect()) {
                 (Dialect::Postgres, Dialect::Postgres) => postgres_diff(&src, &dst, t, &p)?,
-                (a, b) if a == b => stream_diff(&src, &dst, t)?,
+                (a, b) if a == b => {
+                    let cols = same_columns(t);
+                    stream_diff(&src, &dst, t, &cols, Compare::Exact)?
+                }
                 _ => {
-                    findings.push(finding(
-                        Severity::Info,
-                        "not compared: source and target dialects differ (values are converted by design)".into(),
-                    ));
-                    continue;
+                    // Both sides ordered by the key: the same order in every
+                    // database only for integer keys (text sorts by each
+                    // side's collation).
+                    let int_key = t.source_def.primary_key.iter().all(|k| {
+                        t.source_def.columns.iter().any(|c| {
+                            &c.name == k
+                                && matches!(
+                                    c.logical,
+                                    godwit_sdk::LogicalType::Int(_)
+                                        | godwit_sdk::LogicalType::Uint(_)
+                                )
+                        })
+                    });
+                    if !int_key {
+                        findings.push(finding(
+                            Severity::Warning,
+                            "not compared: its primary key is not made of integers, and text keys sort differently in the two databases (use row-count and orphans, or a same-dialect copy)".into(),
+                        ));
+                        continue;
+                    }
+                    let (cols, skipped) = comparable_columns(t);
+                    if !skipped.is_empty() {
+                        note = format!(
+                            "; not compared: {} (type changed by a cast)",
+                            skipped.join(", ")
+                        );
+                    }
+                    let mut o = stream_diff(&src, &dst, t, &cols, Compare::AcrossDialects)?;
+                    o.across = true;
+                    o
                 }
             };
             findings.push(if outcome.differing.is_empty() {
                 finding(
                     Severity::Info,
                     format!(
-                        "{} rows identical{}",
+                        "{} rows identical{}{}{note}",
                         outcome.rows,
                         if outcome.sampled {
                             " (sampled partitions)"
+                        } else {
+                            ""
+                        },
+                        if outcome.across {
+                            " (values compared as the same number, text, instant or bytes across dialects)"
                         } else {
                             ""
                         }
@@ -160,6 +196,8 @@ struct Outcome {
     count: u64,
     differing: Vec<String>,
     sampled: bool,
+    /// Compared across dialects (values by meaning, not form).
+    across: bool,
 }
 
 /// The primary key of row `r` as one text value (`a|b` for composite keys).
@@ -233,6 +271,8 @@ fn text(v: &Value) -> String {
     match v {
         Value::Text(s) => s.clone(),
         Value::Null => "NULL".into(),
+        Value::Int(i) => i.to_string(),
+        Value::Uint(u) => u.to_string(),
         other => format!("{other:?}"),
     }
 }
@@ -266,6 +306,7 @@ fn postgres_diff(
         count: 0,
         differing: Vec::new(),
         sampled,
+        across: false,
     };
     // (level, partition) pairs still to narrow.
     let mut todo: Vec<(u32, u64, i64)> = candidates
@@ -329,30 +370,34 @@ fn stream_diff(
     src: &sql::Connection,
     dst: &sql::Connection,
     t: &TablePair,
+    cols: &[(String, String)],
+    mode: Compare,
 ) -> Result<Outcome, Error> {
-    let select = |conn: &sql::Connection, table: &str, def: &godwit_sdk::TableDef| {
-        let cols = def
-            .columns
+    let select = |conn: &sql::Connection, table: &str, names: &[&String], key: &[&String]| {
+        let list = names
             .iter()
-            .map(|c| quote(conn, &c.name))
+            .map(|c| quote(conn, c))
             .collect::<Vec<_>>()
             .join(", ");
-        let order = def
-            .primary_key
+        let order = key
             .iter()
             .map(|k| quote(conn, k))
             .collect::<Vec<_>>()
             .join(", ");
-        format!("SELECT {cols} FROM {} ORDER BY {order}", quote(conn, table))
+        format!("SELECT {list} FROM {} ORDER BY {order}", quote(conn, table))
     };
     let key_idx: Vec<usize> = t
         .source_def
         .primary_key
         .iter()
-        .filter_map(|k| t.source_def.columns.iter().position(|c| &c.name == k))
+        .filter_map(|k| cols.iter().position(|(s, _)| s == k))
         .collect();
-    let a = src.query(&select(src, &t.source, &t.source_def), &[])?;
-    let b = dst.query(&select(dst, &t.target, &t.target_def), &[])?;
+    let src_names: Vec<&String> = cols.iter().map(|(s, _)| s).collect();
+    let dst_names: Vec<&String> = cols.iter().map(|(_, d)| d).collect();
+    let src_key: Vec<&String> = key_idx.iter().map(|&i| &cols[i].0).collect();
+    let dst_key: Vec<&String> = key_idx.iter().map(|&i| &cols[i].1).collect();
+    let a = src.query(&select(src, &t.source, &src_names, &src_key), &[])?;
+    let b = dst.query(&select(dst, &t.target, &dst_names, &dst_key), &[])?;
     let mut ra = Cursor::new(a);
     let mut rb = Cursor::new(b);
     let mut out = Outcome {
@@ -360,49 +405,62 @@ fn stream_diff(
         count: 0,
         differing: Vec::new(),
         sampled: false,
+        across: false,
     };
     let key =
         |row: &[Value]| -> Vec<String> { key_idx.iter().map(|&i| text_key(&row[i])).collect() };
-    let note = |out: &mut Outcome, k: Vec<String>, why: &str| {
+    // Keys are compared in their sortable form and shown as the values.
+    let shown = |row: &[Value]| -> String {
+        key_idx
+            .iter()
+            .map(|&i| text(&row[i]))
+            .collect::<Vec<_>>()
+            .join("|")
+    };
+    let note = |out: &mut Outcome, row: &[Value], why: &str| {
         out.count += 1;
         if out.differing.len() < EXAMPLES {
-            out.differing.push(format!("{} ({why})", k.join("|")));
+            out.differing.push(format!("{} ({why})", shown(row)));
         }
     };
     loop {
         match (ra.peek()?, rb.peek()?) {
             (None, None) => break,
             (Some(x), None) => {
-                let k = key(x);
-                note(&mut out, k, "missing in the target");
+                note(&mut out, x, "missing in the target");
                 out.rows += 1;
                 ra.next();
             }
             (None, Some(y)) => {
-                let k = key(y);
-                note(&mut out, k, "only in the target");
+                note(&mut out, y, "only in the target");
                 rb.next();
             }
             (Some(x), Some(y)) => {
                 let (kx, ky) = (key(x), key(y));
                 match kx.cmp(&ky) {
                     std::cmp::Ordering::Equal => {
-                        // Values have no PartialEq in the bindings; their Debug
-                        // form is exact (floats print round-trippably).
-                        if format!("{x:?}") != format!("{y:?}") {
-                            note(&mut out, kx, "different values");
+                        let same = match mode {
+                            // Values have no PartialEq in the bindings; their
+                            // Debug form is exact (floats print round-trippably).
+                            Compare::Exact => format!("{x:?}") == format!("{y:?}"),
+                            Compare::AcrossDialects => {
+                                x.iter().zip(y.iter()).all(|(a, b)| same_meaning(a, b))
+                            }
+                        };
+                        if !same {
+                            note(&mut out, x, "different values");
                         }
                         out.rows += 1;
                         ra.next();
                         rb.next();
                     }
                     std::cmp::Ordering::Less => {
-                        note(&mut out, kx, "missing in the target");
+                        note(&mut out, x, "missing in the target");
                         out.rows += 1;
                         ra.next();
                     }
                     std::cmp::Ordering::Greater => {
-                        note(&mut out, ky, "only in the target");
+                        note(&mut out, y, "only in the target");
                         rb.next();
                     }
                 }
@@ -410,6 +468,211 @@ fn stream_diff(
         }
     }
     Ok(out)
+}
+
+/// How two rows with the same key are compared.
+#[derive(Clone, Copy)]
+enum Compare {
+    /// Value for value, in the same form (same dialect on both sides).
+    Exact,
+    /// By meaning: the same number, text, instant, date or bytes, whatever
+    /// form each dialect gives it ([`same_meaning`]).
+    AcrossDialects,
+}
+
+/// Every column, by the same name on both sides (a same-dialect copy).
+fn same_columns(t: &TablePair) -> Vec<(String, String)> {
+    t.source_def
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), c.name.clone()))
+        .collect()
+}
+
+/// The columns compared across dialects: source columns matched to target
+/// columns by name (case-insensitively: targets may fold case), except those
+/// whose kind of value changed (an epoch number cast to a timestamp), which
+/// are returned as the second list.
+fn comparable_columns(t: &TablePair) -> (Vec<(String, String)>, Vec<String>) {
+    use godwit_sdk::LogicalType as L;
+    let kind = |l: &L| match l {
+        L::Boolean | L::Int(_) | L::Uint(_) | L::Float(_) | L::Decimal(_) => 0,
+        L::Text(_) | L::Any | L::Json | L::Uuid => 1,
+        L::Bytes(_) => 2,
+        L::Timestamp | L::Timestamptz => 3,
+        L::Date => 4,
+        L::Time => 5,
+        L::Vector(_) => 6,
+    };
+    let (mut cols, mut skipped) = (Vec::new(), Vec::new());
+    for c in &t.source_def.columns {
+        let Some(d) = t
+            .target_def
+            .columns
+            .iter()
+            .find(|d| d.name == c.name)
+            .or_else(|| {
+                t.target_def
+                    .columns
+                    .iter()
+                    .find(|d| d.name.eq_ignore_ascii_case(&c.name))
+            })
+        else {
+            continue;
+        };
+        let loose =
+            matches!(c.logical, L::Any | L::Text(_)) || matches!(d.logical, L::Any | L::Text(_));
+        if kind(&c.logical) == kind(&d.logical)
+            || loose
+            || t.source_def.primary_key.contains(&c.name)
+        {
+            cols.push((c.name.clone(), d.name.clone()));
+        } else {
+            skipped.push(c.name.clone());
+        }
+    }
+    (cols, skipped)
+}
+
+/// Whether two values read from different databases mean the same thing:
+/// equal numbers (an integer, a float, a decimal, a boolean as 0/1), equal
+/// text (JSON compared as documents), the same instant or date whether
+/// typed or written as ISO 8601 text, equal bytes, the same UUID.
+fn same_meaning(a: &Value, b: &Value) -> bool {
+    use Value as V;
+    let number = |v: &Value| -> Option<String> {
+        Some(match v {
+            V::Int(i) => i.to_string(),
+            V::Uint(u) => u.to_string(),
+            V::Boolean(b) => u8::from(*b).to_string(),
+            V::Float(f) if f.is_finite() => canonical_decimal(&f.to_string()),
+            V::Decimal(d) => canonical_decimal(d),
+            _ => return None,
+        })
+    };
+    match (a, b) {
+        (V::Null, V::Null) => true,
+        (V::Null, _) | (_, V::Null) => false,
+        (V::Bytes(x), V::Bytes(y)) => x == y,
+        (V::Json(x), V::Json(y)) | (V::Json(x), V::Text(y)) | (V::Text(x), V::Json(y)) => {
+            match (
+                serde_json::from_str::<serde_json::Value>(x),
+                serde_json::from_str::<serde_json::Value>(y),
+            ) {
+                (Ok(p), Ok(q)) => p == q,
+                _ => x == y,
+            }
+        }
+        (V::Timestamp(x) | V::Timestamptz(x), V::Timestamp(y) | V::Timestamptz(y)) => x == y,
+        // A timestamp without time zone is the wall clock the text shows
+        // (its zone, if any, is not applied: PostgreSQL reads it so).
+        (V::Timestamp(us), V::Text(s)) | (V::Text(s), V::Timestamp(us)) => {
+            parse_instant(s, false) == Some(*us)
+        }
+        (V::Timestamptz(us), V::Text(s)) | (V::Text(s), V::Timestamptz(us)) => {
+            parse_instant(s, true) == Some(*us)
+        }
+        (V::Date(d), V::Text(s)) | (V::Text(s), V::Date(d)) => parse_days(s) == Some(i64::from(*d)),
+        (V::Date(x), V::Date(y)) => x == y,
+        (V::Time(x), V::Time(y)) => x == y,
+        (V::Uuid(u), V::Text(s)) | (V::Text(s), V::Uuid(u)) => {
+            format!("{:016x}{:016x}", u.0, u.1) == s.replace('-', "").to_ascii_lowercase()
+        }
+        (V::Text(x), V::Text(y)) => x == y,
+        _ => match (number(a), number(b)) {
+            (Some(x), Some(y)) => x == y,
+            // A number kept as text (SQLite's mixed columns).
+            (Some(x), None) | (None, Some(x)) => match (a, b) {
+                (V::Text(s), _) | (_, V::Text(s)) => canonical_decimal(s) == x,
+                _ => false,
+            },
+            (None, None) => format!("{a:?}") == format!("{b:?}"),
+        },
+    }
+}
+
+/// `"2.50"` → `"2.5"`, `"3.0"` → `"3"`, `"-0"` → `"0"`.
+fn canonical_decimal(s: &str) -> String {
+    let s = s.trim();
+    let out = if s.contains('.') && !s.contains(['e', 'E']) {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s.to_owned()
+    };
+    if out == "-0" {
+        "0".into()
+    } else {
+        out
+    }
+}
+
+/// Days since 1970-01-01 of `YYYY-MM-DD`.
+fn parse_days(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, m, d): (i64, i64, i64) = (
+        s[..4].parse().ok()?,
+        s[5..7].parse().ok()?,
+        s[8..10].parse().ok()?,
+    );
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// Microseconds of an ISO 8601 text timestamp (`T` or space, optional
+/// fraction, optional `Z` / offset, applied with `apply_zone`), or a bare
+/// date at midnight.
+fn parse_instant(s: &str, apply_zone: bool) -> Option<i64> {
+    let s = s.trim();
+    let days = parse_days(s)?;
+    if s.len() == 10 {
+        return Some(days * 86_400_000_000);
+    }
+    if !matches!(s.as_bytes().get(10), Some(b'T' | b't' | b' ')) {
+        return None;
+    }
+    let rest = &s[11..];
+    let (clock, zone) = match rest.find(['Z', 'z', '+', '-']) {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let mut parts = clock.trim().split(':');
+    let h: i64 = parts.next()?.parse().ok()?;
+    let m: i64 = parts.next()?.parse().ok()?;
+    let (sec, frac) = match parts.next() {
+        Some(sec) => match sec.split_once('.') {
+            Some((w, f)) => {
+                let digits: String = f.chars().chain(std::iter::repeat('0')).take(6).collect();
+                (w.parse::<i64>().ok()?, digits.parse::<i64>().ok()?)
+            }
+            None => (sec.parse().ok()?, 0),
+        },
+        None => (0, 0),
+    };
+    let offset = match zone {
+        _ if !apply_zone => 0,
+        "" | "Z" | "z" => 0,
+        z => {
+            let sign = if z.starts_with('-') { -1 } else { 1 };
+            let digits: String = z[1..].chars().filter(|c| c.is_ascii_digit()).collect();
+            let (oh, om) = (
+                digits.get(..2)?.parse::<i64>().ok()?,
+                digits.get(2..4).unwrap_or("00").parse::<i64>().ok()?,
+            );
+            sign * (oh * 3600 + om * 60)
+        }
+    };
+    Some(days * 86_400_000_000 + ((h * 60 + m) * 60 + sec - offset) * 1_000_000 + frac)
 }
 
 /// Keys compare in the databases' order for integers and text alike.
