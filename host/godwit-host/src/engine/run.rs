@@ -287,7 +287,7 @@ async fn refine_types(
         return Ok(Some(Vec::new()));
     }
     let db = lazy.get().await?;
-    let observed = super::profile::observe(&db, &r.statement, &r.params, source.columns.len())
+    let observed = super::profile::observe(&db, &r.statement, &r.params, &source.columns)
         .await
         .map_err(|e| {
             e.context(format!(
@@ -432,14 +432,27 @@ pub(crate) async fn plan_step(
         .collect();
     let (tables, views) = select_tables(step, discovered)?;
     let (order, broken) = load_order(&tables);
-    let mut prepared = Vec::with_capacity(tables.len());
+    let mut reads = Vec::with_capacity(tables.len());
     for i in order {
-        let mut source = tables[i].clone();
+        let source = tables[i].clone();
         let read = src.plugin.lock().await.plan_read(&source.name).await?;
-        let types = refine_types(&src, step, &mut source, &read).await?;
-        let target = target_def(step, &source);
-        prepared.push((source, read, types, target));
+        reads.push((source, read));
     }
+    // What each table holds is counted `workers` tables at a time (each
+    // count is one scan inside the source database), in load order.
+    let src_ref = &src;
+    let prepared: Vec<_> =
+        futures::stream::iter(reads.into_iter().map(|(mut source, read)| async move {
+            let types = refine_types(src_ref, step, &mut source, &read).await?;
+            let target = target_def(step, &source);
+            Ok::<_, Error>((source, read, types, target))
+        }))
+        .buffered(step.workers.max(1))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_>>()?;
+    let mut prepared = prepared;
     // Index names are per table in MySQL but per schema (with the tables)
     // in PostgreSQL and per database in SQLite.
     let per_table_index_names = tgt.dialects().iter().all(|d| *d == Dialect::Mysql);
