@@ -327,28 +327,8 @@ pub mod pg {
 
         /// Runs SQL with psql against `db`; panics on failure.
         pub fn psql(&self, db: &str, sql: &str) -> String {
-            let out = Command::new(self.bin.join("psql"))
-                .args([
-                    "-X",
-                    "-q",
-                    "-t",
-                    "-A",
-                    "-v",
-                    "ON_ERROR_STOP=1",
-                    "-h",
-                    "127.0.0.1",
-                    "-U",
-                    "postgres",
-                ])
-                .args(["-p", &self.port.to_string(), "-d", db, "-c", sql])
-                .output()
-                .expect("run psql");
-            assert!(
-                out.status.success(),
-                "psql {sql}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            String::from_utf8_lossy(&out.stdout).into_owned()
+            self.try_psql(db, sql)
+                .unwrap_or_else(|e| panic!("psql {sql}: {e}"))
         }
 
         /// Creates a fresh database and returns its URL.
@@ -477,27 +457,8 @@ pub mod mariadb {
 
         /// Runs SQL with the `mariadb` client in `db`; returns tab-separated rows.
         pub fn sql(&self, db: &str, sql: &str) -> String {
-            let out = Command::new("mariadb")
-                .args([
-                    "--no-defaults",
-                    "-uroot",
-                    "-h127.0.0.1",
-                    &format!("-P{}", self.port),
-                    "-N",
-                    "-B",
-                    "-D",
-                    db,
-                    "-e",
-                    sql,
-                ])
-                .output()
-                .expect("run mariadb");
-            assert!(
-                out.status.success(),
-                "mariadb {sql}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            String::from_utf8_lossy(&out.stdout).into_owned()
+            self.try_sql(db, sql)
+                .unwrap_or_else(|e| panic!("mariadb {sql}: {e}"))
         }
 
         /// Creates a fresh database and returns its URL.

@@ -159,10 +159,7 @@ pub async fn observe(
             params,
         )
         .await?;
-        let int = |i: usize| match row.get(i) {
-            Some(Value::Int(n)) => Some(*n),
-            _ => None,
-        };
+        let int = |i: usize| int_at(&row, i);
         let count = |i: usize| int(i).and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
         let total = count(0);
         for (k, i) in (first..last).enumerate() {
@@ -209,10 +206,7 @@ pub async fn observe(
             params,
         )
         .await?;
-        let int = |i: usize| match row.get(i) {
-            Some(Value::Int(n)) => Some(*n),
-            _ => None,
-        };
+        let int = |i: usize| int_at(&row, i);
         let count = |i: usize| int(i).and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
         let total = count(0);
         for (k, &i) in chunk.iter().enumerate() {
@@ -231,6 +225,14 @@ pub async fn observe(
         }
     }
     Ok(out)
+}
+
+/// The integer at `i` of an aggregate row (`None` for NULL).
+fn int_at(row: &[Value], i: usize) -> Option<i64> {
+    match row.get(i) {
+        Some(Value::Int(n)) => Some(*n),
+        _ => None,
+    }
 }
 
 /// The single row of an aggregate query (read-only).
