@@ -613,9 +613,9 @@ fn parse_days(s: &str) -> Option<i64> {
         return None;
     }
     let (y, m, d): (i64, i64, i64) = (
-        s[..4].parse().ok()?,
-        s[5..7].parse().ok()?,
-        s[8..10].parse().ok()?,
+        s.get(..4)?.parse().ok()?,
+        s.get(5..7)?.parse().ok()?,
+        s.get(8..10)?.parse().ok()?,
     );
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
         return None;

@@ -394,7 +394,8 @@ fn parse_timestamp(s: &str, zone_secs: i64) -> Result<i64, String> {
 pub fn iso_wall_clock(s: &str) -> Option<i64> {
     let s = s.trim();
     let b = s.as_bytes();
-    if b.len() < 16 || !s.is_char_boundary(10) {
+    // `b[10]` ASCII: slicing at 10 and 11 cannot cut a character.
+    if b.len() < 16 || !s.is_char_boundary(10) || !b[10].is_ascii() {
         return None;
     }
     let t_separated = matches!(b[10], b'T' | b't');
@@ -433,12 +434,14 @@ pub fn parse_offset(o: &str) -> Option<i64> {
 /// MySQL's zero date or a date with a zero month or day, as text
 /// (`0000-00-00`, `0000-00-00 00:00:00`, `2024-00-15`).
 pub fn is_zero_date(s: &str) -> bool {
+    // Bytes, not `str` slices: any text reaches here, and a slice through
+    // a multi-byte character would panic.
     let b = s.as_bytes();
     b.len() >= 10
         && b[4] == b'-'
         && b[7] == b'-'
         && b[..4].iter().all(u8::is_ascii_digit)
-        && (s.starts_with("0000") || &s[5..7] == "00" || &s[8..10] == "00")
+        && (&b[..4] == b"0000" || &b[5..7] == b"00" || &b[8..10] == b"00")
 }
 
 fn is_decimal(s: &str) -> bool {
@@ -492,12 +495,23 @@ mod tests {
     }
 
     #[test]
+    fn zero_dates_are_found_in_any_text() {
+        assert!(is_zero_date("0000-00-00 00:00:00"));
+        assert!(is_zero_date("2024-00-15"));
+        assert!(is_zero_date("2024-05-00"));
+        assert!(!is_zero_date("2024-05-01"));
+        assert!(!is_zero_date("2024-01-\u{20ac}x"));
+        assert!(!is_zero_date("ab"));
+    }
+
+    #[test]
     fn iso_text_keeps_its_wall_clock() {
         let at_ten = 1_714_557_600_000_000; // 2024-05-01 10:00:00
         assert_eq!(iso_wall_clock("2024-05-01T10:00:00.000Z"), Some(at_ten));
         assert_eq!(iso_wall_clock("2024-05-01T10:00:00+02:00"), Some(at_ten));
         assert_eq!(iso_wall_clock("2024-05-01 10:00:00"), None);
         assert_eq!(iso_wall_clock("soon"), None);
+        assert_eq!(iso_wall_clock("2024-05-01\u{e9}10:00:00Z"), None);
     }
 
     #[test]
