@@ -1200,3 +1200,37 @@ async fn random_mariadb_tables_round_trip_through_postgres() {
         }
     }
 }
+
+/// SQLite → SQLite keeps every value's storage class, mixed columns
+/// included: the target stores any value in any column, as the source
+/// did, so no type is decided and nothing is converted (numbers in a
+/// column that another target would get as text stay numbers).
+#[tokio::test]
+async fn sqlite_to_sqlite_keeps_mixed_columns_as_they_are() {
+    let f = Fixture::empty();
+    loosely_typed_source(&f).await;
+    sqlite_with(
+        &f.path().join("src.db"),
+        &["INSERT INTO shapes VALUES (5, 'text', x'01', 2.5, 3, 'x')"],
+    )
+    .await
+    .close()
+    .await;
+    f.write(
+        "godwit.toml",
+        &copy_project(
+            "sqlite://src.db",
+            "sqlite-source",
+            "sqlite://dst.db?mode=rwc",
+            "sqlite-target",
+            "",
+            false,
+        ),
+    );
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        dump(&f.path().join("dst.db"), &["shapes"]).await,
+        dump(&f.path().join("src.db"), &["shapes"]).await
+    );
+}

@@ -441,9 +441,18 @@ pub(crate) async fn plan_step(
     // What each table holds is counted `workers` tables at a time (each
     // count is one scan inside the source database), in load order.
     let src_ref = &src;
+    // A SQLite target stores any value in any column, as the source did:
+    // nothing to decide, and nothing to convert.
+    let target_dialects = tgt.dialects();
+    let typed_target =
+        target_dialects.is_empty() || target_dialects.iter().any(|d| *d != Dialect::Sqlite);
     let prepared: Vec<_> =
         futures::stream::iter(reads.into_iter().map(|(mut source, read)| async move {
-            let types = refine_types(src_ref, step, &mut source, &read).await?;
+            let types = if typed_target {
+                refine_types(src_ref, step, &mut source, &read).await?
+            } else {
+                None
+            };
             let target = target_def(step, &source);
             Ok::<_, Error>((source, read, types, target))
         }))
