@@ -8,6 +8,7 @@ mod fidelity;
 mod foundation;
 mod objects;
 mod project_file;
+mod rehearsal;
 mod relational;
 mod sandbox;
 mod scaffold;

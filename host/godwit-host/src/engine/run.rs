@@ -856,7 +856,32 @@ impl Session {
         let tgt_ref = &tgt;
         let rejected_ref = &rejected_total;
         let state_ref = &state;
-        let mut loads = futures::stream::iter(todo.into_iter().map(|i| {
+        // A table waits for the tables it references — by the source's
+        // foreign keys and, for a table that exists already (an
+        // application's own schema, whose keys are enforced during the
+        // load), by the target's — to finish loading: with several workers
+        // a child would otherwise load before its parent and have its rows
+        // refused.
+        let mut deps: Vec<Vec<usize>> = vec![Vec::new(); plans.len()];
+        for (i, p) in plans.iter().enumerate() {
+            let mut parents: Vec<usize> = p
+                .source
+                .foreign_keys
+                .iter()
+                .filter_map(|f| plans.iter().position(|q| q.source.name == f.ref_table))
+                .collect();
+            if p.write.existing.is_some() {
+                let db = tgt.connection(&p.write.connection)?.get().await?;
+                for t in db.referenced_tables(&p.write.table, &p.target.name).await? {
+                    parents.extend(plans.iter().position(|q| q.target.name == t));
+                }
+            }
+            parents.retain(|&j| j != i);
+            parents.sort_unstable();
+            parents.dedup();
+            deps[i] = parents;
+        }
+        let load = |i: usize| {
             let p = &plans[i];
             async move {
                 let db = tgt_ref.connection(&p.write.connection)?.get().await?;
@@ -878,10 +903,27 @@ impl Session {
                 self.observer.table_finished(&report);
                 Ok::<_, Error>((i, report))
             }
-        }))
-        .buffer_unordered(workers);
+        };
+        let mut pending: Vec<usize> = todo;
+        let mut loads = futures::stream::FuturesUnordered::new();
         let mut failed = None;
-        while let Some(done) = loads.next().await {
+        loop {
+            // Start what may start: parents finished (or not in this run's
+            // work), at most `workers` at a time. With nothing running and
+            // nothing ready, a cycle of the target's keys: the first one
+            // waiting starts anyway (its foreign keys then refuse what
+            // they refuse, as with one worker).
+            while loads.len() < workers {
+                let ready = pending
+                    .iter()
+                    .position(|&i| deps[i].iter().all(|&d| tables[d].is_some()))
+                    .or_else(|| (loads.is_empty() && !pending.is_empty()).then_some(0));
+                let Some(at) = ready else { break };
+                loads.push(load(pending.remove(at)));
+            }
+            let Some(done) = loads.next().await else {
+                break;
+            };
             match done {
                 Ok((i, report)) => tables[i] = Some(report),
                 Err(e) => {

@@ -747,6 +747,41 @@ impl Database {
         }
     }
 
+    /// The tables an existing table's foreign keys reference, as the target
+    /// declares them (bare names): `quoted` as the target writes the table
+    /// (PostgreSQL: possibly schema-qualified), `bare` its name. Empty for
+    /// a table that does not exist. Used to load an application's own
+    /// schema parents first, whatever the source declares.
+    pub async fn referenced_tables(&self, quoted: &str, bare: &str) -> Result<Vec<String>> {
+        let err = |e| classify(&self.name, e);
+        match &self.backend {
+            Backend::Postgres(pool) => sqlx::query_scalar::<_, String>(
+                "SELECT DISTINCT p.relname::text FROM pg_constraint con \
+                 JOIN pg_class p ON p.oid = con.confrelid \
+                 WHERE con.contype = 'f' AND con.conrelid = to_regclass($1)",
+            )
+            .bind(quoted)
+            .fetch_all(pool)
+            .await
+            .map_err(err),
+            Backend::MySql(pool) => sqlx::query_scalar::<_, String>(
+                "SELECT DISTINCT CAST(REFERENCED_TABLE_NAME AS CHAR) FROM information_schema.KEY_COLUMN_USAGE \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND REFERENCED_TABLE_NAME IS NOT NULL",
+            )
+            .bind(bare)
+            .fetch_all(pool)
+            .await
+            .map_err(err),
+            Backend::Sqlite(pool, _) => {
+                sqlx::query_scalar::<_, String>("SELECT DISTINCT \"table\" FROM pragma_foreign_key_list(?)")
+                    .bind(bare)
+                    .fetch_all(pool)
+                    .await
+                    .map_err(err)
+            }
+        }
+    }
+
     /// Swaps tables built beside the ones they replace into place: one
     /// transaction on PostgreSQL, one atomic `RENAME TABLE` on MySQL (see
     /// `engine::run::Staging`).
