@@ -63,7 +63,7 @@ fn staging_rehearsal_passes_clean_and_plan_writes_nothing() {
     assert!(plan.stdout.contains("127 objects"), "{}", plan.stdout);
     assert!(
         plan.stdout
-            .contains("validators: row-count (step all), orphans (step all)"),
+            .contains("validators after writing: row-count (step all), orphans (step all)"),
         "{}",
         plan.stdout
     );

@@ -77,6 +77,14 @@ enum Command {
         /// Project directory holding godwit.toml.
         #[arg(default_value = ".")]
         dir: PathBuf,
+        /// Only the checks before writing (validators that read only what
+        /// no step writes, or `when = "before"`): the first step of a
+        /// rehearsal, before any target exists.
+        #[arg(long, conflicts_with = "after")]
+        before: bool,
+        /// Only the checks after writing (target-side validators).
+        #[arg(long)]
+        after: bool,
     },
     /// List and inspect plugins.
     Plugins {
@@ -340,11 +348,16 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
                 EXIT_VALIDATION
             })
         }
-        Command::Validate { dir } => {
+        Command::Validate { dir, before, after } => {
+            let only = match (before, after) {
+                (true, _) => Some(godwit_host::project::ValidatorPhase::Before),
+                (_, true) => Some(godwit_host::project::ValidatorPhase::After),
+                _ => None,
+            };
             let s = session(&dir, false, Arc::new(godwit_host::engine::Silent), strict).await?;
             output::log_to(&s.run_dir.join("godwit.log"))?;
             let report = s
-                .validate_report()
+                .validate_report(only)
                 .await
                 .inspect_err(|e| failure_report(&s, "validate", e))?;
             report.write()?;

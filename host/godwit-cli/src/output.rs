@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 
 use godwit_host::engine::{CopyReport, Observer, Plan, RunReport, TableReport, ValidationReport};
+use godwit_host::project::ValidatorPhase;
 use godwit_host::Error;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
@@ -297,15 +298,19 @@ pub fn plan(p: &Plan, json: bool) {
         }
         out("");
     }
-    if !p.validators.is_empty() {
-        out(&format!(
-            "validators: {}",
-            p.validators
-                .iter()
-                .map(|(v, s)| format!("{v} (step {s})"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+    for (when, label) in [
+        (ValidatorPhase::Before, "validators before writing"),
+        (ValidatorPhase::After, "validators after writing"),
+    ] {
+        let these: Vec<String> = p
+            .validators
+            .iter()
+            .filter(|v| v.when == when)
+            .map(|v| format!("{} (step {})", v.plugin, v.step))
+            .collect();
+        if !these.is_empty() {
+            out(&format!("{label}: {}", these.join(", ")));
+        }
     }
     out("\nplugins:");
     for pl in &p.plugins {
@@ -409,6 +414,15 @@ pub fn run(r: &RunReport, json: bool) {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        for t in &s.tables {
+            for o in &t.orphans {
+                out(&format!(
+                    "step {}: {}",
+                    s.name,
+                    godwit_host::engine::orphan_line(&t.target, o)
+                ));
+            }
+        }
         if !s.skipped_views.is_empty() {
             out(&format!(
                 "step {}: views not copied (recreate them in the target): {}",
@@ -454,7 +468,7 @@ fn validation(v: &ValidationReport) {
         out("validation: no validators configured");
         return;
     }
-    let mut t = Table::new(&["result", "check", "subject", "message"]);
+    let mut t = Table::new(&["result", "when", "check", "subject", "message"]);
     for f in &v.findings {
         let result = match f.severity.as_str() {
             "error" => "FAIL",
@@ -463,6 +477,11 @@ fn validation(v: &ValidationReport) {
         };
         t.row(vec![
             result.into(),
+            match f.when {
+                ValidatorPhase::Before => "before",
+                ValidatorPhase::After => "after",
+            }
+            .into(),
             f.check.clone(),
             f.subject.clone(),
             f.message.clone(),

@@ -364,6 +364,27 @@ pub enum ZeroDatePolicy {
     Null,
 }
 
+/// What happens to child rows whose parent row is missing (orphans) when
+/// a step adds the foreign keys between its tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrphanPolicy {
+    /// Reject the child rows (reject file, with the missing parent key),
+    /// and the rows that referenced those in turn; they count against
+    /// `max_rejects`.
+    #[default]
+    Reject,
+    /// Set the foreign-key columns NULL where they are nullable (reported
+    /// per table); rows whose columns are NOT NULL are rejected.
+    Null,
+    /// Keep the rows; the foreign key is added without checking them
+    /// (PostgreSQL `NOT VALID`; MySQL with checks off; SQLite as declared,
+    /// unchecked) and reported.
+    Keep,
+    /// Stop the step before adding the foreign keys, naming the orphans.
+    Fail,
+}
+
 /// How the types of a source that types values per row (SQLite) are decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -470,6 +491,8 @@ pub struct Step {
     pub types: TypePolicy,
     /// MySQL zero dates.
     pub zero_dates: ZeroDatePolicy,
+    /// Child rows whose parent is missing.
+    pub orphans: OrphanPolicy,
 }
 
 /// How a blob copy checks what it wrote.
@@ -523,6 +546,19 @@ pub struct Validator {
     pub plugin: String,
     /// The step whose tables it checks (`None`: every step's).
     pub step: Option<String>,
+    /// Before anything is written, or after.
+    pub when: ValidatorPhase,
+}
+
+/// When a validator runs in `godwit run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValidatorPhase {
+    /// Before any copy or step writes (source-side checks: find the
+    /// defects, then decide). `godwit validate --before` runs these alone.
+    Before,
+    /// After every copy and step (target-side checks).
+    After,
 }
 
 // ---------------------------------------------------------------------------
@@ -732,6 +768,8 @@ struct FileStep {
     types: TypePolicy,
     #[serde(default)]
     zero_dates: ZeroDatePolicy,
+    #[serde(default)]
+    orphans: OrphanPolicy,
 }
 
 fn default_mode() -> WriteMode {
@@ -744,6 +782,39 @@ struct FileValidator {
     plugin: Spanned<String>,
     #[serde(default)]
     step: Option<Spanned<String>>,
+    #[serde(default)]
+    when: Option<ValidatorPhase>,
+}
+
+/// When a validator runs if the project does not say: before writing
+/// when it reads only what no step or copy writes (it checks the source),
+/// after otherwise (it checks the target, or the application over HTTP).
+fn inferred_phase(
+    plugin: &str,
+    plugins: &BTreeMap<String, PluginInstance>,
+    steps: &[Step],
+    copies: &[BlobCopy],
+) -> ValidatorPhase {
+    let Some(p) = plugins.get(plugin) else {
+        return ValidatorPhase::After;
+    };
+    let mut written_dbs = std::collections::BTreeSet::new();
+    let mut written_stores: std::collections::BTreeSet<&String> =
+        copies.iter().map(|c| &c.to).collect();
+    for s in steps {
+        if let Some(t) = plugins.get(&s.target) {
+            written_dbs.extend(t.sql_grants.values());
+            written_stores.extend(t.blob_grants.values());
+        }
+    }
+    let reads_something = !p.sql_grants.is_empty() || !p.blob_grants.is_empty();
+    let reads_written = p.sql_grants.values().any(|c| written_dbs.contains(c))
+        || p.blob_grants.values().any(|s| written_stores.contains(s));
+    if reads_something && !reads_written && p.http_grants.is_empty() {
+        ValidatorPhase::Before
+    } else {
+        ValidatorPhase::After
+    }
 }
 
 /// Tables loaded at once by default: one per core of a small machine keeps
@@ -1061,6 +1132,7 @@ pub fn parse(
             nul_bytes: s.nul_bytes,
             types: s.types,
             zero_dates: s.zero_dates,
+            orphans: s.orphans,
             column_renames: s.columns,
             drop_columns: s.drop_columns,
         });
@@ -1124,10 +1196,12 @@ pub fn parse(
             Some(s) => Some(s.get_ref().clone()),
             None => None,
         };
-        validators.push(Validator {
-            plugin: plugin_ref(&v.plugin)?,
-            step,
-        });
+        let plugin = plugin_ref(&v.plugin)?;
+        let when = match v.when {
+            Some(w) => w,
+            None => inferred_phase(&plugin, &plugins, &steps, &copies),
+        };
+        validators.push(Validator { plugin, step, when });
     }
 
     let state_dir = abs(raw.project.state_dir.as_deref().unwrap_or(".godwit"));

@@ -31,10 +31,10 @@ use crate::runtime::limits::Limits;
 use crate::runtime::{Compiled, Kind, Plugin, PluginContext, PluginInfo, Runtime};
 
 pub use cast::parse_offset;
-pub use plan::{Plan, PlannedCopy, PlannedStep, PlannedTable, SampleRewrite};
+pub use plan::{Plan, PlannedCopy, PlannedStep, PlannedTable, PlannedValidator, SampleRewrite};
 pub use report::{
-    CopyReport, FindingReport, PluginReport, RunReport, StartReport, StepReport, TableReport,
-    ValidationReport, REPORT_SCHEMA,
+    orphan_line, CopyReport, FindingReport, OrphanReport, PluginReport, RunReport, StartReport,
+    StepReport, TableReport, ValidationReport, REPORT_SCHEMA,
 };
 
 /// Receives progress while a session works (the CLI draws progress bars).
@@ -53,6 +53,8 @@ pub trait Observer: Send + Sync {
     fn object_skipped(&self, _bytes: u64) {}
     /// A blob copy ended.
     fn copy_finished(&self, _report: &CopyReport) {}
+    /// The checks before writing ran (before any copy or step).
+    fn checks_before(&self, _report: &report::ValidationReport) {}
 }
 
 /// An observer that ignores everything.

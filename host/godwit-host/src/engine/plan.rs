@@ -126,8 +126,8 @@ pub struct Plan {
     pub copies: Vec<PlannedCopy>,
     /// Steps.
     pub steps: Vec<PlannedStep>,
-    /// Validators that would run: `(plugin instance, step or "all")`.
-    pub validators: Vec<(String, String)>,
+    /// Validators that would run, in their phase.
+    pub validators: Vec<PlannedValidator>,
     /// Plugins involved, with digests and grants.
     pub plugins: Vec<PluginReport>,
 }
@@ -227,10 +227,11 @@ impl Session {
             // Instantiating shows grants and catches misconfiguration early;
             // validators are not run by `plan`.
             self.plugin(&v.plugin, Kind::Validator).await?;
-            validators.push((
-                v.plugin.clone(),
-                v.step.clone().unwrap_or_else(|| "all".into()),
-            ));
+            validators.push(PlannedValidator {
+                plugin: v.plugin.clone(),
+                step: v.step.clone().unwrap_or_else(|| "all".into()),
+                when: v.when,
+            });
         }
         Ok(Plan {
             project: self.project.name.clone(),
@@ -289,4 +290,15 @@ async fn sample_values(
     }
     source.close().await;
     Ok(out)
+}
+
+/// A validator `run` would call, and when.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PlannedValidator {
+    /// Plugin instance.
+    pub plugin: String,
+    /// The step whose tables it checks, or `all`.
+    pub step: String,
+    /// `before` (nothing written yet) or `after`.
+    pub when: crate::project::ValidatorPhase,
 }

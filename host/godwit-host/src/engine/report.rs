@@ -31,6 +31,25 @@ pub struct TableReport {
     /// MySQL zero dates loaded as NULL (`zero_dates = "null"`).
     #[serde(default)]
     pub zero_dates_nulled: u64,
+    /// Child rows whose parent row is missing, per foreign key, and what
+    /// the step's `orphans` policy did with them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orphans: Vec<OrphanReport>,
+}
+
+/// Orphans of one foreign key of a loaded table.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct OrphanReport {
+    /// The foreign key: `post_id -> posts (id)`.
+    pub foreign_key: String,
+    /// `rejected`, `set-null`, `kept` (the key added unchecked) or
+    /// `not-valid` (a PostgreSQL key left `NOT VALID` because rows break it).
+    pub action: String,
+    /// Rows concerned.
+    pub rows: u64,
+    /// The first of them: the child's key and the missing parent key
+    /// (`id=7: post_id=99`).
+    pub examples: Vec<String>,
 }
 
 /// One blob copy step of a run.
@@ -99,6 +118,8 @@ pub struct FindingReport {
     pub expected: Option<String>,
     /// Observed value.
     pub observed: Option<String>,
+    /// `before` (checks before writing) or `after`.
+    pub when: crate::project::ValidatorPhase,
 }
 
 /// All validators' findings.
@@ -299,6 +320,11 @@ impl RunReport {
                         t.rows_per_second
                     );
                 }
+                for t in &s.tables {
+                    for o in &t.orphans {
+                        let _ = writeln!(m, "\n{}", orphan_line(&t.target, o));
+                    }
+                }
                 if !s.skipped_views.is_empty() {
                     let _ = writeln!(m, "\nViews not copied: {}", s.skipped_views.join(", "));
                 }
@@ -365,4 +391,26 @@ impl RunReport {
             .map(|t| t.rows_rejected)
             .sum()
     }
+}
+
+/// One line about a foreign key's orphans, the same in the terminal and
+/// in report.md.
+pub fn orphan_line(table: &str, o: &OrphanReport) -> String {
+    let what = match o.action.as_str() {
+        "rejected" => "rejected (reject file)",
+        "set-null" => "foreign key set NULL",
+        "kept" => "kept; the foreign key was added without checking them",
+        "not-valid" => "the foreign key stays NOT VALID",
+        other => other,
+    };
+    let rows = if o.rows > 0 {
+        format!("{} row(s) without a parent, ", o.rows)
+    } else {
+        String::new()
+    };
+    format!(
+        "orphans in {table} ({}): {rows}{what}; e.g. {}",
+        o.foreign_key,
+        o.examples.join("; ")
+    )
 }

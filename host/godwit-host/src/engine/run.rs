@@ -22,7 +22,10 @@ use super::state::{Progress, StepState};
 use super::{select_tables, Loaded, Session};
 use crate::caps::sql::{Database, RowStream};
 use crate::error::{Error, ErrorKind, Result};
-use crate::project::{IdentifierCase, NulPolicy, Step, TypePolicy, WriteMode, ZeroDatePolicy};
+use crate::project::{
+    IdentifierCase, NulPolicy, OrphanPolicy, Step, TypePolicy, ValidatorPhase, WriteMode,
+    ZeroDatePolicy,
+};
 use crate::runtime::bindings::exports::godwit::plugin::rewriter::Outcome;
 use crate::runtime::bindings::exports::godwit::plugin::source_adapter::ReadPlan;
 use crate::runtime::bindings::exports::godwit::plugin::target_adapter::{self, WritePlan};
@@ -68,6 +71,11 @@ pub(crate) fn target_def(step: &Step, t: &TableDef) -> TableDef {
     def.name = rename(&t.name);
     for f in &mut def.foreign_keys {
         f.ref_table = rename(&f.ref_table);
+        if step.orphans == OrphanPolicy::Keep {
+            // Added without checking the rows (PostgreSQL `NOT VALID`),
+            // validated afterwards where they allow it.
+            f.validated = false;
+        }
     }
     if step.identifiers == IdentifierCase::Lower {
         fold_identifiers(&mut def);
@@ -701,6 +709,33 @@ impl Session {
         let started = Instant::now();
         let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let rejects = Rejects::new(self.run_dir.join("rejects.jsonl"));
+        // Checks before writing: with `--strict`, an error among them stops
+        // the run before anything is written.
+        let before = self.validate_all(Some(ValidatorPhase::Before)).await?;
+        if self.project.strict && !before.passed {
+            let failing: Vec<String> = before
+                .findings
+                .iter()
+                .filter(|f| f.severity == "error")
+                .take(5)
+                .map(|f| format!("{} {}: {}", f.validator, f.subject, f.message))
+                .collect();
+            let n = before
+                .findings
+                .iter()
+                .filter(|f| f.severity == "error")
+                .count();
+            return Err(Error::new(
+                ErrorKind::Rejected,
+                format!(
+                    "the checks before writing found {n} error(s), and --strict refuses to \
+                     write; nothing was written. Run `godwit validate --before` for every \
+                     finding. First: {}",
+                    failing.join("; ")
+                ),
+            ));
+        }
+        self.observer.checks_before(&before);
         let mut copies = Vec::new();
         for copy in &self.project.copies {
             let report = self.run_copy(copy, &rejects).await;
@@ -713,7 +748,10 @@ impl Session {
             rejects.finish()?;
             steps.push(report?);
         }
-        let validation = self.validate_all().await?;
+        let after = self.validate_all(Some(ValidatorPhase::After)).await?;
+        let mut all = before.findings;
+        all.extend(after.findings);
+        let validation = super::report::ValidationReport::new(all);
         Ok(RunReport {
             schema: super::report::REPORT_SCHEMA,
             command: "run".into(),
@@ -1005,10 +1043,23 @@ impl Session {
             })?;
             super::killpoint("swapped", "", 0);
         }
+        let mut tables = tables;
         for (phase, before, after) in [
             (Phase::Post, Progress::Loaded, Progress::Indexed),
             (Phase::Constraints, Progress::Indexed, Progress::Constrained),
         ] {
+            if matches!(phase, Phase::Constraints) {
+                self.settle_orphans(
+                    step,
+                    &tgt,
+                    &plans,
+                    &mut tables,
+                    &mut state,
+                    rejects,
+                    &rejected_total,
+                )
+                .await?;
+            }
             for (p, report) in plans.iter().zip(&tables) {
                 if state.progress(&p.source.name) != Some(before) {
                     continue;
@@ -1021,7 +1072,14 @@ impl Session {
                 let done = state.statements_done(&p.source.name);
                 for (i, stmt) in stmts.iter().enumerate().skip(done) {
                     super::killpoint(phase.name(), &p.target.name, i);
-                    match db.execute(stmt, vec![]).await {
+                    let ran = if matches!(phase, Phase::Constraints)
+                        && step.orphans == OrphanPolicy::Keep
+                    {
+                        db.execute_unchecked(stmt).await
+                    } else {
+                        db.execute(stmt, vec![]).await
+                    };
+                    match ran {
                         Ok(_) => {}
                         // The one statement in doubt after a kill: it ran,
                         // and what it creates is there.
@@ -1047,6 +1105,8 @@ impl Session {
                 state.mark(&p.source.name, after, report)?;
             }
         }
+        self.validate_foreign_keys(step, &tgt, &plans, &mut tables)
+            .await?;
         state.finish()?;
         let mut skipped_triggers = triggers_of(&plans);
         skipped_triggers.extend(view_triggers);
@@ -1059,6 +1119,284 @@ impl Session {
             skipped_views: views,
             skipped_triggers,
         })
+    }
+
+    /// Before the foreign keys between the step's tables are added
+    /// (PostgreSQL and MySQL targets, tables the step created): child rows
+    /// whose parent row is missing are found in the target and handled as
+    /// the step's `orphans` policy says. Parents come first, and a pass
+    /// repeats until nothing changes, so rows whose parent was rejected
+    /// (at load or here) are rejected in turn. SQLite targets check at
+    /// each table's commit instead (`TableLoader::commit`).
+    #[allow(clippy::too_many_arguments)]
+    async fn settle_orphans(
+        &self,
+        step: &Step,
+        tgt: &Arc<Loaded>,
+        plans: &[TablePlan],
+        tables: &mut [TableReport],
+        state: &mut StepState,
+        rejects: &Rejects,
+        rejected_total: &AtomicU64,
+    ) -> Result<()> {
+        /// Examples of orphans kept per foreign key in the report.
+        const EXAMPLES: usize = 5;
+        /// Passes over the step's foreign keys before giving up on a
+        /// cascade (each pass removes rows, so it ends; this bounds a
+        /// pathological chain, which the foreign-key step then reports).
+        const MAX_PASSES: usize = 64;
+        for pass in 0..MAX_PASSES {
+            let mut changed = false;
+            for (ci, p) in plans.iter().enumerate() {
+                if state.progress(&p.source.name) != Some(Progress::Indexed)
+                    || p.write.existing.is_some()
+                    || p.write.constraints.is_empty()
+                {
+                    continue;
+                }
+                let db = tgt.connection(&p.write.connection)?.get().await?;
+                if db.dialect == Dialect::Sqlite {
+                    continue;
+                }
+                for fk in &p.target.foreign_keys {
+                    let Some(parent) = plans.iter().find(|q| q.target.name == fk.ref_table) else {
+                        continue;
+                    };
+                    if fk.columns.is_empty()
+                        || fk.columns.len() != fk.ref_columns.len()
+                        || !fk
+                            .columns
+                            .iter()
+                            .all(|c| p.target.columns.iter().any(|d| &d.name == c))
+                    {
+                        continue;
+                    }
+                    let label = format!(
+                        "{} -> {} ({})",
+                        fk.columns.join(", "),
+                        fk.ref_table,
+                        fk.ref_columns.join(", ")
+                    );
+                    let check = crate::caps::sql::ForeignKeyCheck {
+                        child: &p.write.table,
+                        child_key: &p.target.primary_key,
+                        columns: &fk.columns,
+                        parent: &parent.write.table,
+                        ref_columns: &fk.ref_columns,
+                    };
+                    let found = db.count_orphans(&check).await.map_err(|e| {
+                        e.context(format!(
+                            "step {}: looking for orphans of {} ({label})",
+                            step.name, p.target.name
+                        ))
+                    })?;
+                    if found == 0 {
+                        continue;
+                    }
+                    let nullable = fk
+                        .columns
+                        .iter()
+                        .all(|c| p.target.columns.iter().any(|d| &d.name == c && d.nullable));
+                    let action = match step.orphans {
+                        OrphanPolicy::Keep => "kept",
+                        OrphanPolicy::Null if nullable => "set-null",
+                        OrphanPolicy::Fail => "fail",
+                        _ => "rejected",
+                    };
+                    // The rows, named by key and missing parent key: every
+                    // one to the reject file when rejected, the first few
+                    // to the report otherwise.
+                    // Past `max_rejects` nothing is removed (or written
+                    // to the reject file): the step stops and says why.
+                    let over = action == "rejected"
+                        && rejected_total.load(Ordering::Relaxed) + found > step.max_rejects;
+                    let nkey = p.target.primary_key.len();
+                    let mut rows = db.orphans(&check).await?;
+                    let mut examples = Vec::new();
+                    let mut seen = 0u64;
+                    while let Some(batch) = rows.next_rows(1000, 1 << 20).await? {
+                        for row in batch {
+                            seen += 1;
+                            let key: serde_json::Map<String, serde_json::Value> = p
+                                .target
+                                .primary_key
+                                .iter()
+                                .zip(&row)
+                                .map(|(k, v)| (k.clone(), excerpt(v)))
+                                .collect();
+                            let missing: Vec<String> =
+                                row[nkey..].iter().map(crate::value::render_text).collect();
+                            let named = |cols: &[String]| -> String {
+                                cols.iter()
+                                    .zip(&missing)
+                                    .map(|(c, v)| format!("{c} = {v}"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            };
+                            if examples.len() < EXAMPLES {
+                                let k: Vec<String> = p
+                                    .target
+                                    .primary_key
+                                    .iter()
+                                    .zip(&row)
+                                    .map(|(k, v)| format!("{k}={}", crate::value::render_text(v)))
+                                    .collect();
+                                examples.push(format!("{}: {}", k.join(","), named(&fk.columns)));
+                            }
+                            if action == "rejected" && !over {
+                                rejects.write(json!({
+                                    "step": step.name, "table": p.target.name,
+                                    "key": key, "column": fk.columns.join(","),
+                                    "value": missing.join(","),
+                                    "stage": "orphan",
+                                    "reason": format!(
+                                        "no row of {} with {}{}",
+                                        fk.ref_table,
+                                        named(&fk.ref_columns),
+                                        if step.orphans == OrphanPolicy::Null {
+                                            " (orphans = \"null\", but the column is NOT NULL)"
+                                        } else {
+                                            ""
+                                        }
+                                    ),
+                                }))?;
+                            }
+                        }
+                    }
+                    drop(rows);
+                    match action {
+                        "fail" => {
+                            return Err(Error::new(
+                                ErrorKind::Rejected,
+                                format!(
+                                    "step {}: {seen} row(s) of {} reference missing rows of {} \
+                                     ({label}), e.g. {}; the tables are loaded, the foreign keys \
+                                     not added. Set orphans = \"reject\", \"null\" or \"keep\" \
+                                     in the step, or fix the source",
+                                    step.name,
+                                    p.target.name,
+                                    fk.ref_table,
+                                    examples.join("; ")
+                                ),
+                            ))
+                        }
+                        "rejected" => {
+                            if over {
+                                let total = rejected_total.load(Ordering::Relaxed) + seen;
+                                return Err(Error::new(
+                                    ErrorKind::Rejected,
+                                    format!(
+                                        "step {}: {seen} row(s) of {} reference missing rows of {} \
+                                         ({label}), e.g. {}; rejecting them would make {total} \
+                                         rejected rows, more than max_rejects = {}. The tables \
+                                         are loaded, nothing was removed and the foreign keys \
+                                         are not added; raise max_rejects to reject them, or \
+                                         set orphans = \"null\" or \"keep\" in the step",
+                                        step.name,
+                                        p.target.name,
+                                        fk.ref_table,
+                                        examples.join("; "),
+                                        step.max_rejects,
+                                    ),
+                                ));
+                            }
+                            rejects.finish()?;
+                            rejected_total.fetch_add(seen, Ordering::Relaxed);
+                            db.remove_orphans(&check, false).await?;
+                            changed = true;
+                        }
+                        "set-null" => {
+                            db.remove_orphans(&check, true).await?;
+                        }
+                        _ => {}
+                    }
+                    let report = &mut tables[ci];
+                    if action == "rejected" {
+                        report.rows_rejected += seen;
+                        report.rows_written = report.rows_written.saturating_sub(seen);
+                    }
+                    match report
+                        .orphans
+                        .iter_mut()
+                        .find(|o| o.foreign_key == label && o.action == action)
+                    {
+                        Some(o) => {
+                            o.rows += seen;
+                            let room = EXAMPLES.saturating_sub(o.examples.len());
+                            o.examples.extend(examples.into_iter().take(room));
+                        }
+                        None => report.orphans.push(super::report::OrphanReport {
+                            foreign_key: label.clone(),
+                            action: action.to_owned(),
+                            rows: seen,
+                            examples,
+                        }),
+                    }
+                    tracing::warn!(step = %step.name, table = %p.target.name, foreign_key = %label, rows = seen, action, "orphan rows");
+                    state.mark(&p.source.name, Progress::Indexed, report)?;
+                }
+            }
+            if !changed {
+                return Ok(());
+            }
+            tracing::debug!(step = %step.name, pass, "orphans removed; checking the children again");
+        }
+        Ok(())
+    }
+
+    /// After the foreign keys were added: every PostgreSQL key of the
+    /// step's new tables still `NOT VALID` (as the source had it, or
+    /// added so by `orphans = "keep"`) is validated when the loaded rows
+    /// allow it; a key the rows break stays `NOT VALID` and is reported.
+    async fn validate_foreign_keys(
+        &self,
+        step: &Step,
+        tgt: &Arc<Loaded>,
+        plans: &[TablePlan],
+        tables: &mut [TableReport],
+    ) -> Result<()> {
+        for (p, report) in plans.iter().zip(tables.iter_mut()) {
+            if p.write.existing.is_some() || p.write.constraints.is_empty() {
+                continue;
+            }
+            let db = tgt.connection(&p.write.connection)?.get().await?;
+            if db.dialect != Dialect::Postgres {
+                continue;
+            }
+            for name in db.unvalidated_foreign_keys(&p.write.table).await? {
+                let stmt = format!(
+                    "ALTER TABLE {} VALIDATE CONSTRAINT {}",
+                    p.write.table,
+                    db.quote_ident(&name)
+                );
+                match db.execute(&stmt, vec![]).await {
+                    Ok(_) => {
+                        tracing::info!(step = %step.name, table = %p.target.name, constraint = %name, "foreign key validated (the loaded rows satisfy it)");
+                    }
+                    Err(e) if e.code.as_deref() == Some("23503") => {
+                        tracing::warn!(step = %step.name, table = %p.target.name, constraint = %name, "foreign key left NOT VALID: rows break it");
+                        if !report.orphans.iter().any(|o| o.action == "kept") {
+                            report.orphans.push(super::report::OrphanReport {
+                                foreign_key: name.clone(),
+                                action: "not-valid".into(),
+                                rows: 0,
+                                examples: vec![crate::text::plugin_text(
+                                    &e.message,
+                                    crate::text::MAX_PLUGIN_TEXT,
+                                )],
+                            });
+                        }
+                    }
+                    Err(e) => {
+                        return Err(e.context(format!(
+                            "step {}: validating {name} of {}",
+                            step.name, p.target.name
+                        )))
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     // The step's shared tallies (rejects, their total, commit records) are
@@ -1458,6 +1796,7 @@ impl Session {
                 seconds,
                 resumed: false,
                 zero_dates_nulled: nulled.load(Ordering::Relaxed),
+                orphans: Vec::new(),
                 rows_per_second: if seconds > 0.0 {
                     written as f64 / seconds
                 } else {

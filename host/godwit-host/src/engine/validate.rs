@@ -5,6 +5,7 @@ use super::report::{FindingReport, ValidationReport};
 use super::run::target_def;
 use super::{select_tables, Session};
 use crate::error::Result;
+use crate::project::ValidatorPhase;
 use crate::runtime::bindings::exports::godwit::plugin::validation::{Severity, TablePair};
 use crate::runtime::Kind;
 
@@ -32,12 +33,13 @@ impl Session {
             .collect())
     }
 
-    /// `godwit validate`: the validators alone, as a report (no copies, no steps).
-    pub async fn validate_report(&self) -> Result<super::RunReport> {
+    /// `godwit validate`: the validators alone, as a report (no copies, no
+    /// steps); `only` limits them to one phase (`validate --before`).
+    pub async fn validate_report(&self, only: Option<ValidatorPhase>) -> Result<super::RunReport> {
         let started = std::time::Instant::now();
         let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         self.preflight().await?;
-        let validation = self.validate_all().await?;
+        let validation = self.validate_all(only).await?;
         Ok(super::RunReport {
             schema: super::report::REPORT_SCHEMA,
             command: "validate".into(),
@@ -53,10 +55,13 @@ impl Session {
         })
     }
 
-    /// Runs every validator and gathers the findings.
-    pub async fn validate_all(&self) -> Result<ValidationReport> {
+    /// Runs every validator (of phase `only`, if given) and gathers the findings.
+    pub async fn validate_all(&self, only: Option<ValidatorPhase>) -> Result<ValidationReport> {
         let mut findings = Vec::new();
         for v in &self.project.validators {
+            if only.is_some_and(|w| w != v.when) {
+                continue;
+            }
             let steps: Vec<_> = self
                 .project
                 .steps
@@ -86,6 +91,7 @@ impl Session {
                     message: t(f.message),
                     expected: f.expected.map(t),
                     observed: f.observed.map(t),
+                    when: v.when,
                 }
             }));
             if total > MAX_FINDINGS {
@@ -100,6 +106,7 @@ impl Session {
                     ),
                     expected: None,
                     observed: None,
+                    when: v.when,
                 });
             }
         }

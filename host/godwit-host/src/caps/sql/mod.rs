@@ -782,6 +782,164 @@ impl Database {
         }
     }
 
+    /// An identifier quoted for this connection's dialect.
+    pub fn quote_ident(&self, name: &str) -> String {
+        match self.dialect {
+            Dialect::Mysql => format!("`{}`", name.replace('`', "``")),
+            Dialect::Postgres | Dialect::Sqlite => format!("\"{}\"", name.replace('"', "\"\"")),
+        }
+    }
+
+    /// The child rows of `fk` whose parent row is missing, as
+    /// `(child key values..., foreign-key values...)`; rows with a NULL in
+    /// a foreign-key column are never orphans (MATCH SIMPLE).
+    pub async fn orphans(&self, fk: &ForeignKeyCheck<'_>) -> Result<RowStream> {
+        let cols: Vec<String> = fk
+            .child_key
+            .iter()
+            .chain(fk.columns)
+            .map(|c| format!("gw_c.{}", self.quote_ident(c)))
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM {} gw_c WHERE {}",
+            cols.join(", "),
+            fk.child,
+            self.orphan_predicate(fk)
+        );
+        self.query(&sql, Vec::new()).await
+    }
+
+    /// How many child rows of `fk` have no parent row.
+    pub async fn count_orphans(&self, fk: &ForeignKeyCheck<'_>) -> Result<u64> {
+        let sql = format!(
+            "SELECT count(*) FROM {} gw_c WHERE {}",
+            fk.child,
+            self.orphan_predicate(fk)
+        );
+        let mut rows = self.query(&sql, Vec::new()).await?;
+        let n = rows
+            .next_rows(1, 1 << 10)
+            .await?
+            .and_then(|r| r.into_iter().next())
+            .and_then(|r| r.into_iter().next());
+        Ok(match n {
+            Some(Value::Int(n)) => n.max(0) as u64,
+            Some(Value::Uint(n)) => n,
+            Some(Value::Decimal(d)) | Some(Value::Text(d)) => d.parse().unwrap_or(0),
+            _ => 0,
+        })
+    }
+
+    /// Deletes the child rows of `fk` whose parent row is missing
+    /// (`set_null`: sets their foreign-key columns NULL instead); returns
+    /// how many rows it changed.
+    pub async fn remove_orphans(&self, fk: &ForeignKeyCheck<'_>, set_null: bool) -> Result<u64> {
+        let q = |c: &str| self.quote_ident(c);
+        let sql = match (self.dialect, set_null) {
+            // MySQL refuses a subquery on the table a DELETE or UPDATE
+            // changes (a self-reference): its multi-table forms join instead.
+            (Dialect::Mysql, _) => {
+                let on: Vec<String> = fk
+                    .columns
+                    .iter()
+                    .zip(fk.ref_columns)
+                    .map(|(c, r)| format!("gw_p.{} = gw_c.{}", q(r), q(c)))
+                    .collect();
+                let present: Vec<String> = fk
+                    .columns
+                    .iter()
+                    .map(|c| format!("gw_c.{} IS NOT NULL", q(c)))
+                    .collect();
+                let missing = format!("gw_p.{} IS NULL", q(&fk.ref_columns[0]));
+                let join = format!(
+                    "{} gw_c LEFT JOIN {} gw_p ON {}",
+                    fk.child,
+                    fk.parent,
+                    on.join(" AND ")
+                );
+                let wh = format!("{} AND {missing}", present.join(" AND "));
+                if set_null {
+                    let set: Vec<String> = fk
+                        .columns
+                        .iter()
+                        .map(|c| format!("gw_c.{} = NULL", q(c)))
+                        .collect();
+                    format!("UPDATE {join} SET {} WHERE {wh}", set.join(", "))
+                } else {
+                    format!("DELETE gw_c FROM {join} WHERE {wh}")
+                }
+            }
+            (_, true) => {
+                let set: Vec<String> = fk
+                    .columns
+                    .iter()
+                    .map(|c| format!("{} = NULL", q(c)))
+                    .collect();
+                format!(
+                    "UPDATE {} AS gw_c SET {} WHERE {}",
+                    fk.child,
+                    set.join(", "),
+                    self.orphan_predicate(fk)
+                )
+            }
+            (_, false) => format!(
+                "DELETE FROM {} AS gw_c WHERE {}",
+                fk.child,
+                self.orphan_predicate(fk)
+            ),
+        };
+        self.execute(&sql, Vec::new()).await
+    }
+
+    fn orphan_predicate(&self, fk: &ForeignKeyCheck<'_>) -> String {
+        let q = |c: &str| self.quote_ident(c);
+        let present: Vec<String> = fk
+            .columns
+            .iter()
+            .map(|c| format!("gw_c.{} IS NOT NULL", q(c)))
+            .collect();
+        let matches: Vec<String> = fk
+            .columns
+            .iter()
+            .zip(fk.ref_columns)
+            .map(|(c, r)| format!("gw_p.{} = gw_c.{}", q(r), q(c)))
+            .collect();
+        format!(
+            "{} AND NOT EXISTS (SELECT 1 FROM {} gw_p WHERE {})",
+            present.join(" AND "),
+            fk.parent,
+            matches.join(" AND ")
+        )
+    }
+
+    /// Runs a statement that adds foreign keys without checking the rows
+    /// already there: MySQL with `foreign_key_checks` off for that one
+    /// statement, on a connection closed afterwards. (PostgreSQL says so in
+    /// the statement, `NOT VALID`.)
+    pub async fn execute_unchecked(&self, statement: &str) -> Result<u64> {
+        self.refuse_writes()?;
+        match &self.backend {
+            Backend::MySql(pool) => mysql::execute_unchecked(pool, &self.name, statement).await,
+            _ => self.execute(statement, Vec::new()).await,
+        }
+    }
+
+    /// Foreign keys of a PostgreSQL table that are not validated
+    /// (`NOT VALID`): their names. Empty on other dialects.
+    pub async fn unvalidated_foreign_keys(&self, quoted: &str) -> Result<Vec<String>> {
+        match &self.backend {
+            Backend::Postgres(pool) => sqlx::query_scalar::<_, String>(
+                "SELECT conname::text FROM pg_constraint \
+                 WHERE conrelid = to_regclass($1) AND contype = 'f' AND NOT convalidated ORDER BY conname",
+            )
+            .bind(quoted)
+            .fetch_all(pool)
+            .await
+            .map_err(|e| classify(&self.name, e)),
+            _ => Ok(Vec::new()),
+        }
+    }
+
     /// Swaps tables built beside the ones they replace into place: one
     /// transaction on PostgreSQL, one atomic `RENAME TABLE` on MySQL (see
     /// `engine::run::Staging`).
@@ -869,6 +1027,21 @@ impl Database {
             ),
         })
     }
+}
+
+/// A foreign key between two tables of a step, as the host checks it
+/// for orphans before adding it (`orphans` policy).
+pub struct ForeignKeyCheck<'a> {
+    /// The child table, quoted for the dialect.
+    pub child: &'a str,
+    /// The child's key columns (bare), to name the rows found.
+    pub child_key: &'a [String],
+    /// The referencing columns (bare).
+    pub columns: &'a [String],
+    /// The parent table, quoted.
+    pub parent: &'a str,
+    /// The referenced columns (bare), in the order of `columns`.
+    pub ref_columns: &'a [String],
 }
 
 /// Stops a query's producer when dropped (a plugin dropping `rows` stops its

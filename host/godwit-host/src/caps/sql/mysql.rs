@@ -128,6 +128,24 @@ pub(super) async fn relation_exists(pool: &MySqlPool, name: &str, table: &str) -
     .map_err(|e| classify(name, e))
 }
 
+/// Runs `statement` with `foreign_key_checks` off, on a connection that
+/// is closed afterwards (the session setting never reaches the pool).
+pub(super) async fn execute_unchecked(
+    pool: &MySqlPool,
+    name: &str,
+    statement: &str,
+) -> Result<u64> {
+    use sqlx::{Connection as _, Executor as _};
+    let err = |e| classify(name, e);
+    let mut conn = pool.acquire().await.map_err(err)?.detach();
+    conn.execute("SET SESSION foreign_key_checks = 0")
+        .await
+        .map_err(err)?;
+    let done = conn.execute(sqlx::raw_sql(statement)).await.map_err(err);
+    let _ = conn.close().await;
+    Ok(done?.rows_affected())
+}
+
 /// Swaps staging tables in with one atomic `RENAME TABLE` (old tables to
 /// `<name>__gw_old`, staging tables to their final names), then drops the
 /// old tables, children first (plans come parents first). A staging table
