@@ -307,3 +307,94 @@ async fn a_not_valid_key_over_clean_data_is_validated() {
     );
     assert_eq!(keys.trim(), "comments_post|t");
 }
+
+/// Item 1: on 8e22c12 `godwit validate` before the first run failed
+/// (`relation … does not exist`) because every validator ran, target-side
+/// ones included, and `run` wrote before any check. Now a validator that
+/// reads only what no step writes runs before writing: `validate --before`
+/// runs those alone, `plan` lists both phases, and `run --strict` refuses
+/// to write when they fail.
+#[tokio::test]
+async fn checks_before_writing_run_alone_and_stop_a_strict_run() {
+    let pg = godwit_tests::pg::server();
+    let f = Fixture::empty();
+    orphaned_source(&f).await;
+    let url = pg.create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    let mut toml = copy_project(
+        "sqlite://src.db",
+        "sqlite-source",
+        &url,
+        "postgres-target",
+        "max_rejects = 10",
+        true,
+    );
+    toml.push_str(
+        r#"
+[plugins.source-orphans]
+path = "builtin:orphans"
+grants.sql = { target = "src" }
+
+[[validators]]
+plugin = "source-orphans"
+"#,
+    );
+    f.write("godwit.toml", &toml);
+    let plan = f.godwit(&["plan", &f.arg()]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.stdout
+            .contains("validators before writing: source-orphans (step all)"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("validators after writing: count (step all)"),
+        "{}",
+        plan.stdout
+    );
+
+    let before = f.godwit(&["--json", "validate", "--before", &f.arg()]);
+    assert_eq!(before.code, 1, "{}", before.all());
+    let report: serde_json::Value = serde_json::from_str(&before.stdout).unwrap();
+    let findings = report["validation"]["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .all(|x| x["validator"] == "source-orphans" && x["when"] == "before"),
+        "{findings:?}"
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|x| x["severity"] == "error" && x["subject"] == "comments(post_id) -> posts(id)"),
+        "{findings:?}"
+    );
+
+    let strict = f.godwit(&["--strict", "run", &f.arg()]);
+    assert_eq!(strict.code, 1, "{}", strict.all());
+    assert!(
+        strict.all().contains("nothing was written"),
+        "{}",
+        strict.all()
+    );
+    let tables = pg.psql(
+        &db,
+        "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+    );
+    assert_eq!(tables.trim(), "0", "a strict run wrote nothing");
+
+    // Without --strict the run goes on; the findings before are reported
+    // with the others.
+    let run = f.godwit(&["--json", "run", &f.arg()]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let whens: std::collections::BTreeSet<String> = report["validation"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["when"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(whens.into_iter().collect::<Vec<_>>(), ["after", "before"]);
+}
