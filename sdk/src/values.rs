@@ -89,3 +89,99 @@ pub fn as_str(v: &Value) -> Option<&str> {
         _ => None,
     }
 }
+
+/// A value in its SQL text form, for findings and messages a person acts
+/// on: `NULL`, numbers and text as themselves, bytes as `\x0aff`, UUIDs as
+/// `8f3c…-…`, dates and times in ISO 8601 (`2024-03-01 12:00:00`, instants
+/// with `+00`), vectors as `[1,2]`.
+pub fn sql_text(v: &Value) -> String {
+    match v {
+        Value::Null => "NULL".into(),
+        Value::Boolean(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Uint(u) => u.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Decimal(s) | Value::Text(s) | Value::Json(s) => s.clone(),
+        Value::Bytes(b) => {
+            let mut s = String::from("\\x");
+            for x in b {
+                s.push_str(&format!("{x:02x}"));
+            }
+            s
+        }
+        Value::Uuid((hi, lo)) => {
+            let h = format!("{hi:016x}{lo:016x}");
+            format!(
+                "{}-{}-{}-{}-{}",
+                &h[0..8],
+                &h[8..12],
+                &h[12..16],
+                &h[16..20],
+                &h[20..32]
+            )
+        }
+        Value::Date(d) => civil_date(i64::from(*d)),
+        Value::Time(us) => clock(*us),
+        Value::Timestamp(us) => {
+            let (days, rest) = (us.div_euclid(DAY_US), us.rem_euclid(DAY_US));
+            format!("{} {}", civil_date(days), clock(rest))
+        }
+        Value::Timestamptz(us) => {
+            let (days, rest) = (us.div_euclid(DAY_US), us.rem_euclid(DAY_US));
+            format!("{} {}+00", civil_date(days), clock(rest))
+        }
+        Value::Vector(v) => format!(
+            "[{}]",
+            v.iter().map(f32::to_string).collect::<Vec<_>>().join(",")
+        ),
+    }
+}
+
+const DAY_US: i64 = 86_400_000_000;
+
+/// `YYYY-MM-DD` of days since 1970-01-01 (proleptic Gregorian; Howard
+/// Hinnant's civil-from-days).
+fn civil_date(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// `HH:MM:SS[.ffffff]` of microseconds since midnight.
+fn clock(us: i64) -> String {
+    let (s, frac) = (us / 1_000_000, us % 1_000_000);
+    let base = format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+    if frac == 0 {
+        base
+    } else {
+        format!("{base}.{frac:06}")
+    }
+}
+
+#[cfg(test)]
+mod sql_text_tests {
+    use super::*;
+
+    #[test]
+    fn values_print_as_sql_text() {
+        assert_eq!(
+            sql_text(&Value::Uuid((0x35c7_6b52_ee7a_4db3, 0x8a1f_0000_0000_0001))),
+            "35c76b52-ee7a-4db3-8a1f-000000000001"
+        );
+        assert_eq!(sql_text(&Value::Bytes(vec![0, 255])), "\\x00ff");
+        assert_eq!(sql_text(&Value::Date(19_783)), "2024-03-01");
+        assert_eq!(
+            sql_text(&Value::Timestamp(19_783 * DAY_US + 43_200_000_000)),
+            "2024-03-01 12:00:00"
+        );
+        assert_eq!(sql_text(&Value::Date(-1)), "1969-12-31");
+        assert_eq!(sql_text(&Value::Null), "NULL");
+    }
+}

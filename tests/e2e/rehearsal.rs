@@ -372,6 +372,15 @@ plugin = "source-orphans"
         "{findings:?}"
     );
 
+    // The finding names the child row and the parent key it points at.
+    assert!(
+        findings.iter().any(|x| x["message"]
+            .as_str()
+            .unwrap()
+            .contains("id=3: post_id = 99 (no such posts row)")),
+        "{findings:?}"
+    );
+
     let strict = f.godwit(&["--strict", "run", &f.arg()]);
     assert_eq!(strict.code, 1, "{}", strict.all());
     assert!(
@@ -397,4 +406,51 @@ plugin = "source-orphans"
         .map(|x| x["when"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(whens.into_iter().collect::<Vec<_>>(), ["after", "before"]);
+}
+
+/// Item 3: on 8e22c12 uuid keys printed as
+/// `Value::Uuid((3875228549712462771, …))` and the missing parent key was
+/// never named. Now values print in their SQL text form.
+#[tokio::test]
+async fn orphan_findings_print_uuid_keys_as_sql_text() {
+    let pg = godwit_tests::pg::server();
+    let url = pg.create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    pg.psql(
+        &db,
+        "CREATE TABLE owners (id uuid PRIMARY KEY); \
+         CREATE TABLE items (id uuid PRIMARY KEY, owner_id uuid); \
+         INSERT INTO items VALUES ('35c76b52-ee7a-4db3-8a1f-000000000001', '0b5e4d7c-0000-4000-8000-0000000000aa'); \
+         ALTER TABLE items ADD FOREIGN KEY (owner_id) REFERENCES owners (id) NOT VALID",
+    );
+    let f = Fixture::empty();
+    let mut toml = copy_project(
+        &url,
+        "postgres-source",
+        "sqlite://out.db",
+        "sqlite-target",
+        "",
+        false,
+    );
+    toml.push_str(
+        r#"
+[plugins.source-orphans]
+path = "builtin:orphans"
+grants.sql = { target = "src" }
+
+[[validators]]
+plugin = "source-orphans"
+"#,
+    );
+    f.write("godwit.toml", &toml);
+    let before = f.godwit(&["validate", "--before", &f.arg()]);
+    assert_eq!(before.code, 1, "{}", before.all());
+    assert!(
+        before.stdout.contains(
+            "id=35c76b52-ee7a-4db3-8a1f-000000000001: owner_id = 0b5e4d7c-0000-4000-8000-0000000000aa"
+        ),
+        "{}",
+        before.stdout
+    );
+    assert!(!f.path().join("out.db").exists(), "nothing written");
 }

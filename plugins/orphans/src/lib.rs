@@ -15,8 +15,8 @@ use godwit_sdk::db::{query_rows, quote};
 use godwit_sdk::validator::{
     CapabilityKind, CapabilityRequest, Finding, PluginInfo, Severity, TablePair, Validator,
 };
-use godwit_sdk::values::as_i64;
-use godwit_sdk::{Error, Value};
+use godwit_sdk::values::{as_i64, sql_text};
+use godwit_sdk::Error;
 
 /// Example child keys shown per relation with orphans.
 const EXAMPLES: usize = 5;
@@ -211,19 +211,35 @@ fn check(conn: &sql::Connection, c: &Check) -> Result<Finding, Error> {
         .map(|k| format!("c.{}", q(k)))
         .collect::<Vec<_>>()
         .join(", ");
+    let fk_cols = c
+        .columns
+        .iter()
+        .map(|k| format!("c.{}", q(k)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Each example names the child row and the parent key it points at.
     let examples = query_rows(
         conn,
-        &format!("SELECT {key_cols} {from} ORDER BY {order} LIMIT {EXAMPLES}"),
+        &format!("SELECT {key_cols}, {fk_cols} {from} ORDER BY {order} LIMIT {EXAMPLES}"),
         &[],
     )?
     .into_iter()
     .map(|row| {
-        c.key
+        let key = c
+            .key
             .iter()
-            .zip(row)
-            .map(|(k, v)| format!("{k}={}", show(&v)))
+            .zip(&row)
+            .map(|(k, v)| format!("{k}={}", sql_text(v)))
             .collect::<Vec<_>>()
-            .join(",")
+            .join(",");
+        let missing = c
+            .columns
+            .iter()
+            .zip(row.iter().skip(c.key.len()))
+            .map(|(k, v)| format!("{k} = {}", sql_text(v)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!("{key}: {missing}")
     })
     .collect::<Vec<_>>();
     Ok(Finding {
@@ -231,24 +247,16 @@ fn check(conn: &sql::Connection, c: &Check) -> Result<Finding, Error> {
         severity: Severity::Error,
         subject,
         message: format!(
-            "{count} rows of {} point at a missing {} row ({}); e.g. {}",
+            "{count} rows of {} point at a missing {} row ({}); e.g. {} (no such {} row)",
             c.child,
             c.parent,
             c.origin,
-            examples.join("; ")
+            examples.join("; "),
+            c.parent
         ),
         expected: Some("0".into()),
         observed: Some(count.to_string()),
     })
-}
-
-fn show(v: &Value) -> String {
-    match v {
-        Value::Null => "NULL".into(),
-        Value::Int(i) => i.to_string(),
-        Value::Text(s) => s.clone(),
-        other => format!("{other:?}"),
-    }
 }
 
 godwit_sdk::validator::export_validator!(Orphans);
