@@ -388,6 +388,14 @@ pub struct Staging {
     pub final_name: String,
 }
 
+/// The table as it stands once the step's tables are swapped in: the
+/// final table of one built beside, else the one written.
+fn final_table(p: &TablePlan) -> &str {
+    p.staging
+        .as_ref()
+        .map_or(p.write.table.as_str(), |s| s.final_table.as_str())
+}
+
 /// Suffix of staging tables (`<table>__gw_new`).
 pub const STAGING_SUFFIX: &str = "__gw_new";
 
@@ -1178,10 +1186,10 @@ impl Session {
                         fk.ref_columns.join(", ")
                     );
                     let check = crate::caps::sql::ForeignKeyCheck {
-                        child: &p.write.table,
+                        child: final_table(p),
                         child_key: &p.target.primary_key,
                         columns: &fk.columns,
-                        parent: &parent.write.table,
+                        parent: final_table(parent),
                         ref_columns: &fk.ref_columns,
                     };
                     let found = db.count_orphans(&check).await.map_err(|e| {
@@ -1363,10 +1371,10 @@ impl Session {
             if db.dialect != Dialect::Postgres {
                 continue;
             }
-            for name in db.unvalidated_foreign_keys(&p.write.table).await? {
+            for name in db.unvalidated_foreign_keys(final_table(p)).await? {
                 let stmt = format!(
                     "ALTER TABLE {} VALIDATE CONSTRAINT {}",
-                    p.write.table,
+                    final_table(p),
                     db.quote_ident(&name)
                 );
                 match db.execute(&stmt, vec![]).await {
