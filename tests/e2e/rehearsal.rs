@@ -454,3 +454,58 @@ plugin = "source-orphans"
     );
     assert!(!f.path().join("out.db").exists(), "nothing written");
 }
+
+/// Smaller findings: on 8e22c12 a serial's `setval` ran twice (and showed
+/// twice in `plan`) when an existing table's identity was also the
+/// source's, and a copy without a rule printed `key ((keys kept))`.
+#[tokio::test]
+async fn plan_shows_each_sequence_reset_once_and_plain_copy_keys() {
+    let pg = godwit_tests::pg::server();
+    let f = Fixture::empty();
+    sqlite_with(
+        &f.path().join("src.db"),
+        &[
+            "CREATE TABLE posts (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT)",
+            "INSERT INTO posts (title) VALUES ('a'), ('b')",
+        ],
+    )
+    .await
+    .close()
+    .await;
+    let url = pg.create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    pg.psql(
+        &db,
+        "CREATE TABLE posts (id bigserial PRIMARY KEY, title text)",
+    );
+    f.write(
+        "godwit.toml",
+        &copy_project(
+            "sqlite://src.db",
+            "sqlite-source",
+            &url,
+            "postgres-target",
+            "mode = \"append\"",
+            false,
+        ),
+    );
+    let plan = f.godwit(&["plan", &f.arg()]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert_eq!(plan.stdout.matches("setval(").count(), 1, "{}", plan.stdout);
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    pg.psql(&db, "INSERT INTO posts (title) VALUES ('c')");
+    assert_eq!(pg.psql(&db, "SELECT max(id) FROM posts").trim(), "3");
+
+    let g = Fixture::empty();
+    std::fs::create_dir_all(g.path().join("src")).unwrap();
+    std::fs::write(g.path().join("src/a.txt"), "a").unwrap();
+    folder_copy_project(&g, "");
+    let plan = g.godwit(&["plan", &g.arg()]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.stdout.contains("key (keys kept): \"a.txt\" -> \"a.txt\""),
+        "{}",
+        plan.stdout
+    );
+}

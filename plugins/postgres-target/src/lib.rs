@@ -132,8 +132,10 @@ impl Target for PostgresTarget {
         };
         // The application's own sequences must continue after the copied ids.
         for c in existing.iter().flatten().filter(|c| c.auto_increment) {
-            if table.columns.iter().any(|s| s.name == c.name) {
-                post.push(reset_identity(&name, &c.name));
+            let reset = reset_identity(&name, &c.name);
+            // Once per sequence: the source's identity may be this column.
+            if table.columns.iter().any(|s| s.name == c.name) && !post.contains(&reset) {
+                post.push(reset);
             }
         }
         Ok(WritePlan {

@@ -987,7 +987,7 @@ impl Session {
             };
             samples.push(super::SampleRewrite {
                 column: format!("store {}", copy.from),
-                rule: copy.rule.clone().unwrap_or_else(|| "(keys kept)".into()),
+                rule: copy.rule.clone().unwrap_or_else(|| "keys kept".into()),
                 before: before.into(),
                 after: after.into(),
                 rejected,
