@@ -504,8 +504,183 @@ async fn plan_shows_each_sequence_reset_once_and_plain_copy_keys() {
     let plan = g.godwit(&["plan", &g.arg()]);
     assert_eq!(plan.code, 0, "{}", plan.all());
     assert!(
-        plan.stdout.contains("key (keys kept): \"a.txt\" -> \"a.txt\""),
+        plan.stdout
+            .contains("key (keys kept): \"a.txt\" -> \"a.txt\""),
         "{}",
         plan.stdout
+    );
+}
+
+/// An application's uploads: rows reference files by their `/app/.data/`
+/// path (one a folder), one file no row references (left behind), one row
+/// whose email collides with another's by case.
+async fn uploads_app(f: &Fixture) {
+    sqlite_with(
+        &f.path().join("app.db"),
+        &[
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE)",
+            "INSERT INTO users VALUES (1, 'ann@example.org'), (2, 'Ann@Example.org'), (3, 'bob@example.org')",
+            "CREATE TABLE files (id INTEGER PRIMARY KEY, path TEXT)",
+            "INSERT INTO files VALUES (1, '/app/.data/a.txt'), (2, '/app/.data/albums/'), (3, NULL)",
+        ],
+    )
+    .await
+    .close()
+    .await;
+    for (rel, text) in [
+        ("data/a.txt", "a"),
+        ("data/albums/1.jpg", "j"),
+        ("data/albums/2.jpg", "k"),
+        ("data/left-behind.bin", "old"),
+    ] {
+        let p = f.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}
+
+/// Item 4: files no row references, and values a case-insensitive unique
+/// index would refuse, had no check. `unreferenced-objects` and
+/// `case-collisions` run before writing (on the source) and after (on the
+/// target, where the paths were rewritten to the target store's URL).
+#[tokio::test]
+async fn unreferenced_objects_and_case_collisions_are_found_before_and_after() {
+    let f = Fixture::empty();
+    uploads_app(&f).await;
+    f.write(
+        "godwit.toml",
+        r#"[project]
+name = "uploads"
+
+[connections.app]
+dsn = "sqlite://app.db?mode=ro"
+
+[connections.copy]
+dsn = "sqlite://out.db?mode=rwc"
+
+[stores.data]
+type = "fs"
+root = "data"
+url = "/app/.data/"
+
+[stores.bucket]
+type = "fs"
+root = "bucket"
+url = "https://cdn.example.org/files/"
+
+[plugins.src]
+path = "builtin:sqlite-source"
+grants.sql = { source = "app" }
+
+[plugins.dst]
+path = "builtin:sqlite-target"
+grants.sql = { target = "copy" }
+
+[plugins.to-cdn]
+path = "builtin:prefix-rewrite"
+params = { from = "/app/.data/", to = "https://cdn.example.org/files/" }
+
+[plugins.source-leftovers]
+path = "builtin:unreferenced-objects"
+grants.sql = { target = "app" }
+grants.blob = { files = "data" }
+params = { columns = ["files.path"] }
+
+[plugins.target-leftovers]
+path = "builtin:unreferenced-objects"
+grants.sql = { target = "copy" }
+grants.blob = { files = "bucket" }
+params = { columns = ["files.path"], severity = "error" }
+
+[plugins.emails]
+path = "builtin:case-collisions"
+grants.sql = { target = "app" }
+params = { columns = ["users.email"] }
+
+[[copies]]
+name = "uploads"
+from = "data"
+to = "bucket"
+
+[[steps]]
+name = "db"
+source = "src"
+target = "dst"
+rewrites = [{ column = "files.path", rule = "to-cdn" }]
+
+[[validators]]
+plugin = "source-leftovers"
+
+[[validators]]
+plugin = "target-leftovers"
+
+[[validators]]
+plugin = "emails"
+"#,
+    );
+    let before = f.godwit(&["--json", "validate", "--before", &f.arg()]);
+    assert_eq!(before.code, 1, "{}", before.all());
+    let report: serde_json::Value = serde_json::from_str(&before.stdout).unwrap();
+    let findings = report["validation"]["findings"].as_array().unwrap();
+    let find = |validator: &str| {
+        findings
+            .iter()
+            .find(|x| x["validator"] == validator)
+            .unwrap_or_else(|| panic!("no {validator} finding in {findings:?}"))
+    };
+    let left = find("source-leftovers");
+    assert_eq!(left["severity"], "warning", "{left}");
+    assert_eq!(left["observed"], "1", "{left}");
+    assert!(
+        left["message"]
+            .as_str()
+            .unwrap()
+            .contains("left-behind.bin"),
+        "{left}"
+    );
+    let emails = find("emails");
+    assert_eq!(emails["severity"], "error", "{emails}");
+    assert!(
+        emails["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"Ann@Example.org\" = \"ann@example.org\""),
+        "{emails}"
+    );
+    assert!(findings
+        .iter()
+        .all(|x| x["validator"] != "target-leftovers"));
+    assert!(
+        !f.path().join("out.db").exists(),
+        "checks before writing write nothing"
+    );
+
+    let run = f.godwit(&["--json", "run", &f.arg()]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let after = report["validation"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["validator"] == "target-leftovers")
+        .cloned()
+        .unwrap();
+    // The rewritten values address the bucket's objects: only the file no
+    // row references is left over.
+    assert_eq!(after["severity"], "error", "{after}");
+    assert_eq!(after["observed"], "1", "{after}");
+    assert!(
+        after["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 of 4 objects"),
+        "{after}"
+    );
+    assert!(
+        after["message"]
+            .as_str()
+            .unwrap()
+            .contains("left-behind.bin"),
+        "{after}"
     );
 }

@@ -19,6 +19,7 @@ fn every_builtin_can_be_inspected() {
         names,
         [
             "builtin:asset-sample",
+            "builtin:case-collisions",
             "builtin:checksum",
             "builtin:mysql-source",
             "builtin:mysql-target",
@@ -33,6 +34,7 @@ fn every_builtin_can_be_inspected() {
             "builtin:smoke",
             "builtin:sqlite-source",
             "builtin:sqlite-target",
+            "builtin:unreferenced-objects",
             "builtin:url-template"
         ]
     );
@@ -50,6 +52,8 @@ fn every_builtin_can_be_inspected() {
         ("asset-sample", "validator", Some("files")),
         ("checksum", "validator", Some("source")),
         ("smoke", "validator", Some("app")),
+        ("case-collisions", "validator", Some("target")),
+        ("unreferenced-objects", "validator", Some("files")),
     ] {
         let r = f.godwit(&["--json", "plugins", "inspect", name, "--dir", &f.arg()]);
         assert_eq!(r.code, 0, "{}", r.all());
