@@ -684,3 +684,75 @@ plugin = "emails"
         "{after}"
     );
 }
+
+/// Item 4 (path-normalize) and the rule chain: on 8e22c12 a path fixed by
+/// `path-normalize` left no trace. Now each rule's changes are counted
+/// per column, with examples, in the summary and report.json. Two rules
+/// on one column apply in the order the step lists them.
+#[tokio::test]
+async fn rewrites_report_what_each_rule_changed() {
+    let f = Fixture::empty();
+    sqlite_with(
+        &f.path().join("src.db"),
+        &[
+            "CREATE TABLE files (id INTEGER PRIMARY KEY, path TEXT)",
+            r"INSERT INTO files VALUES (1, '/app/.data\uploads\a.txt'), (2, '/app/.data/b.txt'), (3, '/app/.data//c.txt')",
+        ],
+    )
+    .await
+    .close()
+    .await;
+    let mut toml = copy_project(
+        "sqlite://src.db",
+        "sqlite-source",
+        "sqlite://out.db?mode=rwc",
+        "sqlite-target",
+        "mode = \"replace\"\nrewrites = [{ column = \"files.path\", rule = \"normalize\" }, { column = \"files.path\", rule = \"to-s3\" }]",
+        false,
+    );
+    toml.push_str(
+        r#"
+[plugins.normalize]
+path = "builtin:path-normalize"
+
+[plugins.to-s3]
+path = "builtin:prefix-rewrite"
+params = { from = "/app/.data/", to = "s3://bucket/" }
+"#,
+    );
+    f.write("godwit.toml", &toml);
+    let run = f.godwit(&["--json", "run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let rewritten = &report["steps"][0]["tables"][0]["rewritten"];
+    assert_eq!(rewritten[0]["rule"], "normalize", "{rewritten}");
+    assert_eq!(rewritten[0]["values"], 2, "{rewritten}");
+    assert_eq!(
+        rewritten[0]["examples"][0],
+        r#""/app/.data\\uploads\\a.txt" -> "/app/.data/uploads/a.txt""#,
+        "{rewritten}"
+    );
+    assert_eq!(rewritten[1]["rule"], "to-s3", "{rewritten}");
+    assert_eq!(rewritten[1]["values"], 3, "{rewritten}");
+    let got = sqlite_with(&f.path().join("out.db"), &[]).await;
+    let paths: Vec<(String,)> = sqlx::query_as("SELECT path FROM files ORDER BY id")
+        .fetch_all(&got)
+        .await
+        .unwrap();
+    assert_eq!(
+        paths.into_iter().map(|p| p.0).collect::<Vec<_>>(),
+        [
+            "s3://bucket/uploads/a.txt",
+            "s3://bucket/b.txt",
+            "s3://bucket/c.txt"
+        ]
+    );
+    let human = f.godwit(&["run", "--fresh", &f.arg()]);
+    assert!(
+        human
+            .stdout
+            .contains("files.path: 2 value(s) rewritten by normalize"),
+        "{}",
+        human.all()
+    );
+}

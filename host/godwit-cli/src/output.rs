@@ -422,6 +422,13 @@ pub fn run(r: &RunReport, json: bool) {
                     godwit_host::engine::orphan_line(&t.target, o)
                 ));
             }
+            for r in &t.rewritten {
+                out(&format!(
+                    "step {}: {}",
+                    s.name,
+                    godwit_host::engine::rewrite_line(r)
+                ));
+            }
         }
         if !s.skipped_views.is_empty() {
             out(&format!(

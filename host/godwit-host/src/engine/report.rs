@@ -35,6 +35,26 @@ pub struct TableReport {
     /// the step's `orphans` policy did with them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub orphans: Vec<OrphanReport>,
+    /// Values the rewrite rules changed, per column and rule (a value a
+    /// rule returns as it was is not counted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rewritten: Vec<RewriteReport>,
+}
+
+/// Examples of changed values kept per column and rule.
+pub const REWRITE_EXAMPLES: usize = 5;
+
+/// What one rewrite rule changed in one column.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct RewriteReport {
+    /// `table.column`, as the step names it.
+    pub column: String,
+    /// The rule's plugin instance.
+    pub rule: String,
+    /// Values changed.
+    pub values: u64,
+    /// The first of them, `before -> after`.
+    pub examples: Vec<String>,
 }
 
 /// Orphans of one foreign key of a loaded table.
@@ -324,6 +344,9 @@ impl RunReport {
                     for o in &t.orphans {
                         let _ = writeln!(m, "\n{}", orphan_line(&t.target, o));
                     }
+                    for r in &t.rewritten {
+                        let _ = writeln!(m, "\n{}", rewrite_line(r));
+                    }
                 }
                 if !s.skipped_views.is_empty() {
                     let _ = writeln!(m, "\nViews not copied: {}", s.skipped_views.join(", "));
@@ -412,5 +435,17 @@ pub fn orphan_line(table: &str, o: &OrphanReport) -> String {
         "orphans in {table} ({}): {rows}{what}; e.g. {}",
         o.foreign_key,
         o.examples.join("; ")
+    )
+}
+
+/// One line about what a rewrite rule changed, the same in the terminal
+/// and in report.md.
+pub fn rewrite_line(r: &RewriteReport) -> String {
+    format!(
+        "{}: {} value(s) rewritten by {}; e.g. {}",
+        r.column,
+        r.values,
+        r.rule,
+        r.examples.join("; ")
     )
 }

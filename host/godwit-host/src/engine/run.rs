@@ -1518,6 +1518,10 @@ impl Session {
             .map(|(i, _)| i)
             .collect();
         let nulled = AtomicU64::new(0);
+        // Values each rule changed, per column: counted, the first few kept
+        // as `before -> after` for the report.
+        let rewritten: std::sync::Mutex<Vec<super::report::RewriteReport>> =
+            std::sync::Mutex::new(Vec::new());
         let mut source = RowSource::open(src, table, &p.read).await?;
         // Where DDL is transactional the table's own DDL runs in its load
         // transaction: a failed or killed load leaves no new table behind and
@@ -1642,10 +1646,18 @@ impl Session {
                         .map(|r| std::mem::replace(&mut r[*idx], Value::Null))
                         .collect();
                     let outcomes = plugin.plugin.lock().await.rewrite(&values).await?;
+                    let (mut changed, mut examples) = (0u64, Vec::new());
                     for (i, (o, old)) in outcomes.into_iter().zip(values).enumerate() {
                         match o {
                             Outcome::Unchanged => rows[i][*idx] = old,
-                            Outcome::Replaced(v) => rows[i][*idx] = v,
+                            Outcome::Replaced(v) if v == old => rows[i][*idx] = v,
+                            Outcome::Replaced(v) => {
+                                changed += 1;
+                                if examples.len() < super::report::REWRITE_EXAMPLES {
+                                    examples.push(format!("{} -> {}", excerpt(&old), excerpt(&v)));
+                                }
+                                rows[i][*idx] = v;
+                            }
                             Outcome::Rejected(reason) => {
                                 rows[i][*idx] = old;
                                 let reason =
@@ -1659,6 +1671,27 @@ impl Session {
                                     }),
                                 )?;
                             }
+                        }
+                    }
+                    if changed > 0 {
+                        let mut all = rewritten.lock().unwrap_or_else(|e| e.into_inner());
+                        let column = format!("{table}.{column}");
+                        match all
+                            .iter_mut()
+                            .find(|r| r.column == column && &r.rule == rule)
+                        {
+                            Some(r) => {
+                                r.values += changed;
+                                let room = super::report::REWRITE_EXAMPLES
+                                    .saturating_sub(r.examples.len());
+                                r.examples.extend(examples.into_iter().take(room));
+                            }
+                            None => all.push(super::report::RewriteReport {
+                                column,
+                                rule: rule.clone(),
+                                values: changed,
+                                examples,
+                            }),
                         }
                     }
                 }
@@ -1805,6 +1838,7 @@ impl Session {
                 resumed: false,
                 zero_dates_nulled: nulled.load(Ordering::Relaxed),
                 orphans: Vec::new(),
+                rewritten: rewritten.lock().unwrap_or_else(|e| e.into_inner()).clone(),
                 rows_per_second: if seconds > 0.0 {
                     written as f64 / seconds
                 } else {
