@@ -756,3 +756,97 @@ params = { from = "/app/.data/", to = "s3://bucket/" }
         human.all()
     );
 }
+
+/// Item 5: on 8e22c12 `asset-sample` with `compare` said "cannot compare:
+/// the value does not address the source store" for every rewritten path.
+/// With a `source` grant it now finds the source object through the same
+/// row's source value, and compares the bytes.
+#[tokio::test]
+async fn asset_sample_compares_rewritten_paths_with_the_source_object() {
+    let f = Fixture::empty();
+    uploads_app(&f).await;
+    f.write(
+        "godwit.toml",
+        r#"[project]
+name = "uploads"
+
+[connections.app]
+dsn = "sqlite://app.db?mode=ro"
+
+[connections.copy]
+dsn = "sqlite://out.db?mode=rwc"
+
+[stores.data]
+type = "fs"
+root = "data"
+url = "/app/.data/"
+
+[stores.bucket]
+type = "fs"
+root = "bucket"
+url = "https://cdn.example.org/files/"
+
+[plugins.src]
+path = "builtin:sqlite-source"
+grants.sql = { source = "app" }
+
+[plugins.dst]
+path = "builtin:sqlite-target"
+grants.sql = { target = "copy" }
+
+[plugins.to-cdn]
+path = "builtin:prefix-rewrite"
+params = { from = "/app/.data/", to = "https://cdn.example.org/files/" }
+
+[plugins.assets]
+path = "builtin:asset-sample"
+grants.sql = { target = "copy", source = "app" }
+grants.blob = { files = "bucket", source-files = "data" }
+params = { columns = ["files.path"], compare = "content" }
+
+[[copies]]
+name = "uploads"
+from = "data"
+to = "bucket"
+
+[[steps]]
+name = "db"
+source = "src"
+target = "dst"
+mode = "replace"
+rewrites = [{ column = "files.path", rule = "to-cdn" }]
+
+[[validators]]
+plugin = "assets"
+"#,
+    );
+    let run = f.godwit(&["--json", "run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let summary = report["validation"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["subject"] == "files.path")
+        .cloned()
+        .unwrap();
+    assert_eq!(summary["observed"], "2", "{summary}");
+    assert!(
+        summary["message"]
+            .as_str()
+            .unwrap()
+            .contains("with the source's bytes"),
+        "{summary}"
+    );
+    // A changed byte in the target object is found through the rewrite.
+    std::fs::write(f.path().join("bucket/a.txt"), "b").unwrap();
+    let again = f.godwit(&["validate", &f.arg()]);
+    assert_eq!(again.code, 1, "{}", again.all());
+    assert!(
+        again
+            .stdout
+            .contains("differs from the source object at byte 0"),
+        "{}",
+        again.stdout
+    );
+}

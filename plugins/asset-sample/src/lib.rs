@@ -73,6 +73,11 @@ impl Validator for AssetSample {
                 req(CapabilityKind::Sql, "target", "read the path columns"),
                 req(CapabilityKind::Blob, "files", "stat and read the objects the paths name"),
                 req(CapabilityKind::Blob, "source-files", "compare with the source objects (optional)"),
+                req(
+                    CapabilityKind::Sql,
+                    "source",
+                    "read a sampled row's source value, to find the source object of a rewritten path (optional)",
+                ),
             ],
             params_doc: "- `columns` (list of \"table.column\", required)\n\
                          - `sample` (integer, default 50): paths per column\n\
@@ -98,7 +103,7 @@ impl Validator for AssetSample {
         Ok(())
     }
 
-    fn validate(_tables: Vec<TablePair>) -> Result<Vec<Finding>, Error> {
+    fn validate(tables: Vec<TablePair>) -> Result<Vec<Finding>, Error> {
         let p = PARAMS
             .with(|c| c.borrow().clone())
             .ok_or_else(|| Error::Internal("configure was not called".into()))?;
@@ -109,27 +114,51 @@ impl Validator for AssetSample {
         } else {
             Some(blob::open("source-files")?)
         };
+        // With a `source` grant, a rewritten path (which addresses the
+        // target store, not the source's) is compared with the object the
+        // same row's source value addresses.
+        let source_db = if p.compare == Compare::None {
+            None
+        } else {
+            sql::open("source").ok()
+        };
         let mut findings = Vec::new();
         for spec in &p.columns {
             let (table, column) = spec.split_once('.').expect("checked in configure");
+            let origin = source_db
+                .as_ref()
+                .and_then(|db| SourceRow::find(db, &tables, table, column));
+            let key_cols = origin.as_ref().map_or(&[][..], |o| &o.target_key[..]);
             let mut reservoir = Reservoir::new(p.sample, p.seed);
+            let mut cols = vec![quote(&conn, column)];
+            cols.extend(key_cols.iter().map(|k| quote(&conn, k)));
             let stmt = format!(
-                "SELECT {c} FROM {t} WHERE {c} IS NOT NULL",
+                "SELECT {} FROM {t} WHERE {c} IS NOT NULL",
+                cols.join(", "),
                 c = quote(&conn, column),
                 t = quote(&conn, table)
             );
             for_each_row(&conn, &stmt, &[], |row| {
-                if let Some(Value::Text(v)) = row.into_iter().next() {
-                    reservoir.offer(v);
+                let mut row = row.into_iter();
+                if let Some(Value::Text(v)) = row.next() {
+                    reservoir.offer((v, row.collect::<Vec<Value>>()));
                 }
                 Ok(true)
             })?;
             let seen = reservoir.seen();
             let mut sample = reservoir.into_items();
-            sample.sort();
+            sample.sort_by(|a, b| a.0.cmp(&b.0));
             let mut problems = Vec::new();
-            for value in &sample {
-                if let Some(problem) = check(&files, source.as_ref(), p.compare, value)? {
+            for (value, key) in &sample {
+                let from = match (&origin, &source) {
+                    (Some(o), Some(src)) if src.resolve(value).is_none() => {
+                        o.value(source_db.as_ref().expect("origin implies a source"), key)?
+                    }
+                    _ => None,
+                };
+                if let Some(problem) =
+                    check(&files, source.as_ref(), p.compare, value, from.as_deref())?
+                {
                     problems.push((value.clone(), problem));
                 }
             }
@@ -181,6 +210,7 @@ fn check(
     source: Option<&blob::Store>,
     compare: Compare,
     value: &str,
+    source_value: Option<&str>,
 ) -> Result<Option<String>, Error> {
     let Some(key) = files.resolve(value) else {
         return Ok(Some(
@@ -218,9 +248,14 @@ fn check(
     let Some(source) = source else {
         return Ok(None);
     };
-    let Some(src_key) = source.resolve(value) else {
+    let Some(src_key) = source
+        .resolve(value)
+        .or_else(|| source_value.and_then(|v| source.resolve(v)))
+    else {
         return Ok(Some(
-            "cannot compare: the value does not address the source store".into(),
+            "cannot compare: the value does not address the source store (grant `source` \
+             the source connection to compare a rewritten path with the source row's object)"
+                .into(),
         ));
     };
     let src = match source.stat(&src_key) {
@@ -249,6 +284,61 @@ fn check(
         }
     }
     Ok(None)
+}
+
+/// Where a sampled target row's value came from: the same row of the
+/// source table, found by its key.
+struct SourceRow {
+    /// The target's key columns (read with each sampled value).
+    target_key: Vec<String>,
+    /// `SELECT column FROM source_table WHERE key = ?`.
+    statement: String,
+}
+
+impl SourceRow {
+    /// The source side of `table.column` from the table pairs; `None` when
+    /// the table is not one of them or has no primary key.
+    fn find(db: &sql::Connection, tables: &[TablePair], table: &str, column: &str) -> Option<Self> {
+        let pair = tables.iter().find(|t| t.target == table)?;
+        let idx = |name: &str| pair.target_def.columns.iter().position(|c| c.name == name);
+        let src_col = &pair.source_def.columns.get(idx(column)?)?.name;
+        let target_key = pair.target_def.primary_key.clone();
+        if target_key.is_empty() {
+            return None;
+        }
+        let mut conds = Vec::new();
+        for (i, k) in target_key.iter().enumerate() {
+            let src = &pair.source_def.columns.get(idx(k)?)?.name;
+            let mark = match db.dialect() {
+                sql::Dialect::Postgres => format!("${}", i + 1),
+                _ => "?".into(),
+            };
+            conds.push(format!("{} = {mark}", quote(db, src)));
+        }
+        let table = match &pair.source_def.schema {
+            Some(s) => format!("{}.{}", quote(db, s), quote(db, &pair.source)),
+            None => quote(db, &pair.source),
+        };
+        Some(Self {
+            target_key,
+            statement: format!(
+                "SELECT {} FROM {table} WHERE {}",
+                quote(db, src_col),
+                conds.join(" AND ")
+            ),
+        })
+    }
+
+    /// The source row's value, if the row is there and holds text.
+    fn value(&self, db: &sql::Connection, key: &[Value]) -> Result<Option<String>, Error> {
+        let rows = godwit_sdk::db::query_rows(db, &self.statement, key)?;
+        Ok(
+            match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
+                Some(Value::Text(v)) => Some(v),
+                _ => None,
+            },
+        )
+    }
 }
 
 fn message(e: &Error) -> String {
