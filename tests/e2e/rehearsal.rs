@@ -850,3 +850,95 @@ plugin = "assets"
         again.stdout
     );
 }
+
+/// Item 2 on a SQLite target, whose foreign keys are checked at each
+/// table's commit: on 8e22c12 the reject said only "no matching row in
+/// posts" and `{"rowid": 3}`; there was no other policy. Now the reject
+/// names the missing parent key, rejections cascade (parents first), and
+/// `null`, `keep` and `fail` apply as on the other targets.
+#[tokio::test]
+async fn orphan_policies_into_sqlite() {
+    let run_with = |step: &'static str| async move {
+        let f = Fixture::empty();
+        orphaned_source(&f).await;
+        f.write(
+            "godwit.toml",
+            &copy_project(
+                "sqlite://src.db",
+                "sqlite-source",
+                "sqlite://out.db?mode=rwc",
+                "sqlite-target",
+                step,
+                false,
+            ),
+        );
+        let run = f.godwit(&["--json", "run", &f.arg()]);
+        (f, run)
+    };
+    let ids = |f: &Fixture, q: &'static str| {
+        let path = f.path().join("out.db");
+        async move {
+            let db = sqlite_with(&path, &[]).await;
+            let rows: Vec<(String,)> = sqlx::query_as(q).fetch_all(&db).await.unwrap();
+            rows.into_iter().map(|r| r.0).collect::<Vec<_>>().join(",")
+        }
+    };
+
+    let (f, run) = run_with("max_rejects = 10").await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    let text = std::fs::read_to_string(
+        std::fs::read_dir(f.path().join(".godwit/runs"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path()
+            .join("rejects.jsonl"),
+    )
+    .unwrap();
+    let rejects: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rejects.len(), 2, "{rejects:?}");
+    assert_eq!(rejects[0]["table"], "comments");
+    assert_eq!(rejects[0]["column"], "post_id");
+    assert_eq!(rejects[0]["value"], "99");
+    assert_eq!(rejects[0]["reason"], "no row of posts with id = 99");
+    assert_eq!(rejects[1]["table"], "replies");
+    assert_eq!(rejects[1]["value"], "3");
+    assert_eq!(
+        ids(&f, "SELECT CAST(id AS TEXT) FROM comments ORDER BY id").await,
+        "1,2,4"
+    );
+    assert_eq!(ids(&f, "SELECT CAST(id AS TEXT) FROM replies").await, "2");
+
+    let (f, run) = run_with("orphans = \"null\"").await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        ids(
+            &f,
+            "SELECT CAST(id AS TEXT) FROM comments WHERE post_id IS NULL ORDER BY id"
+        )
+        .await,
+        "3,4"
+    );
+    assert_eq!(
+        ids(&f, "SELECT CAST(count(*) AS TEXT) FROM replies").await,
+        "2"
+    );
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let comments = &report["steps"][0]["tables"][1];
+    assert_eq!(comments["orphans"][0]["action"], "set-null", "{comments}");
+
+    let (f, run) = run_with("orphans = \"keep\"").await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        ids(&f, "SELECT CAST(count(*) AS TEXT) FROM comments").await,
+        "4"
+    );
+
+    let (_f, run) = run_with("orphans = \"fail\"").await;
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(run.all().contains("post_id = 99"), "{}", run.all());
+}

@@ -213,12 +213,11 @@ impl wsql::HostConnection for HostState {
                 ));
             }
             let unquoted = table.trim_matches('"').replace("\"\"", "\"");
-            if let Some((_, reason)) = loader.commit(&unquoted).await?.first() {
-                return Err(crate::Error::new(
-                    crate::ErrorKind::Rejected,
-                    reason.clone(),
-                ));
-            }
+            // A row pointing at nothing refuses the whole batch, before
+            // anything commits.
+            loader
+                .commit(&unquoted, crate::project::OrphanPolicy::Fail)
+                .await?;
             Ok(outcome.written)
         };
         Ok(bounded(self.ctx.host_call_timeout, "load", fut).await)

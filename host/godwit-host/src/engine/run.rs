@@ -1856,15 +1856,16 @@ impl Session {
                 super::killpoint("commit", table, 0);
             }
         }
-        let late = loader
-            .commit(&p.target.name)
+        let committed = loader
+            .commit(&p.target.name, step.orphans)
             .await
             .map_err(|e| e.context(format!("table {}", p.target.name)))?;
         super::killpoint("committed", table, 0);
-        for (key, reason) in &late {
+        let late = &committed.rejected;
+        for r in late {
             rejects.write(json!({
-                "step": step.name, "table": table, "key": key,
-                "column": null, "value": null, "stage": "commit", "reason": reason,
+                "step": step.name, "table": table, "key": r.key,
+                "column": r.column, "value": r.value, "stage": "commit", "reason": r.reason,
             }))?;
         }
         rejected += late.len() as u64;
@@ -1882,6 +1883,8 @@ impl Session {
                 ),
             ));
         }
-        Ok(report(written, rejected))
+        let mut done = report(written, rejected);
+        done.orphans = committed.orphans;
+        Ok(done)
     }
 }

@@ -1167,6 +1167,28 @@ pub struct LoadOutcome {
     pub rejected: Vec<(usize, String)>,
 }
 
+/// What a table's commit checked and changed.
+#[derive(Debug, Default)]
+pub struct Committed {
+    /// Rows rejected by the checks at commit.
+    pub rejected: Vec<CommitReject>,
+    /// Orphans found at commit, per foreign key, and what was done.
+    pub orphans: Vec<crate::engine::OrphanReport>,
+}
+
+/// One row rejected at commit.
+#[derive(Debug)]
+pub struct CommitReject {
+    /// Its key (`{"rowid": n}`).
+    pub key: serde_json::Value,
+    /// The foreign-key column(s), if known.
+    pub column: Option<String>,
+    /// Their values: the missing parent key.
+    pub value: Option<String>,
+    /// Why.
+    pub reason: String,
+}
+
 /// A table being loaded inside one transaction.
 pub enum TableLoader {
     /// SQLite: multi-row INSERTs.
@@ -1197,13 +1219,18 @@ impl TableLoader {
         }
     }
 
-    /// Final checks, then commit; returns rows rejected by those checks as
-    /// `(key, reason)`. `table` is the unquoted table name.
-    pub async fn commit(self, table: &str) -> Result<Vec<(serde_json::Value, String)>> {
+    /// Final checks, then commit; returns the rows those checks rejected
+    /// and what the `orphans` policy did (SQLite, whose foreign keys are
+    /// checked here). `table` is the unquoted table name.
+    pub async fn commit(
+        self,
+        table: &str,
+        orphans: crate::project::OrphanPolicy,
+    ) -> Result<Committed> {
         match self {
-            TableLoader::Sqlite(l) => l.commit(table).await,
-            TableLoader::Postgres(l) => l.commit().await,
-            TableLoader::MySql(l) => l.commit().await,
+            TableLoader::Sqlite(l) => l.commit(table, orphans).await,
+            TableLoader::Postgres(l) => l.commit().await.map(|_| Committed::default()),
+            TableLoader::MySql(l) => l.commit().await.map(|_| Committed::default()),
         }
     }
 }

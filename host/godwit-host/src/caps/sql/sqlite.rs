@@ -494,44 +494,196 @@ impl Loader {
 
     insert_loading!();
 
-    /// Removes rows whose foreign keys point at nothing (checked once, here,
-    /// since checks are deferred) and returns them as `(key, reason)` rejects;
-    /// then commits. `table` is the unquoted table name.
-    pub async fn commit(mut self, table: &str) -> Result<Vec<(serde_json::Value, String)>> {
+    /// Checks the table's foreign keys once, here (checks are deferred so
+    /// self-references and rows in any order load), handles the rows that
+    /// point at nothing as `orphans` says, then commits. Rejected rows are
+    /// removed and returned, each with the missing parent key; removing a
+    /// row can orphan another of the same table, so the check repeats until
+    /// clean. `table` is the unquoted table name.
+    pub async fn commit(
+        mut self,
+        table: &str,
+        orphans: crate::project::OrphanPolicy,
+    ) -> Result<super::Committed> {
+        use crate::project::OrphanPolicy;
+        /// Checks of one table before giving up on a chain of
+        /// self-references (each pass removes rows, so it ends).
+        const MAX_PASSES: usize = 64;
+        /// Examples kept per foreign key in the report.
+        const EXAMPLES: usize = 5;
         let db = self.db.clone();
-        let violations: Vec<(Option<i64>, String)> =
-            sqlx::query_as("SELECT rowid, \"parent\" FROM pragma_foreign_key_check(?)")
+        let err = |e| classify(&db, e);
+        let q = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
+        let mut out = super::Committed::default();
+        if orphans == OrphanPolicy::Keep {
+            // Reported, not changed.
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM pragma_foreign_key_check(?)")
+                .bind(table)
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(|e| err(e).context("foreign key check"))?;
+            if n > 0 {
+                out.orphans.push(crate::engine::OrphanReport {
+                    foreign_key: format!("{table} foreign keys"),
+                    action: "kept".into(),
+                    rows: n as u64,
+                    examples: Vec::new(),
+                });
+            }
+        }
+        // id -> (columns, parent, referenced columns)
+        let mut fks: std::collections::BTreeMap<i64, (Vec<String>, String, Vec<Option<String>>)> =
+            Default::default();
+        let listed: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?) ORDER BY id, seq",
+        )
+        .bind(table)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(err)?;
+        for (id, parent, from, to) in listed {
+            let e = fks.entry(id).or_insert((Vec::new(), parent, Vec::new()));
+            e.0.push(from);
+            e.2.push(to);
+        }
+        let not_null: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM pragma_table_info(?) WHERE \"notnull\"")
                 .bind(table)
                 .fetch_all(&mut *self.tx)
                 .await
-                .map_err(|e| classify(&db, e).context("foreign key check"))?;
-        let mut rejected = Vec::with_capacity(violations.len());
-        for (rowid, parent) in violations {
-            let Some(rowid) = rowid else {
-                return Err(Error::new(
-                    ErrorKind::Rejected,
-                    format!("{table}: rows reference missing rows of {parent} (WITHOUT ROWID table: cannot single them out)"),
-                ));
-            };
-            let q = format!(
-                "DELETE FROM \"{}\" WHERE rowid = ?",
-                table.replace('"', "\"\"")
-            );
-            sqlx::query(&q)
-                .bind(rowid)
-                .execute(&mut *self.tx)
-                .await
-                .map_err(|e| classify(&db, e))?;
-            rejected.push((
-                serde_json::json!({ "rowid": rowid }),
-                format!("foreign key violation: no matching row in {parent}"),
-            ));
+                .map_err(err)?;
+        for _ in 0..MAX_PASSES {
+            if orphans == OrphanPolicy::Keep {
+                break;
+            }
+            let violations: Vec<(Option<i64>, String, i64)> =
+                sqlx::query_as("SELECT rowid, \"parent\", fkid FROM pragma_foreign_key_check(?)")
+                    .bind(table)
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(|e| err(e).context("foreign key check"))?;
+            if violations.is_empty() {
+                break;
+            }
+            let mut removed = false;
+            for (rowid, parent, fkid) in violations {
+                let Some(rowid) = rowid else {
+                    return Err(Error::new(
+                        ErrorKind::Rejected,
+                        format!("{table}: rows reference missing rows of {parent} (WITHOUT ROWID table: cannot single them out)"),
+                    ));
+                };
+                let (cols, _, refs) = fks
+                    .get(&fkid)
+                    .cloned()
+                    .unwrap_or_else(|| (Vec::new(), parent.clone(), Vec::new()));
+                let values: Vec<String> = if cols.is_empty() {
+                    Vec::new()
+                } else {
+                    let sel = format!(
+                        "SELECT {} FROM {} WHERE rowid = ?",
+                        cols.iter()
+                            .map(|c| format!("CAST({} AS TEXT)", q(c)))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        q(table)
+                    );
+                    let row = sqlx::query(&sel)
+                        .bind(rowid)
+                        .fetch_one(&mut *self.tx)
+                        .await
+                        .map_err(err)?;
+                    (0..cols.len())
+                        .map(|i| {
+                            sqlx::Row::try_get::<Option<String>, _>(&row, i)
+                                .ok()
+                                .flatten()
+                                .unwrap_or_else(|| "NULL".into())
+                        })
+                        .collect()
+                };
+                let refs: Vec<String> = refs
+                    .iter()
+                    .map(|r| r.clone().unwrap_or_else(|| "its primary key".into()))
+                    .collect();
+                let named = |names: &[String]| {
+                    names
+                        .iter()
+                        .zip(&values)
+                        .map(|(c, v)| format!("{c} = {v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let label = format!("{} -> {parent} ({})", cols.join(", "), refs.join(", "));
+                let example = format!("rowid={rowid}: {}", named(&cols));
+                let nullable = !cols.is_empty() && cols.iter().all(|c| !not_null.contains(c));
+                let action = match orphans {
+                    OrphanPolicy::Fail => {
+                        return Err(Error::new(
+                            ErrorKind::Rejected,
+                            format!(
+                                "{table}: rows reference missing rows of {parent} ({label}), e.g. \
+                                 {example}; orphans = \"fail\" (set \"reject\", \"null\" or \"keep\")"
+                            ),
+                        ))
+                    }
+                    OrphanPolicy::Null if nullable => {
+                        let set = cols
+                            .iter()
+                            .map(|c| format!("{} = NULL", q(c)))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        sqlx::query(&format!("UPDATE {} SET {set} WHERE rowid = ?", q(table)))
+                            .bind(rowid)
+                            .execute(&mut *self.tx)
+                            .await
+                            .map_err(err)?;
+                        "set-null"
+                    }
+                    _ => {
+                        sqlx::query(&format!("DELETE FROM {} WHERE rowid = ?", q(table)))
+                            .bind(rowid)
+                            .execute(&mut *self.tx)
+                            .await
+                            .map_err(err)?;
+                        removed = true;
+                        out.rejected.push(super::CommitReject {
+                            key: serde_json::json!({ "rowid": rowid }),
+                            column: (!cols.is_empty()).then(|| cols.join(",")),
+                            value: (!values.is_empty()).then(|| values.join(",")),
+                            reason: format!("no row of {parent} with {}", named(&refs)),
+                        });
+                        "rejected"
+                    }
+                };
+                match out
+                    .orphans
+                    .iter_mut()
+                    .find(|o| o.foreign_key == label && o.action == action)
+                {
+                    Some(o) => {
+                        o.rows += 1;
+                        if o.examples.len() < EXAMPLES {
+                            o.examples.push(example);
+                        }
+                    }
+                    None => out.orphans.push(crate::engine::OrphanReport {
+                        foreign_key: label,
+                        action: action.into(),
+                        rows: 1,
+                        examples: vec![example],
+                    }),
+                }
+            }
+            if !removed {
+                break;
+            }
         }
         sqlx::query("COMMIT")
             .execute(&mut *self.tx)
             .await
-            .map_err(|e| classify(&db, e).context("commit"))?;
-        Ok(rejected)
+            .map_err(|e| err(e).context("commit"))?;
+        Ok(out)
     }
 }
 
