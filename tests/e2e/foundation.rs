@@ -209,10 +209,15 @@ fn rejected_rows_go_to_the_reject_file() {
         .find(|l| l["table"] == "transcripts")
         .expect("a transcript of a rejected task");
     assert_eq!(orphan["stage"], "commit");
+    // The reason names the parent key the row points at.
     assert!(
-        orphan["reason"].as_str().unwrap().contains("foreign key"),
+        orphan["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("no row of tasks with id = "),
         "{orphan}"
     );
+    assert_eq!(orphan["column"], "task_id", "{orphan}");
     // And the row-count validator notices the difference.
     assert_eq!(report["validation"]["passed"], false);
 
