@@ -450,3 +450,36 @@ fn killed_folder_copies_leave_no_partial_object_visible() {
     // The partial files of the killed runs are gone too.
     assert_eq!(tree_hashes(&f.path().join("dst")), source);
 }
+
+/// Issue 14 (smaller): a copy into a bucket that does not exist failed
+/// with a long `ConfigInvalid (persistent) … NoSuchBucket`. Now the error
+/// says the bucket is missing, names it, and how to create it; and `plan`
+/// says so before anything runs.
+#[test]
+fn a_missing_bucket_is_named_with_the_way_to_create_it() {
+    let f = Fixture::empty();
+    write_file(&f.path().join("src/a.txt"), b"a");
+    s3_copy_project(&f, "no-such-bucket-here", "", "");
+    let dir = f.arg();
+    let run = f.godwit_env(&["run", &dir], &s3_env());
+    assert_ne!(run.code, 0, "{}", run.all());
+    assert!(
+        run.all()
+            .contains("the bucket \"no-such-bucket-here\" of store bucket does not exist"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.all().contains("mb s3://no-such-bucket-here"),
+        "{}",
+        run.all()
+    );
+    assert!(!run.all().contains("ConfigInvalid"), "{}", run.all());
+    let plan = f.godwit_env(&["plan", &dir], &s3_env());
+    assert_ne!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.all().contains("does not exist on its endpoint"),
+        "{}",
+        plan.all()
+    );
+}

@@ -58,6 +58,8 @@ pub struct BlobStore {
     pub write_chunk: Option<usize>,
     fs_root: Option<PathBuf>,
     url_prefixes: Vec<String>,
+    /// The S3 bucket, for errors that concern it.
+    bucket: Option<String>,
     backend: Backend,
 }
 
@@ -176,6 +178,23 @@ pub struct WriterHandle {
 }
 
 fn io(store: &str, e: opendal::Error) -> Error {
+    io_in(store, None, e)
+}
+
+/// [`io`], for a store on `bucket`: a missing bucket (S3 `NoSuchBucket`,
+/// which opendal reports as a persistent configuration error with the
+/// whole HTTP exchange) is said in one sentence, with the way out.
+fn io_in(store: &str, bucket: Option<&str>, e: opendal::Error) -> Error {
+    if let Some(bucket) = bucket.filter(|_| e.to_string().contains("NoSuchBucket")) {
+        return Error::new(
+            crate::error::ErrorKind::NotFound,
+            format!(
+                "store {store}: the bucket {bucket:?} of store {store} does not exist on its \
+                 endpoint. Create it first (`aws s3 mb s3://{bucket}`, `mc mb ALIAS/{bucket}`, or \
+                 the provider's console), or set `bucket` in [stores.{store}] to one that exists"
+            ),
+        );
+    }
     let kind = if e.kind() == opendal::ErrorKind::NotFound {
         crate::error::ErrorKind::NotFound
     } else {
@@ -210,6 +229,7 @@ impl BlobStore {
             write_chunk: None,
             fs_root: Some(root.to_path_buf()),
             url_prefixes: Vec::new(),
+            bucket: None,
             backend: Backend::Folder(Arc::new(Folder::new(root))),
         })
     }
@@ -223,6 +243,7 @@ impl BlobStore {
             write_chunk: Some(MULTIPART_PART_BYTES),
             fs_root: None,
             url_prefixes: Vec::new(),
+            bucket: None,
             backend: Backend::Remote(op),
         }
     }
@@ -282,6 +303,9 @@ impl BlobStore {
             }
         };
         out.url_prefixes = store.url_prefixes.clone();
+        if let StoreKind::S3(s) = &store.kind {
+            out.bucket = Some(s.bucket.clone());
+        }
         if let Backend::Remote(op) = &out.backend {
             out.backend = Backend::Remote(
                 op.clone()
@@ -418,7 +442,7 @@ impl BlobStore {
             .recursive(recursive)
             .await
             .map(Lister::Remote)
-            .map_err(|e| io(&self.name, e))
+            .map_err(|e| io_in(&self.name, self.bucket.as_deref(), e))
     }
 
     /// Metadata of one object (with permission bits on local folders).
@@ -435,7 +459,7 @@ impl BlobStore {
             .service()
             .stat(&path)
             .await
-            .map_err(|e| io(&self.name, e))?;
+            .map_err(|e| io_in(&self.name, self.bucket.as_deref(), e))?;
         Ok(meta(&path, &m))
     }
 
@@ -464,7 +488,7 @@ impl BlobStore {
         match self.service().stat(&path).await {
             Ok(m) => Ok(Some(m)),
             Err(e) if e.kind() == opendal::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io(&self.name, e)),
+            Err(e) => Err(io_in(&self.name, self.bucket.as_deref(), e)),
         }
     }
 
@@ -482,7 +506,7 @@ impl BlobStore {
         let size = op
             .stat(&path)
             .await
-            .map_err(|e| io(&self.name, e))?
+            .map_err(|e| io_in(&self.name, self.bucket.as_deref(), e))?
             .content_length();
         if offset >= size || max == 0 {
             return Ok(Vec::new());
@@ -492,7 +516,7 @@ impl BlobStore {
             .read_with(&path)
             .range(offset..end)
             .await
-            .map_err(|e| io(&self.name, e))?;
+            .map_err(|e| io_in(&self.name, self.bucket.as_deref(), e))?;
         Ok(buf.to_vec())
     }
 
@@ -514,7 +538,7 @@ impl BlobStore {
         }
         w.await
             .map(ObjectWriter::Remote)
-            .map_err(|e| io(&self.name, e))
+            .map_err(|e| io_in(&self.name, self.bucket.as_deref(), e))
     }
 
     /// A stream of the object's bytes in chunks of [`COPY_CHUNK_BYTES`].
@@ -552,17 +576,17 @@ impl BlobStore {
             .reader_with(&path)
             .chunk(COPY_CHUNK_BYTES)
             .await
-            .map_err(|e| io(&self.name, e))?;
+            .map_err(|e| io_in(&self.name, self.bucket.as_deref(), e))?;
         reader
             .into_bytes_stream(0..size)
             .await
             .map(|s| s.boxed())
-            .map_err(|e| io(&self.name, e))
+            .map_err(|e| io_in(&self.name, self.bucket.as_deref(), e))
     }
 
     /// Maps an opendal error of this store into godwit's.
     pub fn error(&self, e: opendal::Error) -> Error {
-        io(&self.name, e)
+        io_in(&self.name, self.bucket.as_deref(), e)
     }
 
     /// Deletes an object (missing is fine; a link is removed, not followed).
@@ -576,7 +600,7 @@ impl BlobStore {
         self.service()
             .delete(&path)
             .await
-            .map_err(|e| io(&self.name, e))
+            .map_err(|e| io_in(&self.name, self.bucket.as_deref(), e))
     }
 }
 
@@ -598,7 +622,11 @@ pub async fn next_page(
     };
     let mut out = Vec::new();
     while out.len() < max {
-        match lister.try_next().await.map_err(|e| io(&store.name, e))? {
+        match lister
+            .try_next()
+            .await
+            .map_err(|e| io_in(&store.name, store.bucket.as_deref(), e))?
+        {
             Some(entry) => out.push(meta(entry.path(), entry.metadata())),
             None => break,
         }
