@@ -942,3 +942,33 @@ async fn orphan_policies_into_sqlite() {
     assert_eq!(run.code, 1, "{}", run.all());
     assert!(run.all().contains("post_id = 99"), "{}", run.all());
 }
+
+/// Smaller: on 8e22c12 a file with mode 000 was copied with mode 000 and
+/// not a word (godwit, as root, reads it; the application cannot). The
+/// mode is still copied — it is part of the data — and now said.
+#[test]
+fn files_nobody_may_read_are_named_when_copied() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::empty();
+    std::fs::create_dir_all(f.path().join("src")).unwrap();
+    std::fs::write(f.path().join("src/ok.txt"), "a").unwrap();
+    std::fs::write(f.path().join("src/locked.txt"), "b").unwrap();
+    std::fs::set_permissions(
+        f.path().join("src/locked.txt"),
+        std::fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
+    folder_copy_project(&f, "");
+    let run = f.godwit(&["run", &f.arg()]);
+    assert!(
+        run.stdout
+            .contains("copy files: 1 object(s) have no read permission"),
+        "{}",
+        run.all()
+    );
+    assert!(run.stdout.contains("e.g. locked.txt"), "{}", run.stdout);
+    let json = f.godwit(&["--json", "run", &f.arg()]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    // On the rerun the object is already there, unchanged: skipped.
+    assert_eq!(v["copies"][0]["skipped"], 2, "{v}");
+}

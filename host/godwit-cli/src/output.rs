@@ -372,6 +372,9 @@ pub fn run(r: &RunReport, json: bool) {
             ]);
         }
         out(&t.render());
+        for c in r.copies.iter().filter(|c| c.unreadable.objects > 0) {
+            out(&godwit_host::engine::unreadable_line(c));
+        }
         for c in r.copies.iter().filter(|c| c.deleted > 0) {
             out(&format!(
                 "copy {}: {} extraneous target objects deleted",

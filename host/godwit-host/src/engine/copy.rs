@@ -554,7 +554,13 @@ struct Tally {
     bytes_copied: AtomicU64,
     by_etag: AtomicU64,
     by_read_back: AtomicU64,
+    /// Objects copied with no read permission for anyone (mode 000 and
+    /// the like): the first few keys, and how many.
+    unreadable: std::sync::Mutex<(u64, Vec<String>)>,
 }
+
+/// Keys of unreadable objects named in the report.
+const UNREADABLE_EXAMPLES: usize = 5;
 
 impl Session {
     /// Runs one blob copy step.
@@ -665,6 +671,13 @@ impl Session {
             bytes_copied,
             verified_by_etag: tally.by_etag.load(Ordering::Relaxed),
             verified_by_read_back: tally.by_read_back.load(Ordering::Relaxed),
+            unreadable: {
+                let u = tally.unreadable.lock().unwrap_or_else(|e| e.into_inner());
+                super::report::Unreadable {
+                    objects: u.0,
+                    examples: u.1.clone(),
+                }
+            },
             seconds,
             bytes_per_second: if seconds > 0.0 {
                 bytes_copied as f64 / seconds
@@ -930,6 +943,15 @@ impl Session {
             dst.folder().expect("folder").clone(),
         );
         let mode = src.mode(&obj.key);
+        if mode.is_some_and(|m| m & 0o444 == 0) {
+            // Copied as it is (the mode is part of the data), but said:
+            // godwit may run as root and read it; the application cannot.
+            let mut u = tally.unreadable.lock().unwrap_or_else(|e| e.into_inner());
+            u.0 += 1;
+            if u.1.len() < UNREADABLE_EXAMPLES {
+                u.1.push(obj.key.clone());
+            }
+        }
         let (src_name, dst_name) = (src.name.clone(), dst.name.clone());
         let (md5, len, same) = tokio::task::spawn_blocking(move || {
             copy_file_verified(

@@ -33,8 +33,8 @@ use crate::runtime::{Compiled, Kind, Plugin, PluginContext, PluginInfo, Runtime}
 pub use cast::parse_offset;
 pub use plan::{Plan, PlannedCopy, PlannedStep, PlannedTable, PlannedValidator, SampleRewrite};
 pub use report::{
-    orphan_line, rewrite_line, CopyReport, FindingReport, OrphanReport, PluginReport,
-    RewriteReport, RunReport, StartReport, StepReport, TableReport, ValidationReport,
+    orphan_line, rewrite_line, unreadable_line, CopyReport, FindingReport, OrphanReport,
+    PluginReport, RewriteReport, RunReport, StartReport, StepReport, TableReport, ValidationReport,
     REPORT_SCHEMA,
 };
 

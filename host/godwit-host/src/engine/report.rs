@@ -102,6 +102,10 @@ pub struct CopyReport {
     pub verified_by_etag: u64,
     /// Copies verified by reading the object back.
     pub verified_by_read_back: u64,
+    /// Objects copied that nobody may read (local folders: no read bit in
+    /// their mode, e.g. 000); copied with that mode, and named here.
+    #[serde(skip_serializing_if = "Unreadable::is_empty")]
+    pub unreadable: Unreadable,
     /// Wall time.
     pub seconds: f64,
     /// Copy throughput.
@@ -316,6 +320,9 @@ impl RunReport {
                     c.bytes_per_second / 1048576.0
                 );
             }
+            for c in self.copies.iter().filter(|c| !c.unreadable.is_empty()) {
+                let _ = writeln!(m, "\n{}", unreadable_line(c));
+            }
         }
         if !self.steps.is_empty() {
             let _ = writeln!(m, "\n## Tables\n");
@@ -447,5 +454,32 @@ pub fn rewrite_line(r: &RewriteReport) -> String {
         r.values,
         r.rule,
         r.examples.join("; ")
+    )
+}
+
+/// Objects copied without any read permission.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Unreadable {
+    /// How many.
+    pub objects: u64,
+    /// The first keys.
+    pub examples: Vec<String>,
+}
+
+impl Unreadable {
+    fn is_empty(&self) -> bool {
+        self.objects == 0
+    }
+}
+
+/// The line about objects copied without read permission, the same in
+/// the terminal and in report.md.
+pub fn unreadable_line(c: &CopyReport) -> String {
+    format!(
+        "copy {}: {} object(s) have no read permission (mode 000 or similar) and were copied \
+         with that mode: the application cannot read them; e.g. {}",
+        c.name,
+        c.unreadable.objects,
+        c.unreadable.examples.join(", ")
     )
 }
