@@ -18,3 +18,17 @@ pub fn none(json: &str) -> Result<(), Error> {
     struct NoParams {}
     parse::<NoParams>(json).map(|_| ())
 }
+
+/// Checks a validator's `columns` parameter: not empty, each
+/// `"table.column"`. Returns the error `configure` should return.
+pub fn table_columns(columns: &[String]) -> Result<(), Error> {
+    if columns.is_empty() {
+        return Err(Error::InvalidInput("`columns` must not be empty".into()));
+    }
+    match columns.iter().find(|c| !c.contains('.')) {
+        Some(c) => Err(Error::InvalidInput(format!(
+            "{c:?}: expected \"table.column\""
+        ))),
+        None => Ok(()),
+    }
+}

@@ -539,16 +539,11 @@ async fn uploads_app(f: &Fixture) {
     }
 }
 
-/// Item 4: files no row references, and values a case-insensitive unique
-/// index would refuse, had no check. `unreferenced-objects` and
-/// `case-collisions` run before writing (on the source) and after (on the
-/// target, where the paths were rewritten to the target store's URL).
-#[tokio::test]
-async fn unreferenced_objects_and_case_collisions_are_found_before_and_after() {
-    let f = Fixture::empty();
-    uploads_app(&f).await;
-    f.write(
-        "godwit.toml",
+/// The uploads app copied to a "bucket" folder whose rows address it by
+/// URL: rows rewritten by `to-cdn`, then `extra` (plugins, validators).
+fn uploads_project(extra: &str) -> String {
+    format!(
+        "{}{}{extra}",
         r#"[project]
 name = "uploads"
 
@@ -579,7 +574,35 @@ grants.sql = { target = "copy" }
 [plugins.to-cdn]
 path = "builtin:prefix-rewrite"
 params = { from = "/app/.data/", to = "https://cdn.example.org/files/" }
+"#,
+        r#"
+[[copies]]
+name = "uploads"
+from = "data"
+to = "bucket"
 
+[[steps]]
+name = "db"
+source = "src"
+target = "dst"
+mode = "replace"
+rewrites = [{ column = "files.path", rule = "to-cdn" }]
+"#
+    )
+}
+
+/// Item 4: files no row references, and values a case-insensitive unique
+/// index would refuse, had no check. `unreferenced-objects` and
+/// `case-collisions` run before writing (on the source) and after (on the
+/// target, where the paths were rewritten to the target store's URL).
+#[tokio::test]
+async fn unreferenced_objects_and_case_collisions_are_found_before_and_after() {
+    let f = Fixture::empty();
+    uploads_app(&f).await;
+    f.write(
+        "godwit.toml",
+        &uploads_project(
+            r#"
 [plugins.source-leftovers]
 path = "builtin:unreferenced-objects"
 grants.sql = { target = "app" }
@@ -597,17 +620,6 @@ path = "builtin:case-collisions"
 grants.sql = { target = "app" }
 params = { columns = ["users.email"] }
 
-[[copies]]
-name = "uploads"
-from = "data"
-to = "bucket"
-
-[[steps]]
-name = "db"
-source = "src"
-target = "dst"
-rewrites = [{ column = "files.path", rule = "to-cdn" }]
-
 [[validators]]
 plugin = "source-leftovers"
 
@@ -617,6 +629,7 @@ plugin = "target-leftovers"
 [[validators]]
 plugin = "emails"
 "#,
+        ),
     );
     let before = f.godwit(&["--json", "validate", "--before", &f.arg()]);
     assert_eq!(before.code, 1, "{}", before.all());
@@ -767,58 +780,18 @@ async fn asset_sample_compares_rewritten_paths_with_the_source_object() {
     uploads_app(&f).await;
     f.write(
         "godwit.toml",
-        r#"[project]
-name = "uploads"
-
-[connections.app]
-dsn = "sqlite://app.db?mode=ro"
-
-[connections.copy]
-dsn = "sqlite://out.db?mode=rwc"
-
-[stores.data]
-type = "fs"
-root = "data"
-url = "/app/.data/"
-
-[stores.bucket]
-type = "fs"
-root = "bucket"
-url = "https://cdn.example.org/files/"
-
-[plugins.src]
-path = "builtin:sqlite-source"
-grants.sql = { source = "app" }
-
-[plugins.dst]
-path = "builtin:sqlite-target"
-grants.sql = { target = "copy" }
-
-[plugins.to-cdn]
-path = "builtin:prefix-rewrite"
-params = { from = "/app/.data/", to = "https://cdn.example.org/files/" }
-
+        &uploads_project(
+            r#"
 [plugins.assets]
 path = "builtin:asset-sample"
 grants.sql = { target = "copy", source = "app" }
 grants.blob = { files = "bucket", source-files = "data" }
 params = { columns = ["files.path"], compare = "content" }
 
-[[copies]]
-name = "uploads"
-from = "data"
-to = "bucket"
-
-[[steps]]
-name = "db"
-source = "src"
-target = "dst"
-mode = "replace"
-rewrites = [{ column = "files.path", rule = "to-cdn" }]
-
 [[validators]]
 plugin = "assets"
 "#,
+        ),
     );
     let run = f.godwit(&["--json", "run", &f.arg()]);
     assert_eq!(run.code, 0, "{}", run.all());

@@ -89,15 +89,9 @@ impl Validator for AssetSample {
 
     fn configure(params: String) -> Result<(), Error> {
         let p: Params = godwit_sdk::params::parse(&params)?;
-        if p.columns.is_empty() || p.sample == 0 {
-            return Err(Error::InvalidInput(
-                "`columns` must not be empty and `sample` must be positive".into(),
-            ));
-        }
-        if let Some(c) = p.columns.iter().find(|c| !c.contains('.')) {
-            return Err(Error::InvalidInput(format!(
-                "{c:?}: expected \"table.column\""
-            )));
+        godwit_sdk::params::table_columns(&p.columns)?;
+        if p.sample == 0 {
+            return Err(Error::InvalidInput("`sample` must be positive".into()));
         }
         PARAMS.with(|c| *c.borrow_mut() = Some(p));
         Ok(())

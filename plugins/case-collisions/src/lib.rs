@@ -58,14 +58,7 @@ impl Validator for CaseCollisions {
 
     fn configure(params: String) -> Result<(), Error> {
         let p: Params = godwit_sdk::params::parse(&params)?;
-        if p.columns.is_empty() {
-            return Err(Error::InvalidInput("`columns` must not be empty".into()));
-        }
-        if let Some(c) = p.columns.iter().find(|c| !c.contains('.')) {
-            return Err(Error::InvalidInput(format!(
-                "{c:?}: expected \"table.column\""
-            )));
-        }
+        godwit_sdk::params::table_columns(&p.columns)?;
         PARAMS.with(|c| *c.borrow_mut() = p);
         Ok(())
     }

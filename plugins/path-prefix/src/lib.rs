@@ -66,15 +66,9 @@ impl Validator for PathPrefix {
 
     fn configure(params: String) -> Result<(), Error> {
         let p: Params = godwit_sdk::params::parse(&params)?;
-        if p.columns.is_empty() || p.allowed.is_empty() {
-            return Err(Error::InvalidInput(
-                "`columns` and `allowed` must not be empty".into(),
-            ));
-        }
-        if let Some(c) = p.columns.iter().find(|c| !c.contains('.')) {
-            return Err(Error::InvalidInput(format!(
-                "{c:?}: expected \"table.column\""
-            )));
+        godwit_sdk::params::table_columns(&p.columns)?;
+        if p.allowed.is_empty() {
+            return Err(Error::InvalidInput("`allowed` must not be empty".into()));
         }
         PARAMS.with(|c| *c.borrow_mut() = p);
         Ok(())
