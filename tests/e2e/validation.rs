@@ -67,10 +67,28 @@ fn staging_rehearsal_passes_clean_and_plan_writes_nothing() {
         "{}",
         plan.stdout
     );
+    assert!(
+        plan.stdout.contains(
+            "validators before writing: prod-orphans (step all), prod-leftovers (step all)"
+        ),
+        "{}",
+        plan.stdout
+    );
+
     let after = (s.dump(&prod), s.dump(&staging), tree_hashes(f.path()));
     assert!(before.0 == after.0, "plan changed the production database");
     assert!(before.1 == after.1, "plan changed the staging database");
     assert_eq!(before.2, after.2, "plan wrote files");
+    // The checks before writing need no staging database at all; the clean
+    // data has five uploads no row references (a warning, not a failure).
+    let early = godwit(&f, &["--json", "validate", "--before"], &env);
+    assert_eq!(early.code, 0, "{}", early.all());
+    let r: serde_json::Value = serde_json::from_str(&early.stdout).unwrap();
+    assert!(r["validation"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|x| x["when"] == "before"));
 
     let run = godwit(&f, &["--json", "run"], &env);
     assert_eq!(run.code, 0, "{}", run.all());
@@ -89,7 +107,8 @@ fn staging_rehearsal_passes_clean_and_plan_writes_nothing() {
             "checksum",
             "orphans",
             "path-prefix",
-            "row-count"
+            "row-count",
+            "unreferenced-objects"
         ]
     );
     let run_dir = Path::new(report["run_dir"].as_str().unwrap());
@@ -178,6 +197,36 @@ fn staging_rehearsal_with_defects_fails_with_exactly_the_planted_findings() {
     };
     let (missing, unreadable) = (k(5), k(7));
 
+    // Before writing, production alone: the orphan, and among the uploads
+    // no row references the file row 3 no longer points at (its path now
+    // lies outside /app/.data).
+    let early = godwit(&f, &["--json", "validate", "--before"], &env);
+    assert_eq!(early.code, 1, "{}", early.all());
+    let r: serde_json::Value = serde_json::from_str(&early.stdout).unwrap();
+    assert_eq!(
+        failing(&r),
+        [(
+            "orphans".to_owned(),
+            "ugc_assets(owner_id) -> users(id)".to_owned()
+        )]
+    );
+    let leftovers = r["validation"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["check"] == "unreferenced-objects")
+        .cloned()
+        .unwrap();
+    assert_eq!(leftovers["severity"], "warning", "{leftovers}");
+    assert_eq!(leftovers["observed"], "6", "{leftovers}");
+    assert!(
+        leftovers["message"]
+            .as_str()
+            .unwrap()
+            .contains("knowledge/3/handbook.pdf"),
+        "{leftovers}"
+    );
+
     let run = godwit(&f, &["--json", "run"], &env);
     assert_eq!(run.code, 1, "{}", run.all());
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
@@ -189,6 +238,10 @@ fn staging_rehearsal_with_defects_fails_with_exactly_the_planted_findings() {
         (
             "asset-sample".to_owned(),
             format!("{col} = /srv/legacy/handbook.pdf"),
+        ),
+        (
+            "orphans".to_owned(),
+            "ugc_assets(owner_id) -> users(id)".to_owned(),
         ),
         (
             "orphans".to_owned(),
@@ -225,7 +278,7 @@ fn staging_rehearsal_with_defects_fails_with_exactly_the_planted_findings() {
     let first = human.stdout.lines().nth(2).unwrap_or_default();
     assert!(first.starts_with("FAIL"), "{}", human.stdout);
     assert!(
-        human.stdout.contains("validation FAILED: 6 of"),
+        human.stdout.contains("validation FAILED: 7 of"),
         "{}",
         human.stdout
     );
