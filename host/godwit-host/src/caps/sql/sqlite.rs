@@ -531,9 +531,9 @@ impl Loader {
                 });
             }
         }
-        // id -> (columns, parent, referenced columns)
-        let mut fks: std::collections::BTreeMap<i64, (Vec<String>, String, Vec<Option<String>>)> =
-            Default::default();
+        // id -> (columns, parent, referenced columns; none: its primary key)
+        type ForeignKey = (Vec<String>, String, Vec<Option<String>>);
+        let mut fks: std::collections::BTreeMap<i64, ForeignKey> = Default::default();
         let listed: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
             "SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?) ORDER BY id, seq",
         )
