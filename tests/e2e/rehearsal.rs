@@ -945,3 +945,44 @@ fn files_nobody_may_read_are_named_when_copied() {
     // On the rerun the object is already there, unchanged: skipped.
     assert_eq!(v["copies"][0]["skipped"], 2, "{v}");
 }
+
+/// A SQLite row breaking two foreign keys at once is one rejected row,
+/// not two (the count of written rows stays right).
+#[tokio::test]
+async fn a_row_breaking_two_foreign_keys_is_rejected_once() {
+    use sqlx::ConnectOptions as _;
+    let f = Fixture::empty();
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(f.path().join("src.db"))
+        .create_if_missing(true)
+        .foreign_keys(false)
+        .connect()
+        .await
+        .unwrap();
+    for stmt in [
+        "CREATE TABLE a (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE b (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE c (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id), b_id INTEGER REFERENCES b (id))",
+        "INSERT INTO c VALUES (1, 7, 8)",
+    ] {
+        sqlx::query(stmt).execute(&mut conn).await.unwrap();
+    }
+    f.write(
+        "godwit.toml",
+        &copy_project(
+            "sqlite://src.db",
+            "sqlite-source",
+            "sqlite://out.db?mode=rwc",
+            "sqlite-target",
+            "max_rejects = 5",
+            false,
+        ),
+    );
+    let run = f.godwit(&["--json", "run", &f.arg()]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let c = &report["steps"][0]["tables"][2];
+    assert_eq!(c["target"], "c");
+    assert_eq!(c["rows_rejected"], 1, "{c}");
+    assert_eq!(c["rows_written"], 0, "{c}");
+}

@@ -1869,7 +1869,7 @@ impl Session {
             }))?;
         }
         rejected += late.len() as u64;
-        written -= late.len() as u64;
+        written = written.saturating_sub(late.len() as u64);
         let total = rejected_total.fetch_add(rejected, Ordering::Relaxed) + rejected;
         if total > step.max_rejects {
             return Err(Error::new(

@@ -566,7 +566,12 @@ impl Loader {
                 break;
             }
             let mut removed = false;
+            // A row breaking two foreign keys is listed twice: rejected once.
+            let mut gone = std::collections::HashSet::new();
             for (rowid, parent, fkid) in violations {
+                if rowid.is_some_and(|r| gone.contains(&r)) {
+                    continue;
+                }
                 let Some(rowid) = rowid else {
                     return Err(Error::new(
                         ErrorKind::Rejected,
@@ -623,7 +628,7 @@ impl Loader {
                             ErrorKind::Rejected,
                             format!(
                                 "{table}: rows reference missing rows of {parent} ({label}), e.g. \
-                                 {example}; orphans = \"fail\" (set \"reject\", \"null\" or \"keep\")"
+                                 {example}"
                             ),
                         ))
                     }
@@ -647,6 +652,7 @@ impl Loader {
                             .await
                             .map_err(err)?;
                         removed = true;
+                        gone.insert(rowid);
                         out.rejected.push(super::CommitReject {
                             key: serde_json::json!({ "rowid": rowid }),
                             column: (!cols.is_empty()).then(|| cols.join(",")),
