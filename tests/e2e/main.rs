@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `godwit` binary, real Wasm guests, real SQLite.
 //! One test binary with a module per area (see STYLE.md: link once).
 
+mod app_schema;
 mod bundles;
 mod common;
 mod faults;

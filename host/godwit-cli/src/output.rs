@@ -239,6 +239,18 @@ pub fn plan(p: &Plan, json: bool) {
                 s.cycles_broken_at.join(", ")
             ));
         }
+        if !s.excluded_tables.is_empty() {
+            out(&format!(
+                "  tables not copied: {}",
+                godwit_host::engine::skipped_line(&s.excluded_tables)
+            ));
+        }
+        if !s.dropped_columns.is_empty() {
+            out(&format!(
+                "  columns not copied: {}",
+                godwit_host::engine::skipped_line(&s.dropped_columns)
+            ));
+        }
         if !s.skipped_views.is_empty() {
             out(&format!(
                 "  views not copied: {}",
@@ -432,6 +444,20 @@ pub fn run(r: &RunReport, json: bool) {
                     godwit_host::engine::rewrite_line(r)
                 ));
             }
+        }
+        if !s.excluded_tables.is_empty() {
+            out(&format!(
+                "step {}: tables not copied: {}",
+                s.name,
+                godwit_host::engine::skipped_line(&s.excluded_tables)
+            ));
+        }
+        if !s.dropped_columns.is_empty() {
+            out(&format!(
+                "step {}: columns not copied: {}",
+                s.name,
+                godwit_host::engine::skipped_line(&s.dropped_columns)
+            ));
         }
         if !s.skipped_views.is_empty() {
             out(&format!(

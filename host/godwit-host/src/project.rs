@@ -485,6 +485,12 @@ pub struct Step {
     pub column_renames: BTreeMap<String, String>,
     /// `table.column`s not loaded.
     pub drop_columns: Vec<String>,
+    /// Why a table was excluded or a column dropped, as the project says
+    /// (keyed by table name or `table.column`); shown in plan and reports.
+    pub reasons: BTreeMap<String, String>,
+    /// `source table.target column` -> expression filling that target
+    /// column (see `engine::fill`).
+    pub fills: BTreeMap<String, String>,
     /// NUL bytes in text.
     pub nul_bytes: NulPolicy,
     /// How column types of SQLite sources are decided.
@@ -741,7 +747,7 @@ struct FileStep {
     #[serde(default)]
     tables: Option<Vec<String>>,
     #[serde(default)]
-    exclude: Vec<String>,
+    exclude: Listed,
     #[serde(default)]
     rename: BTreeMap<String, String>,
     #[serde(default = "default_mode")]
@@ -761,7 +767,9 @@ struct FileStep {
     #[serde(default)]
     columns: BTreeMap<String, String>,
     #[serde(default)]
-    drop_columns: Vec<String>,
+    drop_columns: Listed,
+    #[serde(default)]
+    fill: BTreeMap<String, String>,
     #[serde(default)]
     nul_bytes: NulPolicy,
     #[serde(default)]
@@ -770,6 +778,30 @@ struct FileStep {
     zero_dates: ZeroDatePolicy,
     #[serde(default)]
     orphans: OrphanPolicy,
+}
+
+/// Names left out, as a list or as a table `name = "why"`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Listed {
+    Names(Vec<String>),
+    Reasons(BTreeMap<String, String>),
+}
+
+impl Default for Listed {
+    fn default() -> Self {
+        Listed::Names(Vec::new())
+    }
+}
+
+impl Listed {
+    /// The names, and the reasons given.
+    fn split(self) -> (Vec<String>, BTreeMap<String, String>) {
+        match self {
+            Listed::Names(n) => (n, BTreeMap::new()),
+            Listed::Reasons(r) => (r.keys().cloned().collect(), r),
+        }
+    }
 }
 
 fn default_mode() -> WriteMode {
@@ -1069,7 +1101,10 @@ pub fn parse(
             Some(b) => Some(b.into_inner()),
             None => None,
         };
-        for key in s.columns.keys().chain(&s.drop_columns) {
+        let (exclude, mut reasons) = s.exclude.split();
+        let (drop_columns, dropped_why) = s.drop_columns.split();
+        reasons.extend(dropped_why);
+        for key in s.columns.keys().chain(&drop_columns).chain(s.fill.keys()) {
             if !key.contains('.') {
                 return Err(Error::project(format!(
                     "{}: step {}: {key:?} must be \"table.column\"",
@@ -1120,7 +1155,7 @@ pub fn parse(
             source: plugin_ref(&s.source)?,
             target: plugin_ref(&s.target)?,
             tables: s.tables,
-            exclude: s.exclude,
+            exclude,
             rename: s.rename,
             mode: s.mode,
             rewrites,
@@ -1134,7 +1169,9 @@ pub fn parse(
             zero_dates: s.zero_dates,
             orphans: s.orphans,
             column_renames: s.columns,
-            drop_columns: s.drop_columns,
+            drop_columns,
+            reasons,
+            fills: s.fill,
         });
     }
     let mut copies = Vec::new();

@@ -111,7 +111,10 @@ impl Target for PostgresTarget {
             constraints.extend(foreign_keys(&name, &table, schema.as_deref()));
             post.extend(comments(&name, &table));
         }
-        if let Some(col) = &identity {
+        // A table godwit creates: its identity continues after the copied ids.
+        // (An existing table's own identities are handled below: the source's
+        // may be dropped, renamed or not an identity there.)
+        if let (Some(col), false) = (&identity, keep) {
             post.push(reset_identity(&name, col));
         }
         let upsert_key = if mode == WriteMode::Upsert {
@@ -130,11 +133,14 @@ impl Target for PostgresTarget {
         } else {
             None
         };
-        // The application's own sequences must continue after the copied ids.
+        // The application's own sequences must continue after the copied
+        // ids: each identity (or serial) column of the existing table, once.
+        // Columns the load leaves to their default are included: resetting
+        // to max + 1 is harmless there, and the host decides which source
+        // columns land where (renames, drops, fills), not this plugin.
         for c in existing.iter().flatten().filter(|c| c.auto_increment) {
             let reset = reset_identity(&name, &c.name);
-            // Once per sequence: the source's identity may be this column.
-            if table.columns.iter().any(|s| s.name == c.name) && !post.contains(&reset) {
+            if !post.contains(&reset) {
                 post.push(reset);
             }
         }

@@ -7,6 +7,7 @@
 
 mod cast;
 mod copy;
+mod fill;
 mod mapping;
 mod order;
 mod plan;
@@ -33,9 +34,9 @@ use crate::runtime::{Compiled, Kind, Plugin, PluginContext, PluginInfo, Runtime}
 pub use cast::parse_offset;
 pub use plan::{Plan, PlannedCopy, PlannedStep, PlannedTable, PlannedValidator, SampleRewrite};
 pub use report::{
-    orphan_line, rewrite_line, unreadable_line, CopyReport, FindingReport, OrphanReport,
-    PluginReport, RewriteReport, RunReport, StartReport, StepReport, TableReport, ValidationReport,
-    REPORT_SCHEMA,
+    orphan_line, rewrite_line, skipped_line, unreadable_line, CopyReport, FindingReport,
+    OrphanReport, PluginReport, RewriteReport, RunReport, Skipped, StartReport, StepReport,
+    TableReport, ValidationReport, REPORT_SCHEMA,
 };
 
 /// Receives progress while a session works (the CLI draws progress bars).
@@ -118,6 +119,9 @@ pub struct Session {
     /// This invocation's run directory (report, rejects, log); created when
     /// something is first written to it.
     pub run_dir: std::path::PathBuf,
+    /// When this invocation started (µs since the Unix epoch): `now()` in
+    /// fills, the same instant in every row and table.
+    pub started_us: i64,
     runtime: Runtime,
     connections: BTreeMap<String, Arc<LazyDatabase>>,
     stores: BTreeMap<String, Arc<BlobStore>>,
@@ -204,6 +208,7 @@ impl Session {
             dry_run,
             fresh: false,
             run_dir,
+            started_us: chrono::Utc::now().timestamp_micros(),
             runtime,
             connections,
             stores,
@@ -636,6 +641,18 @@ pub(crate) fn select_tables(
             return Err(Error::project(format!(
                 "step {}: rewrite of {}.{}: table {} has no column {:?}",
                 step.name, r.table, r.column, r.table, r.column
+            )));
+        }
+    }
+    for key in step.fills.keys() {
+        let (t, _) = key
+            .split_once('.')
+            .expect("checked when the project was read");
+        if !selected.iter().any(|s| s.name == t) {
+            return Err(Error::project(format!(
+                "step {}: fill {key:?}: table {t:?} is not copied by this step (fill keys are \
+                 \"<source table>.<target column>\")",
+                step.name
             )));
         }
     }

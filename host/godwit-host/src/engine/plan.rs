@@ -87,6 +87,10 @@ pub struct PlannedStep {
     pub skipped_views: Vec<String>,
     /// Triggers (`table.trigger`) of copied tables, not recreated.
     pub skipped_triggers: Vec<String>,
+    /// Source tables the step leaves out, with the project's reason.
+    pub excluded_tables: Vec<super::report::Skipped>,
+    /// Source columns not loaded (`table.column`), with the reason.
+    pub dropped_columns: Vec<super::report::Skipped>,
 }
 
 /// A blob copy step as `run` would execute it.
@@ -141,8 +145,27 @@ impl Session {
             copies.push(self.plan_copy(copy).await?);
         }
         let mut steps = Vec::new();
+        // Project problems of every step are reported together (a table
+        // that does not fit its target, a fill that does not compile).
+        let mut problems = Vec::new();
         for step in &self.project.steps {
-            let (plans, views, broken, view_triggers) = plan_step(self, step).await?;
+            let planned = match plan_step(self, step).await {
+                Ok(p) => p,
+                Err(e) if e.kind == crate::error::ErrorKind::Project => {
+                    problems.push(e.message);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let (excluded_tables, dropped_columns) =
+                (planned.excluded.clone(), planned.dropped_columns());
+            let super::run::StepPlan {
+                tables: plans,
+                views,
+                broken,
+                view_triggers,
+                ..
+            } = planned;
             let src = self.plugin(&step.source, Kind::Source).await?;
             let tgt = self.plugin(&step.target, Kind::Target).await?;
             let mut skipped_triggers = super::run::triggers_of(&plans);
@@ -220,7 +243,12 @@ impl Session {
                 cycles_broken_at: broken,
                 skipped_views: views,
                 skipped_triggers,
+                excluded_tables,
+                dropped_columns,
             });
+        }
+        if !problems.is_empty() {
+            return Err(crate::error::Error::project(problems.join("\n")));
         }
         let mut validators = Vec::new();
         for v in &self.project.validators {

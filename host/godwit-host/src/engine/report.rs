@@ -123,6 +123,29 @@ pub struct StepReport {
     pub skipped_views: Vec<String>,
     /// Triggers (`table.trigger`) of copied tables, not recreated.
     pub skipped_triggers: Vec<String>,
+    /// Source tables the step leaves out, with the project's reason.
+    pub excluded_tables: Vec<Skipped>,
+    /// Source columns not loaded (`table.column`), with the reason.
+    pub dropped_columns: Vec<Skipped>,
+}
+
+/// A source object that is not copied, and why.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Skipped {
+    /// Table name, or `table.column`.
+    pub name: String,
+    /// The reason the project gives (`exclude = { t = "why" }`), or the
+    /// option that leaves it out.
+    pub reason: String,
+}
+
+/// `name (reason), …` for one line of the terminal or report.md.
+pub fn skipped_line(items: &[Skipped]) -> String {
+    items
+        .iter()
+        .map(|s| format!("{} ({})", s.name, s.reason))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One finding of a validator.
@@ -354,6 +377,20 @@ impl RunReport {
                     for r in &t.rewritten {
                         let _ = writeln!(m, "\n{}", rewrite_line(r));
                     }
+                }
+                if !s.excluded_tables.is_empty() {
+                    let _ = writeln!(
+                        m,
+                        "\nTables not copied: {}",
+                        skipped_line(&s.excluded_tables)
+                    );
+                }
+                if !s.dropped_columns.is_empty() {
+                    let _ = writeln!(
+                        m,
+                        "\nColumns not copied: {}",
+                        skipped_line(&s.dropped_columns)
+                    );
                 }
                 if !s.skipped_views.is_empty() {
                     let _ = writeln!(m, "\nViews not copied: {}", s.skipped_views.join(", "));

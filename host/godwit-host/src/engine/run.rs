@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use futures::StreamExt;
 
 use super::order::load_order;
-use super::report::{RunReport, StepReport, TableReport};
+use super::report::{RunReport, Skipped, StepReport, TableReport};
 use super::state::{Progress, StepState};
 use super::{select_tables, Loaded, Session};
 use crate::caps::sql::{Database, RowStream};
@@ -405,10 +405,7 @@ fn staging_name(table: &str) -> String {
 }
 
 /// Asks the plugins for the read and write plans of a step's tables, in load order.
-pub(crate) async fn plan_step(
-    session: &Session,
-    step: &Step,
-) -> Result<(Vec<TablePlan>, Vec<String>, Vec<String>, Vec<String>)> {
+pub(crate) async fn plan_step(session: &Session, step: &Step) -> Result<StepPlan> {
     let src = session.plugin(&step.source, Kind::Source).await?;
     let tgt = session.plugin(&step.target, Kind::Target).await?;
     // Resuming a `create` step: the tables not yet loaded may have been
@@ -445,6 +442,25 @@ pub(crate) async fn plan_step(
         .iter()
         .filter(|t| t.is_view)
         .flat_map(|t| t.triggers.iter().map(move |tr| format!("{}.{tr}", t.name)))
+        .collect();
+    let excluded: Vec<Skipped> = discovered
+        .iter()
+        .filter(|t| !t.is_view)
+        .filter(|t| {
+            step.exclude.contains(&t.name)
+                || step.tables.as_ref().is_some_and(|l| !l.contains(&t.name))
+        })
+        .map(|t| Skipped {
+            name: t.name.clone(),
+            reason: if step.exclude.contains(&t.name) {
+                step.reasons
+                    .get(&t.name)
+                    .cloned()
+                    .unwrap_or_else(|| "exclude".to_owned())
+            } else {
+                "not listed in tables".to_owned()
+            },
+        })
         .collect();
     let (tables, views) = select_tables(step, discovered)?;
     let (order, broken) = load_order(&tables);
@@ -488,6 +504,8 @@ pub(crate) async fn plan_step(
         }
     }
     let mut plans = Vec::with_capacity(prepared.len());
+    // Tables that do not fit their existing target: every one is reported.
+    let mut misfits = Vec::new();
     for (source, read, types, target) in prepared {
         let mode = if stale.contains(&source.name) {
             tracing::warn!(step = %step.name, table = %target.name, "loaded by an earlier run of another version of the project file: loaded again (replace)");
@@ -549,11 +567,51 @@ pub(crate) async fn plan_step(
         }
         let mapping = match &write.existing {
             Some(existing) => {
-                let m = super::mapping::map_columns(step, &source, &target.name, existing)?;
-                write.columns = m.targets.clone();
-                m
+                match super::mapping::map_columns(
+                    step,
+                    &source,
+                    &target.name,
+                    existing,
+                    session.started_us,
+                ) {
+                    Ok(m) => {
+                        write.columns = m.targets.clone();
+                        m
+                    }
+                    Err(e) => {
+                        misfits.push(e.message);
+                        continue;
+                    }
+                }
             }
-            None => super::mapping::ColumnMapping::identity(&source),
+            None => {
+                // These options shape a load into a table that exists; a
+                // table godwit creates takes the source's columns as they are.
+                let of_table =
+                    |k: &String| k.split_once('.').is_some_and(|(t, _)| t == source.name);
+                let misused: Vec<&str> = [
+                    ("fill", step.fills.keys().any(of_table)),
+                    ("drop_columns", step.drop_columns.iter().any(of_table)),
+                    ("columns", step.column_renames.keys().any(of_table)),
+                ]
+                .into_iter()
+                .filter_map(|(o, used)| used.then_some(o))
+                .collect();
+                if !misused.is_empty() {
+                    misfits.push(format!(
+                        "step {}: table {}: {} shape(s) the load into a table that exists, and the \
+                         target table {} does not exist yet (godwit would create it from the \
+                         source's columns). Create it first (the application's migrations), or \
+                         leave these options out for it",
+                        step.name,
+                        source.name,
+                        misused.join(", "),
+                        target.name
+                    ));
+                    continue;
+                }
+                super::mapping::ColumnMapping::identity(&source)
+            }
         };
         if write.existing.is_none() && write.columns.len() != source.columns.len() {
             return Err(Error::new(
@@ -578,7 +636,137 @@ pub(crate) async fn plan_step(
             types,
         });
     }
-    Ok((plans, views, broken, view_triggers))
+    if !misfits.is_empty() {
+        return Err(Error::project(misfits.join("\n")));
+    }
+    // A table waits for the tables it references — by the source's
+    // foreign keys and, for a table that exists already (an application's
+    // own schema, whose keys are enforced during the load), by the
+    // target's — to finish loading: a child loaded before its parent would
+    // have its rows refused. The plan lists tables in that order.
+    let mut deps: Vec<Vec<usize>> = vec![Vec::new(); plans.len()];
+    for (i, p) in plans.iter().enumerate() {
+        let mut parents: Vec<usize> = p
+            .source
+            .foreign_keys
+            .iter()
+            .filter_map(|f| plans.iter().position(|q| q.source.name == f.ref_table))
+            .collect();
+        if p.write.existing.is_some() {
+            let db = tgt.connection(&p.write.connection)?.get().await?;
+            for t in db.referenced_tables(&p.write.table, &p.target.name).await? {
+                parents.extend(plans.iter().position(|q| q.target.name == t));
+            }
+        }
+        parents.retain(|&j| j != i);
+        parents.sort_unstable();
+        parents.dedup();
+        deps[i] = parents;
+    }
+    // Parents first, otherwise the order so far (the source's order with
+    // its cycles broken); a cycle of the target's keys starts at the first
+    // table still waiting.
+    let mut order: Vec<usize> = Vec::with_capacity(plans.len());
+    let mut placed = vec![false; plans.len()];
+    let mut broken = broken;
+    while order.len() < plans.len() {
+        let next = (0..plans.len())
+            .find(|&i| !placed[i] && deps[i].iter().all(|&d| placed[d]))
+            .unwrap_or_else(|| {
+                let i = (0..plans.len()).find(|&i| !placed[i]).expect("one is left");
+                if !broken.contains(&plans[i].source.name) {
+                    broken.push(plans[i].source.name.clone());
+                }
+                i
+            });
+        placed[next] = true;
+        order.push(next);
+    }
+    let position: Vec<usize> = {
+        let mut at = vec![0; plans.len()];
+        for (k, &i) in order.iter().enumerate() {
+            at[i] = k;
+        }
+        at
+    };
+    let deps: Vec<Vec<usize>> = order
+        .iter()
+        .map(|&i| deps[i].iter().map(|&d| position[d]).collect())
+        .collect();
+    let mut slots: Vec<Option<TablePlan>> = plans.into_iter().map(Some).collect();
+    let plans: Vec<TablePlan> = order
+        .iter()
+        .map(|&i| slots[i].take().expect("each once"))
+        .collect();
+    Ok(StepPlan {
+        tables: plans,
+        views,
+        broken,
+        view_triggers,
+        excluded,
+        deps,
+    })
+}
+
+/// A step's tables as planned, and what it leaves out.
+pub(crate) struct StepPlan {
+    /// Tables in load order.
+    pub tables: Vec<TablePlan>,
+    /// Views found, not copied.
+    pub views: Vec<String>,
+    /// Tables loaded before a parent to break a cycle.
+    pub broken: Vec<String>,
+    /// Triggers on views.
+    pub view_triggers: Vec<String>,
+    /// Source tables left out, with the reason.
+    pub excluded: Vec<Skipped>,
+    /// Per table (index into `tables`), the tables it waits for.
+    pub deps: Vec<Vec<usize>>,
+}
+
+impl StepPlan {
+    /// Source columns not loaded, over all tables.
+    pub fn dropped_columns(&self) -> Vec<Skipped> {
+        self.tables
+            .iter()
+            .flat_map(|p| &p.mapping.dropped)
+            .map(|(name, reason)| Skipped {
+                name: name.clone(),
+                reason: reason.clone(),
+            })
+            .collect()
+    }
+}
+
+/// The key of reject records for rows without key columns: the row's
+/// ordinal (1-based) in the order the source read them.
+pub const ROW_ORDINAL: &str = "#row";
+
+/// The columns that identify a source row in reject records: the primary
+/// key; else the first unique index whose columns are all NOT NULL; else
+/// the first unique index (a NULL there still narrows it down); else none
+/// (the row's ordinal is used, [`ROW_ORDINAL`]).
+fn identifying_columns(t: &TableDef) -> Vec<usize> {
+    let positions = |cols: &[String]| -> Option<Vec<usize>> {
+        cols.iter()
+            .map(|k| t.columns.iter().position(|c| &c.name == k))
+            .collect()
+    };
+    if let Some(k) = positions(&t.primary_key).filter(|k| !k.is_empty()) {
+        return k;
+    }
+    let unique: Vec<Vec<usize>> = t
+        .indexes
+        .iter()
+        .filter(|i| i.unique && !i.columns.is_empty())
+        .filter_map(|i| positions(&i.columns))
+        .collect();
+    unique
+        .iter()
+        .find(|k| k.iter().all(|&i| !t.columns[i].nullable))
+        .or_else(|| unique.first())
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// Rows coming from a source, whichever way it reads.
@@ -776,7 +964,20 @@ impl Session {
     }
 
     async fn run_step(&self, step: &Step, rejects: &Rejects) -> Result<StepReport> {
-        let (plans, views, broken, view_triggers) = plan_step(self, step).await?;
+        let planned = plan_step(self, step).await?;
+        let (excluded_tables, dropped_columns) =
+            (planned.excluded.clone(), planned.dropped_columns());
+        for s in excluded_tables.iter().chain(&dropped_columns) {
+            tracing::info!(step = %step.name, object = %s.name, reason = %s.reason, "not copied");
+        }
+        let StepPlan {
+            tables: plans,
+            views,
+            broken,
+            view_triggers,
+            deps: planned_deps,
+            ..
+        } = planned;
         for t in &broken {
             tracing::warn!(step = %step.name, table = %t, "foreign-key cycle: loaded before a parent (checks deferred to commit)");
         }
@@ -902,30 +1103,36 @@ impl Session {
         let tgt_ref = &tgt;
         let rejected_ref = &rejected_total;
         let state_ref = &state;
-        // A table waits for the tables it references — by the source's
-        // foreign keys and, for a table that exists already (an
-        // application's own schema, whose keys are enforced during the
-        // load), by the target's — to finish loading: with several workers
-        // a child would otherwise load before its parent and have its rows
-        // refused.
-        let mut deps: Vec<Vec<usize>> = vec![Vec::new(); plans.len()];
-        for (i, p) in plans.iter().enumerate() {
-            let mut parents: Vec<usize> = p
-                .source
-                .foreign_keys
+        let deps = &planned_deps;
+        // `truncate` into tables whose foreign keys link them (an
+        // application's schema): each table's own DELETE runs in its load
+        // transaction, parents first, and a parent's would fail while its
+        // children still hold rows. So the children are emptied first, in
+        // reverse load order, before any load starts (each DELETE commits
+        // on its own: a run that then fails leaves those tables empty,
+        // which is where `truncate` was taking them anyway).
+        if step.mode == WriteMode::Truncate {
+            let linked: Vec<usize> = todo
                 .iter()
-                .filter_map(|f| plans.iter().position(|q| q.source.name == f.ref_table))
+                .copied()
+                .filter(|&i| plans[i].write.existing.is_some())
+                .filter(|&i| {
+                    deps[i].iter().any(|d| todo.contains(d))
+                        || todo.iter().any(|&j| deps[j].contains(&i))
+                })
                 .collect();
-            if p.write.existing.is_some() {
+            for &i in linked.iter().rev() {
+                let p = &plans[i];
                 let db = tgt.connection(&p.write.connection)?.get().await?;
-                for t in db.referenced_tables(&p.write.table, &p.target.name).await? {
-                    parents.extend(plans.iter().position(|q| q.target.name == t));
-                }
+                db.execute(&format!("DELETE FROM {}", p.write.table), Vec::new())
+                    .await
+                    .map_err(|e| {
+                        e.context(format!(
+                            "step {}: emptying {} before the load (children first)",
+                            step.name, p.target.name
+                        ))
+                    })?;
             }
-            parents.retain(|&j| j != i);
-            parents.sort_unstable();
-            parents.dedup();
-            deps[i] = parents;
         }
         let load = |i: usize| {
             let p = &plans[i];
@@ -1126,6 +1333,8 @@ impl Session {
             tables,
             skipped_views: views,
             skipped_triggers,
+            excluded_tables,
+            dropped_columns,
         })
     }
 
@@ -1454,7 +1663,7 @@ impl Session {
             .collect();
         // Casts implied by an existing target table's column types.
         casts.extend(p.mapping.casts.iter().map(|(i, to)| {
-            let name = p.source.columns[*i].name.clone();
+            let name = p.mapping.column_name(&p.source, *i).to_owned();
             let rule = crate::project::Cast {
                 matches: crate::project::CastMatch::Column(table.clone(), name.clone()),
                 to: *to,
@@ -1465,17 +1674,16 @@ impl Session {
         }));
         let project_rows = p.mapping.keep.len() != p.source.columns.len()
             || p.mapping.keep.iter().enumerate().any(|(k, i)| k != *i);
-        let key_idx: Vec<usize> = p
-            .source
-            .primary_key
-            .iter()
-            .filter_map(|k| p.source.columns.iter().position(|c| &c.name == k))
-            .collect();
-        // A row's key for the reject file: `{column: value}` of the primary
-        // key, or null for tables without one.
+        let key_idx = identifying_columns(&p.source);
+        // The ordinal (1-based, in the source's read order) of the row a
+        // key is asked for, when no columns identify rows.
+        let ordinals = key_idx.is_empty();
+        let key_width = if ordinals { 1 } else { key_idx.len() };
+        // A row's key for the reject file: `{column: value}` of the columns
+        // that identify it (see `identifying_columns`), or `{"#row": n}`.
         let key_json = |values: &[Value]| -> serde_json::Value {
-            if key_idx.is_empty() {
-                serde_json::Value::Null
+            if ordinals {
+                json!({ ROW_ORDINAL: values.first().cloned().map(|v| excerpt(&v)) })
             } else {
                 serde_json::Value::Object(
                     key_idx
@@ -1486,10 +1694,18 @@ impl Session {
                 )
             }
         };
-        let key_of = |row: &[Value]| -> serde_json::Value {
-            let values: Vec<Value> = key_idx.iter().map(|&i| row[i].clone()).collect();
-            key_json(&values)
+        // Rows read before this batch, for ordinals.
+        let read_before = AtomicU64::new(0);
+        let key_values = |row: &[Value], r: usize| -> Vec<Value> {
+            if ordinals {
+                let n = read_before.load(Ordering::Relaxed) + r as u64 + 1;
+                vec![Value::Int(n as i64)]
+            } else {
+                key_idx.iter().map(|&i| row[i].clone()).collect()
+            }
         };
+        let key_of =
+            |row: &[Value], r: usize| -> serde_json::Value { key_json(&key_values(row, r)) };
 
         // Sources typing values per row (SQLite): each value is checked
         // against its column's type before the target sees it.
@@ -1584,6 +1800,7 @@ impl Session {
             let queue_tx = queue_tx;
             let (mut read, mut bytes) = (0u64, 0u64);
             while let Some((mut rows, size)) = source.next(batch_rows).await? {
+                read_before.store(read, Ordering::Relaxed);
                 read += rows.len() as u64;
                 bytes += size as u64;
                 let width = p.source.columns.len();
@@ -1605,6 +1822,24 @@ impl Session {
                     }
                     Ok(())
                 };
+                // Filled target columns: computed from the row as read, and
+                // appended to it (index `width + k`), so the casts to the
+                // target's types and the length checks apply to them too.
+                if !p.mapping.fills.list.is_empty() {
+                    for (r, row) in rows.iter_mut().enumerate() {
+                        if let Err((k, reason)) = p.mapping.fills.apply(row) {
+                            let fill = &p.mapping.fills.list[k];
+                            reject(
+                                &mut keep[r],
+                                json!({
+                                    "step": step.name, "table": table, "key": key_of(row, r),
+                                    "column": fill.column, "value": null,
+                                    "stage": "fill", "fill": fill.text, "reason": reason,
+                                }),
+                            )?;
+                        }
+                    }
+                }
                 for (idx, column, rule) in &casts {
                     for (i, row) in rows.iter_mut().enumerate() {
                         let v = std::mem::replace(&mut row[*idx], Value::Null);
@@ -1615,7 +1850,7 @@ impl Session {
                                 reject(
                                     &mut keep[i],
                                     json!({
-                                        "step": step.name, "table": table, "key": key_of(row),
+                                        "step": step.name, "table": table, "key": key_of(row, i),
                                         "column": column, "value": excerpt(&row[*idx]),
                                         "stage": "cast", "reason": reason,
                                     }),
@@ -1665,7 +1900,7 @@ impl Session {
                                 reject(
                                     &mut keep[i],
                                     json!({
-                                        "step": step.name, "table": table, "key": key_of(&rows[i]),
+                                        "step": step.name, "table": table, "key": key_of(&rows[i], i),
                                         "column": column, "value": excerpt(&rows[i][*idx]),
                                         "stage": "rewrite", "rule": rule, "reason": reason,
                                     }),
@@ -1705,7 +1940,7 @@ impl Session {
                                 reject(
                                     &mut keep[r],
                                     json!({
-                                        "step": step.name, "table": table, "key": key_of(row),
+                                        "step": step.name, "table": table, "key": key_of(row, r),
                                         "column": p.source.columns[*idx].name, "value": excerpt(&row[*idx]),
                                         "stage": "type", "reason": reason,
                                     }),
@@ -1730,7 +1965,7 @@ impl Session {
                             ZeroDatePolicy::Reject => reject(
                                 &mut keep[r],
                                 json!({
-                                    "step": step.name, "table": table, "key": key_of(row),
+                                    "step": step.name, "table": table, "key": key_of(row, r),
                                     "column": p.source.columns[*idx].name, "value": excerpt(&row[*idx]),
                                     "stage": "type",
                                     "reason": "a MySQL zero date, which no other database stores (zero_dates = \"null\" loads NULL instead)",
@@ -1747,8 +1982,8 @@ impl Session {
                                 reject(
                                     &mut keep[r],
                                     json!({
-                                        "step": step.name, "table": table, "key": key_of(row),
-                                        "column": p.source.columns[*idx].name, "value": excerpt(&row[*idx]),
+                                        "step": step.name, "table": table, "key": key_of(row, r),
+                                        "column": p.mapping.column_name(&p.source, *idx), "value": excerpt(&row[*idx]),
                                         "stage": "cast",
                                         "reason": format!("{n} characters, more than the target column's {limit}"),
                                     }),
@@ -1758,18 +1993,20 @@ impl Session {
                     }
                 }
                 over_limit(&format!("; table {table} rolled back"))?;
-                let mut i = 0;
-                rows.retain(|_| {
-                    i += 1;
-                    keep[i - 1]
-                });
                 // The key values of the rows sent to the target, taken before
                 // projection (`key_of` indexes source columns); turned into a
                 // reject record only for rows the target refuses.
                 let keys: Vec<Value> = rows
                     .iter()
-                    .flat_map(|r| key_idx.iter().map(|&k| r[k].clone()))
+                    .enumerate()
+                    .filter(|(r, _)| keep[*r])
+                    .flat_map(|(r, row)| key_values(row, r))
                     .collect();
+                let mut i = 0;
+                rows.retain(|_| {
+                    i += 1;
+                    keep[i - 1]
+                });
                 if project_rows {
                     rows = rows
                         .into_iter()
@@ -1799,7 +2036,7 @@ impl Session {
             while let Some((outcome, keys)) = done_rx.recv().await {
                 let outcome = outcome?;
                 for (i, reason) in &outcome.rejected {
-                    let key = key_json(&keys[i * key_idx.len()..(i + 1) * key_idx.len()]);
+                    let key = key_json(&keys[i * key_width..(i + 1) * key_width]);
                     rejects.write(json!({
                         "step": step.name, "table": table, "key": key,
                         "column": null, "value": null, "stage": "load", "reason": reason,

@@ -229,9 +229,9 @@ macro_rules! insert_loading {
                             }
                             match q.execute(&mut *self.tx).await {
                                 Ok(_) => outcome.written += 1,
-                                Err(e) if is_rejection(&e) => {
-                                    outcome.rejected.push((base + i, db_message(&e)))
-                                }
+                                Err(e) if is_rejection(&e) => outcome
+                                    .rejected
+                                    .push((base + i, $crate::caps::sql::reject_reason(&e))),
                                 Err(e) => return Err(classify(&self.db, e)),
                             }
                         }
@@ -1235,9 +1235,29 @@ impl TableLoader {
     }
 }
 
+/// The server's message of an error.
 pub(crate) fn db_message(e: &sqlx::Error) -> String {
     match e {
         sqlx::Error::Database(db) => db.message().to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// A refused row's reason: the server's message, with PostgreSQL's DETAIL
+/// line (it names the row: `Failing row contains (…)`, `Key (id)=(7)
+/// already exists.`) and its SQLSTATE.
+pub(crate) fn reject_reason(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(db) => {
+            let mut s = db.message().to_owned();
+            if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                if let Some(detail) = pg.detail() {
+                    s.push_str(&format!(" (DETAIL: {detail})"));
+                }
+                s.push_str(&format!(" [SQLSTATE {}]", pg.code()));
+            }
+            s
+        }
         other => other.to_string(),
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlRow};
 use sqlx::{Decode, Executor, Row, TypeInfo, ValueRef};
 
-use super::{classify, db_message, LoadOutcome};
+use super::{classify, LoadOutcome};
 use crate::error::{Error, ErrorKind, Result};
 use crate::project::Secret;
 use crate::runtime::bindings::godwit::plugin::sql::ColumnInfo;

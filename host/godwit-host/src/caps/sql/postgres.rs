@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow, PgValueFormat};
 use sqlx::{Executor, Row, TypeInfo, ValueRef};
 
-use super::{classify, db_message, LoadOutcome};
+use super::{classify, LoadOutcome};
 use crate::error::{Error, ErrorKind, Result};
 use crate::project::Secret;
 use crate::runtime::bindings::godwit::plugin::sql::ColumnInfo;
@@ -336,7 +336,7 @@ impl Loader {
                         }
                         Err(e) if is_rejection(&e) => {
                             self.savepoint("ROLLBACK TO SAVEPOINT godwit_row").await?;
-                            outcome.rejected.push((i, db_message(&e)));
+                            outcome.rejected.push((i, super::reject_reason(&e)));
                         }
                         Err(e) => return Err(classify(&self.db, e)),
                     }

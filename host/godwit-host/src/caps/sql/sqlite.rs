@@ -4,7 +4,7 @@ use std::path::Path;
 
 use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
-use super::{classify, db_message, LoadOutcome};
+use super::{classify, LoadOutcome};
 use crate::error::{Error, ErrorKind, Result};
 use crate::project::Secret;
 use crate::runtime::bindings::godwit::plugin::sql::ColumnInfo;

@@ -1,0 +1,352 @@
+//! Into the application's own schema (issue 22): a target schema made by
+//! the new backend's migrations, which add NOT NULL columns, split a
+//! column, change keys and drop tables; one godwit project loads it, and
+//! every skipped object and refused row is accounted for.
+
+use super::common::*;
+
+/// A fresh database with the example's migrations applied in file-name
+/// order, as the application (or `sqlx migrate run`) applies them.
+fn migrated(s: &godwit_tests::pg::Server, f: &Fixture) -> (String, String) {
+    let url = s.create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    let mut files: Vec<_> = std::fs::read_dir(f.path().join("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2);
+    for m in files {
+        s.psql(&db, &std::fs::read_to_string(m).unwrap());
+    }
+    (url, db)
+}
+
+fn rejects_of(f: &Fixture) -> Vec<serde_json::Value> {
+    let runs = f.path().join(".godwit/runs");
+    let mut out = Vec::new();
+    for d in std::fs::read_dir(runs).unwrap() {
+        if let Ok(text) = std::fs::read_to_string(d.unwrap().path().join("rejects.jsonl")) {
+            out.extend(text.lines().map(|l| serde_json::from_str(l).unwrap()));
+        }
+    }
+    out
+}
+
+/// Items 1, 2, 4, 5, 6, 8 and 9, on `examples/app-rewrite` as shipped (and
+/// once more with one worker). On ccbea0b (before this change) `plan`
+/// refused the project: `fill` did not exist, so four tables had NOT NULL
+/// columns no source column filled; with the fills taken out the first
+/// table was the only one named. The load order followed the source
+/// (which declares no keys), rejects of `message` and `chat_tag` had
+/// `"key": null` and no DETAIL, excluded tables and dropped columns were
+/// in no report, the dropped `setting.id` still got a `setval` (exit 3),
+/// and a second `truncate` run failed deleting a parent.
+#[tokio::test]
+async fn app_rewrite_example_loads_into_the_schema_its_migrations_made() {
+    let s = godwit_tests::pg::server();
+    for workers in ["", "workers = 1\n"] {
+        let f = Fixture::example("app-rewrite");
+        if !workers.is_empty() {
+            let toml = std::fs::read_to_string(f.path().join("godwit.toml")).unwrap();
+            f.write(
+                "godwit.toml",
+                &toml.replace("max_rejects = 2\n", &format!("max_rejects = 2\n{workers}")),
+            );
+        }
+        let (url, db) = migrated(s, &f);
+        let env = [("APP_PG_URL", url.as_str())];
+
+        let plan = f.godwit_env(&["plan", &f.arg()], &env);
+        assert_eq!(plan.code, 0, "{}", plan.all());
+        assert!(
+            !plan.stdout.contains("setval"),
+            "no identity is loaded: nothing to reset\n{}",
+            plan.stdout
+        );
+        // Parents before children, by the target's keys.
+        let at = |t: &str| {
+            plan.stdout
+                .find(&format!("  {t} -> {t} on connection"))
+                .unwrap_or_else(|| panic!("{t} in\n{}", plan.stdout))
+        };
+        assert!(at("user") < at("chat") && at("chat") < at("message"));
+        assert!(at("tag") < at("chat_tag") && at("chat") < at("chat_tag"));
+        for line in [
+            "tables not copied: alembic_version (the old backend's migration bookkeeping), legacy_plugin (the new backend has no plugins)",
+            "chat.share_id (the new backend has no sharing)",
+            "column: tag.id (uuid) = uuid5('tag', name, user_id) (fill)",
+            "column: chat.imported_at (timestamp with time zone) = now() (fill)",
+        ] {
+            assert!(plan.stdout.contains(line), "{line}\n{}", plan.stdout);
+        }
+
+        // Two rows are refused by the new schema: exit 1, as any reject.
+        let run = f.godwit_env(&["--json", "run", &f.arg()], &env);
+        assert_eq!(run.code, 1, "{}", run.all());
+        let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let step = &report["steps"][0];
+        assert_eq!(
+            step["excluded_tables"],
+            serde_json::json!([
+                {"name": "alembic_version", "reason": "the old backend's migration bookkeeping"},
+                {"name": "legacy_plugin", "reason": "the new backend has no plugins"},
+            ])
+        );
+        let dropped: Vec<String> = step["dropped_columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} ({})",
+                    d["name"].as_str().unwrap(),
+                    d["reason"].as_str().unwrap()
+                )
+            })
+            .collect();
+        for d in [
+            "user.name (split into first_name and last_name)",
+            "setting.id (settings are keyed by name)",
+            "chat.timestamp (became created_at and updated_at)",
+        ] {
+            assert!(dropped.contains(&d.to_owned()), "{d} in {dropped:?}");
+        }
+        let report_md = std::fs::read_to_string(
+            std::path::Path::new(report["run_dir"].as_str().unwrap()).join("report.md"),
+        )
+        .unwrap();
+        assert!(
+            report_md.contains(
+                "Tables not copied: alembic_version (the old backend's migration bookkeeping)"
+            ),
+            "{report_md}"
+        );
+        assert!(report_md.contains("Columns not copied: "), "{report_md}");
+
+        // The data, reshaped.
+        let q = |sql: &str| s.psql(&db, &format!("SET timezone = 'UTC'; {sql}"));
+        assert_eq!(
+            q("SELECT concat_ws('|', id, first_name, last_name, role, created_at, updated_at) FROM \"user\" ORDER BY id"),
+            "1|Ann|Smith|user|2023-11-14 22:13:20+00|2023-11-14 22:13:20+00\n\
+             2|Bob|de Vries|user|2023-11-14 22:15:00+00|2023-11-14 22:15:00+00\n\
+             3|Cher||user|2023-11-14 22:16:40+00|2023-11-14 22:16:40+00\n"
+        );
+        assert_eq!(
+            q("SELECT concat_ws('|', id, created_at, updated_at) FROM chat ORDER BY id"),
+            "c1|2023-11-14 22:30:00+00|2023-11-14 22:30:00+00\n\
+             c2|2023-11-14 22:46:40+00|2023-11-14 22:46:40+00\n\
+             c3|2023-11-14 23:03:20+00|2023-11-14 23:03:20+00\n"
+        );
+        // now(): one instant for every row, the run's start, and the same
+        // one in epoch milliseconds.
+        let started = chrono::DateTime::parse_from_rfc3339(report["started_at"].as_str().unwrap())
+            .unwrap()
+            .timestamp();
+        let imported: Vec<String> =
+            q("SELECT DISTINCT extract(epoch FROM imported_at)::bigint FROM chat")
+                .lines()
+                .map(str::to_owned)
+                .collect();
+        assert_eq!(imported.len(), 1, "{imported:?}");
+        let imported: i64 = imported[0].parse().unwrap();
+        assert!((imported - started).abs() <= 2, "{imported} vs {started}");
+        assert_eq!(
+            q("SELECT count(DISTINCT created_ms) || '|' || (max(created_ms) - (SELECT floor(extract(epoch FROM max(imported_at)) * 1000)::bigint FROM chat)) FROM message").trim(),
+            "1|0"
+        );
+        // Derived keys: the link table's uuid5 equals the tag's own.
+        assert_eq!(
+            q("SELECT string_agg(t.name || ':' || t.user_id || ':' || ct.chat_id, ',' ORDER BY ct.chat_id, t.name) FROM chat_tag ct JOIN tag t ON t.id = ct.tag_id").trim(),
+            "home:1:c1,work:1:c1,work:2:c2"
+        );
+        assert_eq!(q("SELECT count(*) FROM tag").trim(), "3");
+        assert_eq!(
+            q("SELECT string_agg(key || '=' || value, ',' ORDER BY key) FROM setting").trim(),
+            "lang=en,theme=dark"
+        );
+        assert_eq!(
+            q("SELECT count(*) FROM _app_migrations").trim(),
+            "2",
+            "the app's bookkeeping is untouched"
+        );
+
+        // Refused rows, identified: by the unique NOT NULL index (message has
+        // no primary key), by ordinal (chat_tag has no key at all); reasons
+        // keep PostgreSQL's DETAIL and SQLSTATE.
+        let rejects = rejects_of(&f);
+        assert_eq!(rejects.len(), 2, "{rejects:?}");
+        assert_eq!(
+            report["rejects_file"]
+                .as_str()
+                .map(|p| p.ends_with("rejects.jsonl")),
+            Some(true)
+        );
+        let m = rejects.iter().find(|r| r["table"] == "message").unwrap();
+        assert_eq!(m["key"], serde_json::json!({"id": "m2"}));
+        let reason = m["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("DETAIL: Failing row contains (m2, c1, 1, ,"),
+            "{reason}"
+        );
+        assert!(reason.contains("[SQLSTATE 23514]"), "{reason}");
+        let ct = rejects.iter().find(|r| r["table"] == "chat_tag").unwrap();
+        assert_eq!(ct["key"], serde_json::json!({"#row": 4}));
+        assert!(
+            ct["reason"]
+                .as_str()
+                .unwrap()
+                .contains("DETAIL: Key (chat_id, tag_id)=(c1, "),
+            "{ct}"
+        );
+
+        // Mode truncate again, into tables whose keys link them: children
+        // are emptied first, and the result is the same.
+        let again = f.godwit_env(&["run", &f.arg()], &env);
+        assert_eq!(again.code, 1, "{}", again.all());
+        assert!(
+            !again.all().contains("violates foreign key"),
+            "{}",
+            again.all()
+        );
+        assert_eq!(
+            q("SELECT (SELECT count(*) FROM \"user\") || '|' || (SELECT count(*) FROM chat_tag) || '|' || (SELECT count(*) FROM message)").trim(),
+            "3|3|3"
+        );
+    }
+}
+
+/// Item 3: without the fills, `plan` names every table that does not fit
+/// (on ccbea0b only the first, `chat`), each problem with the option that
+/// fixes it; and a fill whose value cannot go into its column is refused
+/// by `plan`, with the way out.
+#[tokio::test]
+async fn plan_names_every_table_that_does_not_fit_and_how_to_fix_it() {
+    let s = godwit_tests::pg::server();
+    let f = Fixture::example("app-rewrite");
+    let (url, _db) = migrated(s, &f);
+    let env = [("APP_PG_URL", url.as_str())];
+    let toml = std::fs::read_to_string(f.path().join("godwit.toml")).unwrap();
+    let (head, _fills) = toml.split_once("[steps.fill]").unwrap();
+    f.write("godwit.toml", head);
+    let plan = f.godwit_env(&["plan", &f.arg()], &env);
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    for problem in [
+        "target column user.role (text) is NOT NULL without a default, and no source column fills it (fill = { \"user.role\" = \"...\" }",
+        "target column chat.created_at (timestamp with time zone) is NOT NULL",
+        "target column tag.id (uuid) is NOT NULL",
+        "target column chat_tag.tag_id (uuid) is NOT NULL",
+        "target column message.created_ms (bigint) is NOT NULL",
+    ] {
+        assert!(plan.stderr.contains(problem), "{problem}\n{}", plan.stderr);
+    }
+
+    let wrong = toml
+        .replace(
+            "\"message.created_ms\" = \"now('ms')\"",
+            "\"message.created_ms\" = \"now()\"",
+        )
+        .replace(
+            "\"tag.id\" = \"uuid5('tag', name, user_id)\"",
+            "\"tag.id\" = \"uuid5('tag', nmae, user_id)\"",
+        );
+    f.write("godwit.toml", &wrong);
+    let plan = f.godwit_env(&["plan", &f.arg()], &env);
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    for problem in [
+        "fill \"message.created_ms\" = \"now()\" gives",
+        "now() is a timestamp; an integer column takes now('s'), now('ms'), now('us') or now('ns')",
+        "fill \"tag.id\" = \"uuid5('tag', nmae, user_id)\": nmae is not a column of the source table (its columns: name, user_id",
+    ] {
+        assert!(plan.stderr.contains(problem), "{problem}\n{}", plan.stderr);
+    }
+    // A fill into a table godwit would create is refused, as are the other
+    // options that shape a load into an existing table.
+    let g = Fixture::empty();
+    sqlite_with(
+        &g.path().join("src.db"),
+        &["CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)"],
+    )
+    .await
+    .close()
+    .await;
+    let url2 = s.create_db();
+    g.write(
+        "godwit.toml",
+        &copy_project(
+            "sqlite://src.db",
+            "sqlite-source",
+            &url2,
+            "postgres-target",
+            "drop_columns = [\"t.a\"]\n[steps.fill]\n\"t.b\" = \"a\"",
+            false,
+        ),
+    );
+    let plan = g.godwit(&["plan", &g.arg()]);
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    assert!(
+        plan.stderr
+            .contains("table t: fill, drop_columns shape(s) the load into a table that exists"),
+        "{}",
+        plan.stderr
+    );
+}
+
+/// A fill that fails on some rows rejects those rows (stage `fill`, with
+/// the row's key and the expression), and loads the others.
+#[tokio::test]
+async fn a_fill_that_fails_on_a_row_rejects_that_row() {
+    let s = godwit_tests::pg::server();
+    let f = Fixture::empty();
+    sqlite_with(
+        &f.path().join("src.db"),
+        &[
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, qty, label TEXT)",
+            "INSERT INTO items VALUES (1, 2, 'a'), (2, 'many', 'b'), (3, 5, 'c d')",
+        ],
+    )
+    .await
+    .close()
+    .await;
+    let url = s.create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    s.psql(
+        &db,
+        "CREATE TABLE items (id bigint PRIMARY KEY, qty text, label text, next_qty bigint NOT NULL, slug text NOT NULL)",
+    );
+    f.write(
+        "godwit.toml",
+        &copy_project(
+            "sqlite://src.db",
+            "sqlite-source",
+            &url,
+            "postgres-target",
+            "mode = \"append\"\nmax_rejects = 1\ntypes = \"declared\"\n[steps.fill]\n\"items.next_qty\" = \"qty + 1\"\n\"items.slug\" = \"label | replace(' ', '-') ~ '-' ~ id\"",
+            false,
+        ),
+    );
+    let run = f.godwit(&["run", &f.arg()]);
+    // `'many' + 1` fails: that row is rejected (exit 1, as any reject).
+    let rejects = rejects_of(&f);
+    assert_eq!(run.code, 1, "{}\n{rejects:?}", run.all());
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    assert_eq!(rejects[0]["stage"], "fill");
+    assert_eq!(rejects[0]["key"], serde_json::json!({"id": 2}));
+    assert_eq!(rejects[0]["column"], "next_qty");
+    assert_eq!(rejects[0]["fill"], "qty + 1");
+    assert!(
+        rejects[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("unsupported types"),
+        "{rejects:?}"
+    );
+    assert_eq!(
+        s.psql(
+            &db,
+            "SELECT string_agg(concat_ws(':', id, qty, next_qty, slug), ',' ORDER BY id) FROM items"
+        )
+        .trim(),
+        "1:2:3:a-1,3:5:6:c-d-3"
+    );
+}
