@@ -325,6 +325,16 @@ async fn a_fill_that_fails_on_a_row_rejects_that_row() {
             false,
         ),
     );
+    // `plan` tries the fills on the first rows and warns.
+    let plan = f.godwit(&["plan", &f.arg()]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.stdout.contains(
+            "warning: fill items.next_qty = qty + 1: 1 of the first 3 rows would be rejected (stage fill/cast); row 2: "
+        ),
+        "{}",
+        plan.stdout
+    );
     let run = f.godwit(&["run", &f.arg()]);
     // `'many' + 1` fails: that row is rejected (exit 1, as any reject).
     let rejects = rejects_of(&f);
@@ -348,5 +358,59 @@ async fn a_fill_that_fails_on_a_row_rejects_that_row() {
         )
         .trim(),
         "1:2:3:a-1,3:5:6:c-d-3"
+    );
+}
+
+/// "A rewrite rule may also fill a column": the new schema keeps the old
+/// path and adds the object URL; one rule rewrites a copy of the path into
+/// `url`, the path itself loads unchanged.
+#[tokio::test]
+async fn a_rewrite_rule_fills_another_column() {
+    let s = godwit_tests::pg::server();
+    let f = Fixture::empty();
+    sqlite_with(
+        &f.path().join("src.db"),
+        &[
+            "CREATE TABLE files (id INTEGER PRIMARY KEY, path TEXT NOT NULL)",
+            "INSERT INTO files VALUES (1, '/app/.data/a.png'), (2, '/app/.data/b/c.pdf')",
+        ],
+    )
+    .await
+    .close()
+    .await;
+    let url = s.create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    s.psql(
+        &db,
+        "CREATE TABLE files (id bigint PRIMARY KEY, path text NOT NULL, url text NOT NULL)",
+    );
+    let mut toml = copy_project(
+        "sqlite://src.db",
+        "sqlite-source",
+        &url,
+        "postgres-target",
+        "mode = \"append\"\nrewrites = [{ column = \"files.path\", rule = \"to-s3\", into = \"url\" }]",
+        false,
+    );
+    toml.push_str(
+        "\n[plugins.to-s3]\npath = \"builtin:prefix-rewrite\"\nparams = { from = \"/app/.data/\", to = \"s3://bucket/\" }\n",
+    );
+    f.write("godwit.toml", &toml);
+    let plan = f.godwit(&["plan", &f.arg()]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    let run = f.godwit(&["--json", "run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        s.psql(
+            &db,
+            "SELECT string_agg(concat_ws('|', id, path, url), ',' ORDER BY id) FROM files"
+        )
+        .trim(),
+        "1|/app/.data/a.png|s3://bucket/a.png,2|/app/.data/b/c.pdf|s3://bucket/b/c.pdf"
+    );
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        report["steps"][0]["tables"][0]["rewritten"][0]["column"],
+        "files.path -> url"
     );
 }

@@ -450,6 +450,9 @@ pub struct Rewrite {
     pub column: String,
     /// Rewrite plugin instance name.
     pub rule: String,
+    /// Into another target column (of a table that exists): the source
+    /// column is loaded as it is, and its rewritten value fills this one.
+    pub into: Option<String>,
 }
 
 /// A copy step.
@@ -722,6 +725,8 @@ struct FilePlugin {
 struct FileRewrite {
     column: Spanned<String>,
     rule: Spanned<String>,
+    #[serde(default)]
+    into: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -1079,6 +1084,7 @@ pub fn parse(
                 table: table.into(),
                 column: column.into(),
                 rule: plugin_ref(&r.rule)?,
+                into: r.into.clone(),
             });
         }
         let workers = match s.workers {

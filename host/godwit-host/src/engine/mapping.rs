@@ -42,6 +42,19 @@ impl ColumnMapping {
         }
     }
 
+    /// The row index of the value filling target column `column`, if a
+    /// fill computes it.
+    pub fn fill_index(&self, source: &TableDef, column: &str) -> Option<usize> {
+        let list = &self.fills.list;
+        list.iter()
+            .position(|f| f.column == column)
+            .or_else(|| {
+                list.iter()
+                    .position(|f| f.column.eq_ignore_ascii_case(column))
+            })
+            .map(|k| source.columns.len() + k)
+    }
+
     /// The name of row index `i` in reject records: the source column, or
     /// the target column a fill computes.
     pub fn column_name<'a>(&'a self, source: &'a TableDef, i: usize) -> &'a str {
@@ -72,7 +85,35 @@ pub fn map_columns(
     // Fills first: a filled target column is not taken from the source.
     let prefix = format!("{}.", source.name);
     let mut fills: Vec<(usize, Fill, Option<CastTo>, Option<u32>)> = Vec::new();
-    for (key, text) in step.fills.iter().filter(|(k, _)| k.starts_with(&prefix)) {
+    // A rewrite `into` another column fills it with the source column, which
+    // the rule then rewrites (in the run's rewrite stage).
+    let into: Vec<(String, String)> = step
+        .rewrites
+        .iter()
+        .filter(|r| r.table == source.name)
+        .filter_map(|r| {
+            r.into
+                .as_ref()
+                .map(|c| (format!("{prefix}{c}"), r.column.clone()))
+        })
+        .collect();
+    for (key, text) in step
+        .fills
+        .iter()
+        .filter(|(k, _)| k.starts_with(&prefix))
+        .chain(into.iter().map(|(k, t)| (k, t)))
+    {
+        if fills
+            .iter()
+            .any(|f: &(usize, Fill, Option<CastTo>, Option<u32>)| {
+                f.1.column.eq_ignore_ascii_case(&key[prefix.len()..])
+            })
+        {
+            problems.push(format!(
+                "{key:?} is filled twice (by fill, or a rewrite with into): keep one"
+            ));
+            continue;
+        }
         let column = &key[prefix.len()..];
         let found = existing.iter().position(|e| e.name == column).or_else(|| {
             existing
@@ -203,8 +244,10 @@ pub fn map_columns(
                 }
                 Ok(None) => {}
                 Err(why) => problems.push(format!(
-                    "source column {key} ({}) cannot go into {target}.{} ({}): {why}",
-                    col.native_type, dst.name, dst.native_type
+                    "source column {key} ({}) cannot go into {target}.{} ({}): {why} (a \
+                     `casts` rule for {key}, or fill = {{ \"{}.{}\" = \"...\" }} with \
+                     drop_columns = [\"{key}\"], converts it)",
+                    col.native_type, dst.name, dst.native_type, source.name, dst.name
                 )),
             }
         }

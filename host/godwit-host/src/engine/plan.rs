@@ -15,7 +15,7 @@ use crate::value::excerpt;
 
 /// Values sampled per rewritten column to show before → after.
 pub const REWRITE_SAMPLES: usize = 3;
-/// Rows scanned at most to find those samples.
+/// Rows scanned at most to find those samples (and to try fills on).
 pub const SAMPLE_SCAN_ROWS: usize = 1000;
 
 /// One before → after example of a rewrite rule.
@@ -210,6 +210,8 @@ impl Session {
                         });
                     }
                 }
+                let mut mapping = p.mapping.notes.clone();
+                mapping.extend(sample_fills(&src, &p).await?);
                 let target_connection = tgt
                     .connection(&p.write.connection)
                     .map(|c| c.name().to_owned())
@@ -230,7 +232,7 @@ impl Session {
                     constraints: p.write.constraints,
                     upsert_key: p.write.upsert_key,
                     rewrites,
-                    mapping: p.mapping.notes.clone(),
+                    mapping,
                     types: p.types.clone().unwrap_or_default(),
                 });
             }
@@ -292,6 +294,75 @@ async fn count(src: &super::Loaded, label: &str, statement: &str, params: &[Valu
         },
         _ => None,
     }
+}
+
+/// The fills that read columns, tried on the first [`SAMPLE_SCAN_ROWS`]
+/// rows with the casts to their target columns: a line per fill that fails
+/// on some (those rows would be rejected by `run`).
+async fn sample_fills(
+    src: &std::sync::Arc<super::Loaded>,
+    p: &super::run::TablePlan,
+) -> Result<Vec<String>> {
+    use super::fill::FillKind;
+    let fills = &p.mapping.fills;
+    if !fills
+        .list
+        .iter()
+        .any(|f| matches!(f.kind, FillKind::Expr(_)))
+    {
+        return Ok(Vec::new());
+    }
+    let width = p.source.columns.len();
+    let mut source = RowSource::open(src, &p.source.name, &p.read).await?;
+    // Per fill: rows tried, rows failing, the first reasons.
+    let mut failing: Vec<(u64, Vec<String>)> = vec![(0, Vec::new()); fills.list.len()];
+    let mut scanned = 0;
+    while scanned < SAMPLE_SCAN_ROWS {
+        let Some((rows, _)) = source.next(100).await? else {
+            break;
+        };
+        for mut row in rows {
+            scanned += 1;
+            let mut fail = |k: usize, why: String| {
+                failing[k].0 += 1;
+                if failing[k].1.len() < REWRITE_SAMPLES {
+                    failing[k].1.push(format!("row {scanned}: {why}"));
+                }
+            };
+            match fills.apply(&mut row) {
+                Err((k, why)) => fail(k, why),
+                Ok(()) => {
+                    for (k, v) in row.drain(width..).enumerate() {
+                        let cast = p.mapping.casts.iter().find(|(i, _)| *i == width + k);
+                        if let Some((_, to)) = cast {
+                            if let Err(why) =
+                                super::cast::convert(v, *to, crate::project::CastFrom::Auto, 0)
+                            {
+                                fail(k, why);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    source.close().await;
+    Ok(fills
+        .list
+        .iter()
+        .zip(failing)
+        .filter(|(_, (n, _))| *n > 0)
+        .map(|(f, (n, examples))| {
+            format!(
+                "warning: fill {}.{} = {}: {n} of the first {scanned} rows would be rejected \
+                 (stage fill/cast); {}",
+                p.source.name,
+                f.column,
+                f.text,
+                examples.join("; ")
+            )
+        })
+        .collect())
 }
 
 /// Up to [`REWRITE_SAMPLES`] distinct non-NULL values of a column.

@@ -593,6 +593,12 @@ pub(crate) async fn plan_step(session: &Session, step: &Step) -> Result<StepPlan
                     ("fill", step.fills.keys().any(of_table)),
                     ("drop_columns", step.drop_columns.iter().any(of_table)),
                     ("columns", step.column_renames.keys().any(of_table)),
+                    (
+                        "a rewrite with into",
+                        step.rewrites
+                            .iter()
+                            .any(|r| r.table == source.name && r.into.is_some()),
+                    ),
                 ]
                 .into_iter()
                 .filter_map(|(o, used)| used.then_some(o))
@@ -1636,15 +1642,25 @@ impl Session {
         // Rewrite rules of this table: (column index, column name, rule).
         let mut rules = Vec::new();
         for r in step.rewrites.iter().filter(|r| &r.table == table) {
-            let idx = p
-                .source
-                .columns
-                .iter()
-                .position(|c| c.name == r.column)
-                .expect("checked in select_tables");
+            let idx = match &r.into {
+                // The copy of the column that fills the other one.
+                Some(into) => p
+                    .mapping
+                    .fill_index(&p.source, into)
+                    .expect("mapped by map_columns"),
+                None => p
+                    .source
+                    .columns
+                    .iter()
+                    .position(|c| c.name == r.column)
+                    .expect("checked in select_tables"),
+            };
             rules.push((
                 idx,
-                r.column.clone(),
+                match &r.into {
+                    Some(into) => format!("{} -> {into}", r.column),
+                    None => r.column.clone(),
+                },
                 r.rule.clone(),
                 self.plugin(&r.rule, Kind::Rewrite).await?,
             ));
