@@ -479,3 +479,119 @@ async fn refused_rows_without_a_primary_key_are_identified_and_a_dropped_identit
         "1|1|1"
     );
 }
+
+/// The same options into MariaDB and SQLite tables the application made:
+/// fills (constant, epoch column into a datetime, a uuid5 key), load order
+/// by the target's foreign key, and `truncate` twice (children emptied
+/// first).
+#[tokio::test]
+async fn fills_and_target_order_work_into_mariadb_and_sqlite() {
+    async fn source(f: &Fixture) {
+        sqlite_with(
+            &f.path().join("src.db"),
+            &[
+                "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, created INTEGER)",
+                "INSERT INTO users VALUES (1, 'ann', 1700000000), (2, 'bob', 1700000060)",
+                // The child first by name, no foreign key declared.
+                "CREATE TABLE a_posts (id INTEGER PRIMARY KEY, user_id INTEGER, title TEXT)",
+                "INSERT INTO a_posts VALUES (10, 2, 'x'), (11, 1, 'y')",
+            ],
+        )
+        .await
+        .close()
+        .await;
+    }
+    let step = "mode = \"truncate\"\nworkers = 1\n[steps.fill]\n\"users.role\" = \"'member'\"\n\"users.created_at\" = \"created\"\n\"users.uid\" = \"uuid5('u', id)\"\n\"a_posts.slug\" = \"concat(title, '-', id)\"";
+    let drop = "drop_columns = [\"users.created\"]\n";
+
+    // MariaDB.
+    let my = godwit_tests::mariadb::server();
+    let f = Fixture::empty();
+    source(&f).await;
+    let url = my.create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    my.sql(
+        &db,
+        "CREATE TABLE users (id bigint PRIMARY KEY, name varchar(50), role varchar(10) NOT NULL, \
+         created_at datetime NOT NULL, uid char(36) NOT NULL); \
+         CREATE TABLE a_posts (id bigint PRIMARY KEY, user_id bigint NOT NULL, title text, slug text NOT NULL, \
+         FOREIGN KEY (user_id) REFERENCES users (id))",
+    );
+    f.write(
+        "godwit.toml",
+        &copy_project(
+            "sqlite://src.db",
+            "sqlite-source",
+            &url,
+            "mysql-target",
+            &format!("{drop}{step}"),
+            false,
+        ),
+    );
+    for _ in 0..2 {
+        let run = f.godwit(&["run", &f.arg()]);
+        assert_eq!(run.code, 0, "{}", run.all());
+    }
+    assert_eq!(
+        my.sql(&db, "SELECT u.id, u.role, u.created_at, u.uid, p.slug FROM users u JOIN a_posts p ON p.user_id = u.id ORDER BY u.id").trim(),
+        format!(
+            "1\tmember\t2023-11-14 22:13:20\t{}\ty-11\n2\tmember\t2023-11-14 22:14:20\t{}\tx-10",
+            uuid_of("u", "1"),
+            uuid_of("u", "2")
+        )
+    );
+
+    // SQLite.
+    let g = Fixture::empty();
+    source(&g).await;
+    sqlite_with(
+        &g.path().join("out.db"),
+        &[
+            "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT, role TEXT NOT NULL, created_at TIMESTAMP NOT NULL, uid TEXT NOT NULL)",
+            "CREATE TABLE a_posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id), title TEXT, slug TEXT NOT NULL)",
+        ],
+    )
+    .await
+    .close()
+    .await;
+    g.write(
+        "godwit.toml",
+        &copy_project(
+            "sqlite://src.db",
+            "sqlite-source",
+            "sqlite://out.db",
+            "sqlite-target",
+            &format!("{drop}{step}"),
+            false,
+        ),
+    );
+    for _ in 0..2 {
+        let run = g.godwit(&["run", &g.arg()]);
+        assert_eq!(run.code, 0, "{}", run.all());
+    }
+    let pool =
+        sqlx::SqlitePool::connect(&format!("sqlite://{}", g.path().join("out.db").display()))
+            .await
+            .unwrap();
+    let got: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT u.id, u.role, u.uid, p.slug FROM users u JOIN a_posts p ON p.user_id = u.id ORDER BY u.id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    assert_eq!(
+        got,
+        vec![
+            (1, "member".into(), uuid_of("u", "1"), "y-11".into()),
+            (2, "member".into(), uuid_of("u", "2"), "x-10".into()),
+        ]
+    );
+}
+
+/// `uuid5(namespace text, name)` as godwit's fill computes it, from the
+/// uuid crate directly.
+fn uuid_of(namespace: &str, name: &str) -> String {
+    let ns = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, namespace.as_bytes());
+    uuid::Uuid::new_v5(&ns, name.as_bytes()).to_string()
+}

@@ -1245,7 +1245,8 @@ pub(crate) fn db_message(e: &sqlx::Error) -> String {
 
 /// A refused row's reason: the server's message, with PostgreSQL's DETAIL
 /// line (it names the row: `Failing row contains (…)`, `Key (id)=(7)
-/// already exists.`) and its SQLSTATE.
+/// already exists.`) and its SQLSTATE, MySQL's error number, or SQLite's
+/// extended result code.
 pub(crate) fn reject_reason(e: &sqlx::Error) -> String {
     match e {
         sqlx::Error::Database(db) => {
@@ -1255,6 +1256,10 @@ pub(crate) fn reject_reason(e: &sqlx::Error) -> String {
                     s.push_str(&format!(" (DETAIL: {detail})"));
                 }
                 s.push_str(&format!(" [SQLSTATE {}]", pg.code()));
+            } else if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+                s.push_str(&format!(" [MySQL error {}]", my.number()));
+            } else if let Some(code) = db.code() {
+                s.push_str(&format!(" [SQLite code {code}]"));
             }
             s
         }
