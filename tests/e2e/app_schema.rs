@@ -22,17 +22,6 @@ fn migrated(s: &godwit_tests::pg::Server, f: &Fixture) -> (String, String) {
     (url, db)
 }
 
-fn rejects_of(f: &Fixture) -> Vec<serde_json::Value> {
-    let runs = f.path().join(".godwit/runs");
-    let mut out = Vec::new();
-    for d in std::fs::read_dir(runs).unwrap() {
-        if let Ok(text) = std::fs::read_to_string(d.unwrap().path().join("rejects.jsonl")) {
-            out.extend(text.lines().map(|l| serde_json::from_str(l).unwrap()));
-        }
-    }
-    out
-}
-
 /// Items 1, 2, 4, 5, 6, 8 and 9, on `examples/app-rewrite` as shipped (and
 /// once more with one worker). On ccbea0b (before this change) `plan`
 /// refused the project: `fill` did not exist, so four tables had NOT NULL
@@ -174,7 +163,7 @@ async fn app_rewrite_example_loads_into_the_schema_its_migrations_made() {
         // Refused rows, identified: by the unique NOT NULL index (message has
         // no primary key), by ordinal (chat_tag has no key at all); reasons
         // keep PostgreSQL's DETAIL and SQLSTATE.
-        let rejects = rejects_of(&f);
+        let rejects = all_rejects(&f);
         assert_eq!(rejects.len(), 2, "{rejects:?}");
         assert_eq!(
             report["rejects_file"]
@@ -337,7 +326,7 @@ async fn a_fill_that_fails_on_a_row_rejects_that_row() {
     );
     let run = f.godwit(&["run", &f.arg()]);
     // `'many' + 1` fails: that row is rejected (exit 1, as any reject).
-    let rejects = rejects_of(&f);
+    let rejects = all_rejects(&f);
     assert_eq!(run.code, 1, "{}\n{rejects:?}", run.all());
     assert_eq!(rejects.len(), 1, "{rejects:?}");
     assert_eq!(rejects[0]["stage"], "fill");
@@ -462,7 +451,7 @@ async fn refused_rows_without_a_primary_key_are_identified_and_a_dropped_identit
     assert!(!plan.stdout.contains("setval"), "{}", plan.stdout);
     let run = f.godwit(&["run", &f.arg()]);
     assert_eq!(run.code, 1, "three rows refused\n{}", run.all());
-    let rejects = rejects_of(&f);
+    let rejects = all_rejects(&f);
     let by_table = |t: &str| rejects.iter().find(|r| r["table"] == t).unwrap();
     // setting: its primary key column is dropped, but the source's key still
     // names the row.

@@ -241,3 +241,17 @@ pub async fn sqlite_with(path: &Path, statements: &[&str]) -> sqlx::SqlitePool {
     }
     pool
 }
+
+/// Every line of every `rejects.jsonl` of the fixture's runs, parsed.
+pub fn all_rejects(f: &Fixture) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    let Ok(runs) = std::fs::read_dir(f.path().join(".godwit/runs")) else {
+        return out;
+    };
+    for d in runs {
+        if let Ok(text) = std::fs::read_to_string(d.unwrap().path().join("rejects.jsonl")) {
+            out.extend(text.lines().map(|l| serde_json::from_str(l).unwrap()));
+        }
+    }
+    out
+}

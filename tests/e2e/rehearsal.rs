@@ -89,19 +89,10 @@ async fn orphaned_source(f: &Fixture) {
 }
 
 fn orphan_rejects(f: &Fixture) -> Vec<serde_json::Value> {
-    let runs = f.path().join(".godwit/runs");
-    let mut out = Vec::new();
-    for d in std::fs::read_dir(runs).unwrap() {
-        let p = d.unwrap().path().join("rejects.jsonl");
-        if let Ok(text) = std::fs::read_to_string(p) {
-            out.extend(
-                text.lines()
-                    .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-                    .filter(|v| v["stage"] == "orphan"),
-            );
-        }
-    }
-    out
+    all_rejects(f)
+        .into_iter()
+        .filter(|v| v["stage"] == "orphan")
+        .collect()
 }
 
 /// Item 2 into PostgreSQL and MariaDB. On 8e22c12 the foreign-key step
