@@ -174,3 +174,78 @@ fn dsn_passwords_never_appear() {
         );
     }
 }
+
+/// Issue 20 item 1 (the configurations that exited 0 on ccbea0b): a cast
+/// naming a column that does not exist, a type cast that matches nothing,
+/// `drop_columns`/`columns`/`rename` naming nothing, a grant under a label
+/// the plugin does not request, and a copy from a folder that does not
+/// exist are refused by `plan` and `run` (exit 2) before anything is
+/// written, each with the closest name.
+#[test]
+fn options_that_name_nothing_are_refused_before_anything_runs() {
+    let base = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/quickstart/godwit.toml"),
+    )
+    .unwrap();
+    let step_extra = |extra: &str| {
+        base.replace(
+            "mode = \"replace\"\n",
+            &format!("mode = \"replace\"\n{extra}\n"),
+        )
+    };
+    let cases: Vec<(String, &str)> = vec![
+        (
+            step_extra("casts = [{ column = \"tasks.create_at\", to = \"timestamptz\" }]"),
+            "casts \"tasks.create_at\": table tasks has no column \"create_at\" (did you mean \"created_at\"?)",
+        ),
+        (
+            step_extra("casts = [{ type = \"DATETME\", to = \"timestamptz\" }]"),
+            "casts: type \"DATETME\" matches no column of the step's tables (did you mean \"DATETIME\"?)",
+        ),
+        (
+            step_extra("drop_columns = [\"user.email\"]"),
+            "drop_columns \"user.email\": table \"user\" is not copied by this step (did you mean \"users\"?)",
+        ),
+        (
+            step_extra("rename = { taks = \"jobs\" }"),
+            "rename \"taks\": table \"taks\" is not copied by this step (did you mean \"tasks\"?)",
+        ),
+        (
+            base.replace("grants.sql = { target = \"copy\" }", "grants.sql = { targt = \"copy\" }"),
+            "grants.sql names \"targt\", which plugin copy-target does not request, and it requests \"target\"",
+        ),
+    ];
+    for (toml, needle) in cases {
+        let f = Fixture::example("quickstart");
+        f.write("godwit.toml", &toml);
+        for cmd in ["plan", "run"] {
+            let r = f.godwit(&[cmd, &f.arg()]);
+            assert_eq!(r.code, 2, "{cmd}: {}", r.all());
+            assert!(
+                r.stderr.contains(needle),
+                "{cmd}: expected {needle:?} in {}",
+                r.stderr
+            );
+        }
+        assert!(!f.path().join("out/app.db").exists(), "nothing written");
+    }
+
+    let f = Fixture::empty();
+    std::fs::create_dir_all(f.path().join("uploads")).unwrap();
+    folder_copy_project(&f, "");
+    f.write(
+        "godwit.toml",
+        &std::fs::read_to_string(f.path().join("godwit.toml"))
+            .unwrap()
+            .replace("root = \"src\"", "root = \"upload\""),
+    );
+    let r = f.godwit(&["run", &f.arg()]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(
+        r.stderr
+            .contains("does not exist (did you mean \"uploads\"?)"),
+        "{}",
+        r.stderr
+    );
+}

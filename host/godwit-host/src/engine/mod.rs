@@ -242,6 +242,43 @@ impl Session {
                 }
             }
         }
+        // A copy from a local folder that does not exist would copy "0
+        // objects" and pass: a typo in `root` is refused here instead.
+        for copy in &self.project.copies {
+            if let Some(crate::project::StoreKind::Fs { root }) =
+                self.project.stores.get(&copy.from).map(|s| &s.kind)
+            {
+                if !root.is_dir() {
+                    let near = root
+                        .parent()
+                        .and_then(|p| std::fs::read_dir(p).ok())
+                        .map(|entries| {
+                            let names: Vec<String> = entries
+                                .flatten()
+                                .filter(|e| e.path().is_dir())
+                                .map(|e| e.file_name().to_string_lossy().into_owned())
+                                .collect();
+                            let file = root
+                                .file_name()
+                                .map(|f| f.to_string_lossy().into_owned())
+                                .unwrap_or_default();
+                            did_you_mean(&file, names.iter().map(String::as_str))
+                        })
+                        .unwrap_or_default();
+                    return Err(Error::project(format!(
+                        "copy {}: the root of store {} ({}) {}{near}",
+                        copy.name,
+                        copy.from,
+                        root.display(),
+                        if root.exists() {
+                            "is not a folder"
+                        } else {
+                            "does not exist"
+                        }
+                    )));
+                }
+            }
+        }
         for name in self.project.plugins.keys() {
             self.load(name).await?;
         }
@@ -410,6 +447,43 @@ impl Session {
                 "granted blob label was not requested by the plugin; ignored"
             );
             unrequested.push(("blob".to_owned(), label.clone()));
+        }
+        // A grant under a label the plugin does not request, while a label
+        // it does request of the same kind goes ungranted, is a typo that
+        // would only surface as access-denied in the middle of a run.
+        let mut typos = Vec::new();
+        for (kind, label) in &unrequested {
+            let missing: Vec<&String> = not_granted
+                .iter()
+                .filter(|(k, _)| k == kind)
+                .map(|(_, l)| l)
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
+            let closest = missing
+                .iter()
+                .max_by(|a, b| {
+                    strsim::jaro_winkler(label, a).total_cmp(&strsim::jaro_winkler(label, b))
+                })
+                .expect("not empty");
+            let purposes: Vec<String> = info
+                .requests
+                .iter()
+                .filter(|r| &r.kind == kind && missing.contains(&&r.label))
+                .map(|r| format!("{:?} ({})", r.label, r.purpose))
+                .collect();
+            typos.push(format!(
+                "grants.{kind} names {label:?}, which plugin {name} does not request, and it \
+                 requests {} without a grant: did you mean grants.{kind} = {{ {closest} = ... }}?",
+                purposes.join(", ")
+            ));
+        }
+        if !typos.is_empty() {
+            return Err(Error::project(format!(
+                "plugin {name}: {}",
+                typos.join("; ")
+            )));
         }
         let sql = ctx.sql.clone();
         plugin.set_context(ctx);
@@ -606,6 +680,18 @@ pub(crate) fn select_tables(
     discovered: Vec<crate::runtime::bindings::types::TableDef>,
 ) -> Result<(Vec<crate::runtime::bindings::types::TableDef>, Vec<String>)> {
     let (views, tables): (Vec<_>, Vec<_>) = discovered.into_iter().partition(|t| t.is_view);
+    for name in step
+        .exclude
+        .iter()
+        .filter(|n| !tables.iter().chain(&views).any(|t| &t.name == *n))
+    {
+        // Harmless (the table is not copied either way), but likely a typo.
+        tracing::warn!(
+            step = %step.name,
+            "exclude {name:?}: the source has no such table{}",
+            did_you_mean(name, tables.iter().map(|t| t.name.as_str()))
+        );
+    }
     let mut selected: Vec<_> = match &step.tables {
         Some(names) => {
             let mut out = Vec::new();
@@ -644,6 +730,74 @@ pub(crate) fn select_tables(
             )));
         }
     }
+    // Names the step's options give must name something: an option that
+    // matches nothing would be ignored, and the run pass on a typo.
+    let mut unknown = Vec::new();
+    let column_keys = step
+        .column_renames
+        .keys()
+        .map(|k| ("columns", k.clone()))
+        .chain(
+            step.drop_columns
+                .iter()
+                .map(|k| ("drop_columns", k.clone())),
+        );
+    let casts = step.casts.iter().filter_map(|c| match &c.matches {
+        crate::project::CastMatch::Column(t, k) => Some(("casts", format!("{t}.{k}"))),
+        crate::project::CastMatch::NativeType(_) => None,
+    });
+    for (option, key) in column_keys.chain(casts) {
+        let (t, c) = key
+            .split_once('.')
+            .expect("checked when the project was read");
+        match selected.iter().find(|s| s.name == t) {
+            None => unknown.push(format!(
+                "{option} {key:?}: table {t:?} is not copied by this step{}",
+                did_you_mean(t, selected.iter().map(|s| s.name.as_str()))
+            )),
+            Some(table) if !table.columns.iter().any(|x| x.name == c) => unknown.push(format!(
+                "{option} {key:?}: table {t} has no column {c:?}{}",
+                did_you_mean(c, table.columns.iter().map(|x| x.name.as_str()))
+            )),
+            Some(_) => {}
+        }
+    }
+    for c in &step.casts {
+        if let crate::project::CastMatch::NativeType(n) = &c.matches {
+            let used = selected.iter().any(|t| {
+                t.columns
+                    .iter()
+                    .any(|x| c.applies(&t.name, &x.name, &x.native_type))
+            });
+            if !used {
+                let mut types: Vec<&str> = selected
+                    .iter()
+                    .flat_map(|t| t.columns.iter().map(|x| x.native_type.as_str()))
+                    .collect();
+                types.sort_unstable();
+                types.dedup();
+                unknown.push(format!(
+                    "casts: type {n:?} matches no column of the step's tables{}",
+                    did_you_mean(n, types.into_iter())
+                ));
+            }
+        }
+    }
+    for source in step.rename.keys() {
+        if !selected.iter().any(|s| &s.name == source) {
+            unknown.push(format!(
+                "rename {source:?}: table {source:?} is not copied by this step{}",
+                did_you_mean(source, selected.iter().map(|s| s.name.as_str()))
+            ));
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(Error::project(format!(
+            "step {}:\n  - {}",
+            step.name,
+            unknown.join("\n  - ")
+        )));
+    }
     for key in step.fills.keys() {
         let (t, _) = key
             .split_once('.')
@@ -657,4 +811,21 @@ pub(crate) fn select_tables(
         }
     }
     Ok((selected, views.into_iter().map(|v| v.name).collect()))
+}
+
+/// `" (did you mean \"x\"?)"` for the candidate closest to `name`, when one
+/// is close enough to be a likely typo; else nothing.
+pub(crate) fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    /// Jaro-Winkler similarity from which a candidate is offered (clap's
+    /// threshold for its own suggestions).
+    const LIKELY_TYPO: f64 = 0.7;
+    candidates
+        .map(|c| {
+            let score = strsim::jaro_winkler(&name.to_lowercase(), &c.to_lowercase());
+            (score, c)
+        })
+        .filter(|(score, _)| *score >= LIKELY_TYPO)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| format!(" (did you mean {c:?}?)"))
+        .unwrap_or_default()
 }
