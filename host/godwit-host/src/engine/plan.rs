@@ -212,10 +212,9 @@ impl Session {
                 }
                 let mut mapping = p.mapping.notes.clone();
                 mapping.extend(sample_fills(&src, &p).await?);
-                let target_connection = tgt
-                    .connection(&p.write.connection)
-                    .map(|c| c.name().to_owned())
-                    .unwrap_or_else(|e| format!("<{e}>"));
+                // A write plan naming a connection the plugin was not
+                // granted fails the plan (it would fail the run).
+                let target_connection = tgt.connection(&p.write.connection)?.name().to_owned();
                 tables.push(PlannedTable {
                     source: p.source.name.clone(),
                     target: p.target.name.clone(),
