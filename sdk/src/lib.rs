@@ -24,7 +24,7 @@
 /// Shared bindings: the data types and the host capabilities every world imports.
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../wit",
+        path: "../wit/v0.2",
         world: "godwit:plugin/capabilities@0.2.0",
         generate_all,
     });
@@ -45,7 +45,7 @@ macro_rules! kind_module {
         $(#[$doc])*
         pub mod $module {
             wit_bindgen::generate!({
-                path: "../wit",
+                path: "../wit/v0.2",
                 world: $world,
                 with: {
                     "godwit:plugin/types@0.2.0": crate::bindings::godwit::plugin::types,

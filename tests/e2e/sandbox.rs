@@ -264,7 +264,7 @@ fn a_component_for_another_wit_version_is_refused() {
     assert_eq!(r.code, 3, "{}", r.all());
     assert!(
         r.stderr
-            .contains("built against godwit:plugin@0.1.0; this host supports godwit:plugin@0.2.0"),
+            .contains("built against godwit:plugin@0.1.0; this host serves godwit:plugin@0.2.0 and godwit:plugin@0.3.0"),
         "{}",
         r.stderr
     );

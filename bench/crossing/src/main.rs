@@ -19,11 +19,11 @@ mod bindings {
     wasmtime::component::bindgen!({
         path: "wit",
         world: "godwit:bench/crossing",
-        with: { "godwit:plugin/types@0.2.0": godwit_host::runtime::bindings::types },
+        with: { "godwit:plugin/types@0.2.0": godwit_host::model::types_v0_2 },
     });
 }
 use bindings::Crossing;
-use godwit_host::runtime::bindings::types::Value;
+use godwit_host::model::Value;
 
 struct State {
     wasi: WasiCtx,

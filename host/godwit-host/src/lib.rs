@@ -14,6 +14,7 @@ pub mod bundle;
 pub mod caps;
 pub mod engine;
 pub mod error;
+pub mod model;
 pub mod project;
 pub mod redact;
 pub mod runtime;

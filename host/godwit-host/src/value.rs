@@ -5,7 +5,7 @@
 //! value read from a database reaches a target or a plugin without another
 //! representation in between.
 
-use crate::runtime::bindings::types::{Batch, Column, ColumnValues, Value};
+use crate::model::{Batch, Column, ColumnValues, Value};
 
 /// Bytes a value occupies for batching purposes (payload plus a fixed overhead).
 pub fn approx_size(v: &Value) -> usize {

@@ -20,8 +20,8 @@ use opendal::{services, Operator};
 use super::folder::{EntryKind, Folder, FolderWriter};
 
 use crate::error::{Error, Result};
+use crate::model::ObjectMeta;
 use crate::project::{Store, StoreKind};
-use crate::runtime::bindings::godwit::plugin::blob::ObjectMeta;
 
 /// Largest chunk a plugin may read or write per call: big enough for
 /// throughput, small enough that one call cannot pin much host memory.

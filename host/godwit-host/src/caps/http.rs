@@ -16,8 +16,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::{HttpRequest as Request, HttpResponse as Response};
 use crate::project::HttpHost;
-use crate::runtime::bindings::godwit::plugin::http::{Request, Response};
 
 /// Largest response body handed to a plugin; the rest is cut (`truncated`).
 pub const MAX_RESPONSE_BYTES: usize = 1 << 20;

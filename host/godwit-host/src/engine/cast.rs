@@ -6,8 +6,8 @@
 //! A value that cannot be converted is rejected with the reason (it goes to
 //! the reject file); it is never coerced into something else.
 
+use crate::model::{LogicalType, Value};
 use crate::project::{CastFrom, CastTo, NulPolicy};
-use crate::runtime::bindings::types::{LogicalType, Value};
 use crate::value::render_text;
 
 /// Microseconds per second.
@@ -19,7 +19,7 @@ pub fn logical(to: CastTo) -> LogicalType {
         CastTo::Boolean => LogicalType::Boolean,
         CastTo::Int => LogicalType::Int(64),
         CastTo::Float => LogicalType::Float(64),
-        CastTo::Decimal => LogicalType::Decimal(crate::runtime::bindings::types::DecimalSpec {
+        CastTo::Decimal => LogicalType::Decimal(crate::model::DecimalSpec {
             precision: None,
             scale: None,
         }),

@@ -40,9 +40,9 @@ use super::Session;
 use crate::caps::blob::{BlobStore, MULTIPART_PART_BYTES};
 use crate::caps::folder::Folder;
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::Outcome;
+use crate::model::Value;
 use crate::project::{BlobCopy, Verify};
-use crate::runtime::bindings::exports::godwit::plugin::rewriter::Outcome;
-use crate::runtime::bindings::types::Value;
 use crate::runtime::Kind;
 
 /// Keys sent to the rewrite rule per call (one Wasm crossing per batch).

@@ -17,7 +17,7 @@ use std::sync::{Arc, LazyLock};
 use minijinja::value::{Enumerator, Object, ObjectRepr, Rest, Value as J, ValueKind};
 use minijinja::{Environment, Error as JError, ErrorKind as JErrorKind, State};
 
-use crate::runtime::bindings::types::{ColumnDef, LogicalType, Value};
+use crate::model::{ColumnDef, LogicalType, Value};
 
 /// Instructions one evaluation may run. A fill over one row takes tens;
 /// the limit stops a loop (`range(10**9) | sum`) from stalling the run.

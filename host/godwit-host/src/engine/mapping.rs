@@ -5,8 +5,8 @@
 //! anything is written.
 
 use crate::error::{Error, Result};
+use crate::model::{ColumnDef, LogicalType, TableDef, Value};
 use crate::project::{CastTo, Step};
-use crate::runtime::bindings::types::{ColumnDef, LogicalType, TableDef, Value};
 
 use super::fill::{Fill, FillKind, Fills};
 

@@ -88,7 +88,7 @@ pub struct Loaded {
 impl Loaded {
     /// The dialects of every SQL connection granted to this plugin, as far
     /// as the DSNs say (no connection is opened).
-    pub fn dialects(&self) -> Vec<crate::runtime::bindings::godwit::plugin::sql::Dialect> {
+    pub fn dialects(&self) -> Vec<crate::model::Dialect> {
         let mut out: Vec<_> = self.sql.values().filter_map(|l| l.dialect()).collect();
         out.dedup();
         out
@@ -677,8 +677,8 @@ pub fn plugin_bytes(
 /// views set aside. Unknown names in `tables` are an error.
 pub(crate) fn select_tables(
     step: &crate::project::Step,
-    discovered: Vec<crate::runtime::bindings::types::TableDef>,
-) -> Result<(Vec<crate::runtime::bindings::types::TableDef>, Vec<String>)> {
+    discovered: Vec<crate::model::TableDef>,
+) -> Result<(Vec<crate::model::TableDef>, Vec<String>)> {
     let (views, tables): (Vec<_>, Vec<_>) = discovered.into_iter().partition(|t| t.is_view);
     for name in step
         .exclude

@@ -1,6 +1,6 @@
 //! Load order: parents before children along foreign keys.
 
-use crate::runtime::bindings::types::TableDef;
+use crate::model::TableDef;
 
 /// Orders tables so every table comes after the tables it references.
 /// Self-references are ignored (loads defer foreign-key checks to commit).

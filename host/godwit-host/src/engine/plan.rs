@@ -7,9 +7,9 @@ use serde::Serialize;
 use super::run::{plan_step, RowSource};
 use super::{PluginReport, Session};
 use crate::error::Result;
-use crate::runtime::bindings::exports::godwit::plugin::rewriter::Outcome;
-use crate::runtime::bindings::exports::godwit::plugin::source_adapter::ReadPlan;
-use crate::runtime::bindings::types::Value;
+use crate::model::Outcome;
+use crate::model::ReadPlan;
+use crate::model::Value;
 use crate::runtime::Kind;
 use crate::value::excerpt;
 

@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::caps::sql::Database;
 use crate::error::Result;
-use crate::runtime::bindings::types::{ColumnDef, DecimalSpec, LogicalType, Value};
+use crate::model::{ColumnDef, DecimalSpec, LogicalType, Value};
 
 /// Columns profiled per query: each takes at most six result columns, and
 /// SQLite allows 2,000 (`SQLITE_MAX_COLUMN`) in a result.

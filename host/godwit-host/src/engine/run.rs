@@ -22,15 +22,15 @@ use super::state::{Progress, StepState};
 use super::{select_tables, Loaded, Session};
 use crate::caps::sql::{Database, RowStream};
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::Dialect;
+use crate::model::Outcome;
+use crate::model::ReadPlan;
+use crate::model::{self as wit, SqlWritePlan as WritePlan};
+use crate::model::{LogicalType, TableDef, Value};
 use crate::project::{
     IdentifierCase, NulPolicy, OrphanPolicy, Step, TypePolicy, ValidatorPhase, WriteMode,
     ZeroDatePolicy,
 };
-use crate::runtime::bindings::exports::godwit::plugin::rewriter::Outcome;
-use crate::runtime::bindings::exports::godwit::plugin::source_adapter::ReadPlan;
-use crate::runtime::bindings::exports::godwit::plugin::target_adapter::{self, WritePlan};
-use crate::runtime::bindings::godwit::plugin::sql::Dialect;
-use crate::runtime::bindings::types::{LogicalType, TableDef, Value};
 use crate::runtime::Kind;
 use crate::value::{excerpt, row_size};
 
@@ -54,13 +54,13 @@ struct Prepared {
     keys: Vec<Value>,
 }
 
-pub(crate) fn wit_mode(m: WriteMode) -> target_adapter::WriteMode {
+pub(crate) fn wit_mode(m: WriteMode) -> wit::WriteMode {
     match m {
-        WriteMode::Create => target_adapter::WriteMode::Create,
-        WriteMode::Replace => target_adapter::WriteMode::Replace,
-        WriteMode::Truncate => target_adapter::WriteMode::Truncate,
-        WriteMode::Append => target_adapter::WriteMode::Append,
-        WriteMode::Upsert => target_adapter::WriteMode::Upsert,
+        WriteMode::Create => wit::WriteMode::Create,
+        WriteMode::Replace => wit::WriteMode::Replace,
+        WriteMode::Truncate => wit::WriteMode::Truncate,
+        WriteMode::Append => wit::WriteMode::Append,
+        WriteMode::Upsert => wit::WriteMode::Upsert,
     }
 }
 
@@ -202,7 +202,13 @@ pub(crate) struct TablePlan {
     pub source: TableDef,
     pub target: TableDef,
     pub read: ReadPlan,
+    /// The SQL the host runs and the table it loads. For a table the
+    /// target writes itself (`batches`) only `table` (its name),
+    /// `columns`, `existing` and `upsert_key` (the plan's `key`) are set.
     pub write: WritePlan,
+    /// Set when the target writes the table itself, through its
+    /// `table-writer` (contract 0.3): the plugin's plan.
+    pub batches: Option<wit::BatchWritePlan>,
     /// How source columns land in the target (all of them, unless the table exists).
     pub mapping: super::mapping::ColumnMapping,
     /// `replace` of an existing PostgreSQL or MySQL table: the rows are
@@ -359,7 +365,7 @@ async fn refine_types(
         }
         source.uniques.insert(
             0,
-            crate::runtime::bindings::types::UniqueConstraint {
+            crate::model::UniqueConstraint {
                 name: None,
                 columns: key,
             },
@@ -394,6 +400,21 @@ fn final_table(p: &TablePlan) -> &str {
     p.staging
         .as_ref()
         .map_or(p.write.table.as_str(), |s| s.final_table.as_str())
+}
+
+/// The part of a SQL plan a table the target writes itself shares: the
+/// columns, the existing table's columns (for the mapping) and the key.
+fn batch_stand_in(target: &TableDef, b: &wit::BatchWritePlan) -> WritePlan {
+    WritePlan {
+        connection: String::new(),
+        pre: Vec::new(),
+        table: target.name.clone(),
+        columns: b.columns.clone(),
+        post: Vec::new(),
+        constraints: Vec::new(),
+        upsert_key: b.key.clone(),
+        existing: b.existing.clone(),
+    }
 }
 
 /// Suffix of staging tables (`<table>__gw_new`).
@@ -513,7 +534,7 @@ pub(crate) async fn plan_step(session: &Session, step: &Step) -> Result<StepPlan
         } else {
             mode
         };
-        let mut write = tgt
+        let planned = tgt
             .plugin
             .lock()
             .await
@@ -537,22 +558,39 @@ pub(crate) async fn plan_step(session: &Session, step: &Step) -> Result<StepPlan
                     e
                 }
             })?;
+        let (mut write, batches) = match planned {
+            wit::WritePlan::Sql(w) => (w, None),
+            wit::WritePlan::Batches(b) => (batch_stand_in(&target, &b), Some(b)),
+        };
         let mut staging = None;
-        let lazy = tgt.connection(&write.connection)?;
         // Known from the DSN: a SQLite target (never built beside) is not
-        // opened here, so `plan` does not need its file to exist.
-        let beside_ok = matches!(lazy.dialect(), Some(Dialect::Postgres | Dialect::Mysql));
+        // opened here, so `plan` does not need its file to exist. A target
+        // writing its tables itself replaces them as it sees fit.
+        let beside_ok = batches.is_none()
+            && matches!(
+                tgt.connection(&write.connection)?.dialect(),
+                Some(Dialect::Postgres | Dialect::Mysql)
+            );
         if mode == WriteMode::Replace && beside_ok {
-            let db = lazy.get().await?;
+            let db = tgt.connection(&write.connection)?.get().await?;
             if db.relation_exists(&write.table, &target.name).await? {
                 let mut def = target.clone();
                 def.name = staging_name(&target.name);
-                let beside = tgt
+                let wit::WritePlan::Sql(beside) = tgt
                     .plugin
                     .lock()
                     .await
                     .plan_write(&def, wit_mode(WriteMode::Replace))
-                    .await?;
+                    .await?
+                else {
+                    return Err(Error::new(
+                        ErrorKind::PluginError,
+                        format!(
+                            "plugin {}: planned {} as SQL but its staging table {} as batches",
+                            step.target, target.name, def.name
+                        ),
+                    ));
+                };
                 staging = Some(Staging {
                     name: def.name.clone(),
                     table: beside.table.clone(),
@@ -636,6 +674,7 @@ pub(crate) async fn plan_step(session: &Session, step: &Step) -> Result<StepPlan
             target,
             read,
             write,
+            batches,
             mapping,
             staging,
             creates: matches!(mode, WriteMode::Create | WriteMode::Replace),
@@ -658,7 +697,7 @@ pub(crate) async fn plan_step(session: &Session, step: &Step) -> Result<StepPlan
             .iter()
             .filter_map(|f| plans.iter().position(|q| q.source.name == f.ref_table))
             .collect();
-        if p.write.existing.is_some() {
+        if p.write.existing.is_some() && p.batches.is_none() {
             let db = tgt.connection(&p.write.connection)?.get().await?;
             for t in db.referenced_tables(&p.write.table, &p.target.name).await? {
                 parents.extend(plans.iter().position(|q| q.target.name == t));

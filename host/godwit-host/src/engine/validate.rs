@@ -5,8 +5,8 @@ use super::report::{FindingReport, ValidationReport};
 use super::run::target_def;
 use super::{select_tables, Session};
 use crate::error::Result;
+use crate::model::{Severity, TablePair};
 use crate::project::ValidatorPhase;
-use crate::runtime::bindings::exports::godwit::plugin::validation::{Severity, TablePair};
 use crate::runtime::Kind;
 
 /// Findings kept per validator: a report stays readable and bounded; what

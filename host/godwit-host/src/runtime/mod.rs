@@ -10,10 +10,11 @@
 //! timeout around each host call, caps on bytes and rows per host call and on
 //! open handles. A guest that traps is reported and never called again.
 
-pub mod bindings;
 mod cache;
 pub mod limits;
 mod plugin;
+pub mod v0_2;
+pub mod v0_3;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,7 +26,51 @@ use wasmtime::{Config, Engine};
 use crate::error::{Error, ErrorKind, Result};
 pub use plugin::{HostState, Kind, Plugin, PluginContext, PluginInfo, ProgressEvent, Request};
 
-/// The WIT package version this host implements.
+/// A version of the `godwit:plugin` contract this host serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub enum Contract {
+    /// `godwit:plugin@0.2.0`: SQL targets only.
+    #[serde(rename = "godwit:plugin@0.2.0")]
+    V0_2,
+    /// `godwit:plugin@0.3.0`: adds plugin-written batches and target traits.
+    #[serde(rename = "godwit:plugin@0.3.0")]
+    V0_3,
+}
+
+impl Contract {
+    /// Every version served, oldest first.
+    pub const SERVED: [Contract; 2] = [Contract::V0_2, Contract::V0_3];
+
+    /// The package version, as in the WIT files (`0.2.0`).
+    pub fn version(self) -> &'static str {
+        match self {
+            Contract::V0_2 => "0.2.0",
+            Contract::V0_3 => "0.3.0",
+        }
+    }
+
+    /// The package name with its version (`godwit:plugin@0.2.0`).
+    pub fn package(self) -> &'static str {
+        match self {
+            Contract::V0_2 => "godwit:plugin@0.2.0",
+            Contract::V0_3 => "godwit:plugin@0.3.0",
+        }
+    }
+
+    /// The version a plugin export names, if this host serves it.
+    pub fn of_version(version: &str) -> Option<Self> {
+        Self::SERVED.into_iter().find(|c| c.version() == version)
+    }
+}
+
+impl std::fmt::Display for Contract {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.package())
+    }
+}
+
+/// The WIT package of the SDK's default bindings and of `godwit new`'s
+/// templates (the contract a new plugin is built against).
 pub const WIT_PACKAGE: &str = "godwit:plugin@0.2.0";
 
 /// The engine, linker and compile cache shared by every plugin of a process.
@@ -51,6 +96,8 @@ pub struct Compiled {
     pub digest: String,
     /// Plugin kinds it exports.
     pub kinds: Vec<Kind>,
+    /// The contract version its exports are built against.
+    pub contract: Contract,
     /// True when the compiled code came from the compile cache.
     pub from_cache: bool,
     /// Time spent compiling, or loading the cached compilation.
@@ -69,11 +116,18 @@ impl Runtime {
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| Error::internal(format!("linking WASI: {e}")))?;
-        bindings::All::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(
+        // Every served version's capabilities, side by side: a component
+        // imports the ones of the version it was built against.
+        v0_2::AllV02::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(
             &mut linker,
             |s| s,
         )
-        .map_err(|e| Error::internal(format!("linking godwit capabilities: {e}")))?;
+        .map_err(|e| Error::internal(format!("linking godwit@0.2.0 capabilities: {e}")))?;
+        v0_3::AllV03::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| Error::internal(format!("linking godwit@0.3.0 capabilities: {e}")))?;
 
         let stop = Arc::new(AtomicBool::new(false));
         let (weak, stop2) = (engine.weak(), stop.clone());
@@ -122,7 +176,7 @@ impl Runtime {
         let (component, from_cache) =
             cache::compile(&self.engine, self.cache_dir.as_deref(), &digest, bytes)
                 .map_err(|e| Error::new(ErrorKind::PluginLoad, format!("plugin {origin}: {e}")))?;
-        let kinds = plugin::detect_kinds(&self.engine, &component).map_err(|e| {
+        let (kinds, contract) = plugin::detect_kinds(&self.engine, &component).map_err(|e| {
             Error::new(
                 ErrorKind::PluginLoad,
                 format!("plugin {origin} ({digest}): {e}"),
@@ -132,6 +186,7 @@ impl Runtime {
             component,
             digest,
             kinds,
+            contract,
             from_cache,
             compile_time: started.elapsed(),
         })

@@ -7,15 +7,12 @@ use wasmtime::component::{Component, Instance, InstancePre, Linker, ResourceTabl
 use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use super::bindings::exports::godwit::plugin::{
-    rewriter, source_adapter, target_adapter, validation,
-};
-use super::bindings::types::{self, CapabilityKind, TableDef};
 use super::limits::{self, Limits};
-use super::{Compiled, WIT_PACKAGE};
+use super::{v0_2, v0_3, Compiled, Contract};
 use crate::caps::blob::BlobStore;
 use crate::caps::sql::LazyDatabase;
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::{self as types, CapabilityKind, TableDef};
 
 /// A plugin's stdout and stderr: the first [`limits::STDERR_CAPTURE_BYTES`]
 /// bytes are kept (for panic messages in reports), the rest is discarded —
@@ -101,13 +98,22 @@ impl Kind {
     }
 }
 
-/// Finds which plugin interfaces a component exports, refusing components
-/// built against another version of the contract.
+/// Finds which plugin interfaces a component exports and the contract
+/// version they are built against, refusing versions this host does not
+/// serve and components mixing versions.
 pub fn detect_kinds(
     engine: &Engine,
     component: &Component,
-) -> std::result::Result<Vec<Kind>, String> {
+) -> std::result::Result<(Vec<Kind>, Contract), String> {
+    let served = || {
+        Contract::SERVED
+            .iter()
+            .map(|c| c.package())
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
     let mut kinds = Vec::new();
+    let mut contract: Option<Contract> = None;
     for (name, _) in component.component_type().exports(engine) {
         let Some(rest) = name.strip_prefix("godwit:plugin/") else {
             continue;
@@ -116,22 +122,31 @@ pub fn detect_kinds(
         let kind = [Kind::Source, Kind::Target, Kind::Rewrite, Kind::Validator]
             .into_iter()
             .find(|k| k.interface() == iface);
-        match kind {
-            Some(k) if WIT_PACKAGE.ends_with(&format!("@{version}")) => kinds.push(k),
-            Some(_) => {
-                return Err(format!(
-                    "built against godwit:plugin@{version}; this host supports {WIT_PACKAGE}"
-                ))
-            }
-            None => {}
+        let Some(k) = kind else { continue };
+        let Some(c) = Contract::of_version(version) else {
+            return Err(format!(
+                "built against godwit:plugin@{version}; this host serves {}",
+                served()
+            ));
+        };
+        if contract.is_some_and(|seen| seen != c) {
+            return Err(format!(
+                "exports interfaces of two contract versions ({} and {c}); build every export \
+                 against one",
+                contract.expect("checked")
+            ));
         }
+        contract = Some(c);
+        kinds.push(k);
     }
-    if kinds.is_empty() {
-        return Err(format!(
-            "exports no godwit plugin interface (expected one of the {WIT_PACKAGE} worlds: source, target, rewrite, validator)"
-        ));
+    match contract {
+        Some(c) if !kinds.is_empty() => Ok((kinds, c)),
+        _ => Err(format!(
+            "exports no godwit plugin interface (expected one of the worlds source, target, \
+             rewrite, validator of {})",
+            served()
+        )),
     }
-    Ok(kinds)
 }
 
 /// What a plugin said about itself (`describe`), in host types.
@@ -262,6 +277,25 @@ impl HostState {
     }
 }
 
+/// Calls one exported interface of whichever contract version the plugin
+/// speaks: `$body` is written once and compiled against each version's
+/// bindings (whose data types are the same host types), so the result is
+/// the same Rust type for both.
+macro_rules! guest_call {
+    ($self:ident, $field:ident, $kind:expr, |$g:ident| $body:expr) => {
+        match &$self.guests {
+            Guests::V0_2(all) => {
+                let $g = all.$field.clone().ok_or_else(|| $self.missing($kind))?;
+                $body
+            }
+            Guests::V0_3(all) => {
+                let $g = all.$field.clone().ok_or_else(|| $self.missing($kind))?;
+                $body
+            }
+        }
+    };
+}
+
 /// A running plugin instance.
 pub struct Plugin {
     /// Instance name from the project.
@@ -272,12 +306,11 @@ pub struct Plugin {
     pub kinds: Vec<Kind>,
     /// Its limits.
     pub limits: Limits,
+    /// The contract version it speaks.
+    pub contract: Contract,
     store: Store<HostState>,
     stderr: Capture,
-    source: Option<source_adapter::Guest>,
-    target: Option<target_adapter::Guest>,
-    rewrite: Option<rewriter::Guest>,
-    validator: Option<validation::Guest>,
+    guests: Guests,
     /// Set once the guest trapped; it is never entered again.
     failed: Option<Error>,
 }
@@ -339,53 +372,43 @@ impl Plugin {
             .map_err(load_err)?;
         let instance: Instance = pre.instantiate_async(&mut store).await.map_err(load_err)?;
         let has = |k: Kind| compiled.kinds.contains(&k);
-        let source = if has(Kind::Source) {
-            Some(
-                source_adapter::GuestIndices::new(&pre)
-                    .and_then(|i| i.load(&mut store, &instance))
-                    .map_err(load_err)?,
-            )
-        } else {
-            None
-        };
-        let target = if has(Kind::Target) {
-            Some(
-                target_adapter::GuestIndices::new(&pre)
-                    .and_then(|i| i.load(&mut store, &instance))
-                    .map_err(load_err)?,
-            )
-        } else {
-            None
-        };
-        let rewrite = if has(Kind::Rewrite) {
-            Some(
-                rewriter::GuestIndices::new(&pre)
-                    .and_then(|i| i.load(&mut store, &instance))
-                    .map_err(load_err)?,
-            )
-        } else {
-            None
-        };
-        let validator = if has(Kind::Validator) {
-            Some(
-                validation::GuestIndices::new(&pre)
-                    .and_then(|i| i.load(&mut store, &instance))
-                    .map_err(load_err)?,
-            )
-        } else {
-            None
+        macro_rules! load {
+            ($v:ident) => {{
+                use $v::plugins::{rewriter, source_adapter, target_adapter, validation};
+                macro_rules! one {
+                    ($kind:expr, $iface:ident) => {
+                        if has($kind) {
+                            Some(
+                                $iface::GuestIndices::new(&pre)
+                                    .and_then(|i| i.load(&mut store, &instance))
+                                    .map_err(load_err)?,
+                            )
+                        } else {
+                            None
+                        }
+                    };
+                }
+                $v::Guests {
+                    source: one!(Kind::Source, source_adapter),
+                    target: one!(Kind::Target, target_adapter),
+                    rewrite: one!(Kind::Rewrite, rewriter),
+                    validator: one!(Kind::Validator, validation),
+                }
+            }};
+        }
+        let guests = match compiled.contract {
+            Contract::V0_2 => Guests::V0_2(load!(v0_2)),
+            Contract::V0_3 => Guests::V0_3(load!(v0_3)),
         };
         Ok(Self {
             name: name.to_owned(),
             digest: compiled.digest.clone(),
             kinds: compiled.kinds.clone(),
             limits,
+            contract: compiled.contract,
             store,
             stderr,
-            source,
-            target,
-            rewrite,
-            validator,
+            guests,
             failed: None,
         })
     }
@@ -511,16 +534,24 @@ impl Plugin {
     /// Calls `describe` on whichever interface the plugin exports.
     pub async fn describe(&mut self) -> Result<PluginInfo> {
         self.arm("describe")?;
-        let r = if let Some(g) = &self.source {
-            g.call_describe(&mut self.store).await
-        } else if let Some(g) = &self.target {
-            g.call_describe(&mut self.store).await
-        } else if let Some(g) = &self.rewrite {
-            g.call_describe(&mut self.store).await
-        } else if let Some(g) = &self.validator {
-            g.call_describe(&mut self.store).await
-        } else {
-            return Err(Error::internal("plugin exports nothing"));
+        macro_rules! describe {
+            ($g:expr) => {
+                if let Some(g) = &$g.source {
+                    g.call_describe(&mut self.store).await
+                } else if let Some(g) = &$g.target {
+                    g.call_describe(&mut self.store).await
+                } else if let Some(g) = &$g.rewrite {
+                    g.call_describe(&mut self.store).await
+                } else if let Some(g) = &$g.validator {
+                    g.call_describe(&mut self.store).await
+                } else {
+                    return Err(Error::internal("plugin exports nothing"));
+                }
+            };
+        }
+        let r = match &self.guests {
+            Guests::V0_2(g) => describe!(g),
+            Guests::V0_3(g) => describe!(g),
         };
         r.map(PluginInfo::from)
             .map_err(|e| self.trapped("describe", e))
@@ -530,9 +561,8 @@ impl Plugin {
     pub async fn configure(&mut self, params_json: &str) -> Result<()> {
         macro_rules! conf {
             ($g:expr) => {
-                if $g.is_some() {
+                if let Some(g) = &$g {
                     self.arm("configure")?;
-                    let g = $g.as_ref().expect("checked");
                     match g.call_configure(&mut self.store, params_json).await {
                         Ok(Ok(())) => {}
                         Ok(Err(types::Error::InvalidInput(m))) => {
@@ -547,43 +577,48 @@ impl Plugin {
                 }
             };
         }
-        conf!(self.source);
-        conf!(self.target);
-        conf!(self.rewrite);
-        conf!(self.validator);
+        match self.guests.clone() {
+            Guests::V0_2(g) => {
+                conf!(g.source);
+                conf!(g.target);
+                conf!(g.rewrite);
+                conf!(g.validator);
+            }
+            Guests::V0_3(g) => {
+                conf!(g.source);
+                conf!(g.target);
+                conf!(g.rewrite);
+                conf!(g.validator);
+            }
+        }
         Ok(())
     }
 
     /// `source-adapter.discover`.
     pub async fn discover(&mut self) -> Result<Vec<TableDef>> {
         self.arm("discover")?;
-        let g = self
-            .source
-            .as_ref()
-            .ok_or_else(|| self.missing(Kind::Source))?;
-        let r = g.call_discover(&mut self.store).await;
+        let r = guest_call!(self, source, Kind::Source, |g| g
+            .call_discover(&mut self.store)
+            .await);
         self.settle("discover", r)
     }
 
     /// `source-adapter.plan-read`.
-    pub async fn plan_read(&mut self, table: &str) -> Result<source_adapter::ReadPlan> {
+    pub async fn plan_read(&mut self, table: &str) -> Result<types::ReadPlan> {
         self.arm("plan-read")?;
-        let g = self
-            .source
-            .as_ref()
-            .ok_or_else(|| self.missing(Kind::Source))?;
-        let r = g.call_plan_read(&mut self.store, table).await;
+        let r = guest_call!(self, source, Kind::Source, |g| g
+            .call_plan_read(&mut self.store, table)
+            .await
+            .map(|r| r.map(Into::into)));
         self.settle("plan-read", r)
     }
 
     /// `source-adapter.open-reader`.
     pub async fn open_reader(&mut self, table: &str) -> Result<wasmtime::component::ResourceAny> {
         self.arm("open-reader")?;
-        let g = self
-            .source
-            .as_ref()
-            .ok_or_else(|| self.missing(Kind::Source))?;
-        let r = g.call_open_reader(&mut self.store, table).await;
+        let r = guest_call!(self, source, Kind::Source, |g| g
+            .call_open_reader(&mut self.store, table)
+            .await);
         self.settle("open-reader", r)
     }
 
@@ -594,14 +629,10 @@ impl Plugin {
         max_rows: u32,
     ) -> Result<Option<types::Batch>> {
         self.arm("reader.next-batch")?;
-        let g = self
-            .source
-            .as_ref()
-            .ok_or_else(|| self.missing(Kind::Source))?;
-        let r = g
+        let r = guest_call!(self, source, Kind::Source, |g| g
             .reader()
             .call_next_batch(&mut self.store, reader, max_rows)
-            .await;
+            .await);
         self.settle("reader.next-batch", r)
     }
 
@@ -614,29 +645,122 @@ impl Plugin {
         }
     }
 
-    /// `target-adapter.plan-write`.
+    /// `target-adapter.plan-write`. A 0.2 target's plan is always SQL.
     pub async fn plan_write(
         &mut self,
         table: &TableDef,
-        mode: target_adapter::WriteMode,
-    ) -> Result<target_adapter::WritePlan> {
+        mode: types::WriteMode,
+    ) -> Result<types::WritePlan> {
         self.arm("plan-write")?;
-        let g = self
-            .target
-            .as_ref()
-            .ok_or_else(|| self.missing(Kind::Target))?;
-        let r = g.call_plan_write(&mut self.store, table, mode).await;
+        let r = guest_call!(self, target, Kind::Target, |g| g
+            .call_plan_write(&mut self.store, table, mode.into())
+            .await
+            .map(|r| r.map(Into::into)));
         self.settle("plan-write", r)
     }
 
+    /// `target-adapter.traits` (0.3); `None` for a 0.2 target, whose traits
+    /// the host derives from its connection's dialect
+    /// ([`types::TargetTraits::of_dialect`]).
+    pub async fn traits(&mut self) -> Result<Option<types::TargetTraits>> {
+        self.arm("traits")?;
+        let g = match &self.guests {
+            Guests::V0_2(g) => {
+                return match g.target {
+                    Some(_) => Ok(None),
+                    None => Err(self.missing(Kind::Target)),
+                }
+            }
+            Guests::V0_3(g) => g.target.as_ref(),
+        };
+        let g = g.ok_or_else(|| self.missing(Kind::Target))?;
+        match g.call_traits(&mut self.store).await {
+            Ok(t) => Ok(Some(t.into())),
+            Err(e) => Err(self.trapped("traits", e)),
+        }
+    }
+
+    fn target_v0_3(&self, call: &str) -> Result<v0_3::plugins::target_adapter::Guest> {
+        match &self.guests {
+            Guests::V0_3(g) => g.target.clone().ok_or_else(|| self.missing(Kind::Target)),
+            Guests::V0_2(_) => Err(Error::new(
+                ErrorKind::PluginError,
+                format!(
+                    "plugin {} speaks {}, which has no {call}",
+                    self.name, self.contract
+                ),
+            )),
+        }
+    }
+
+    /// `target-adapter.open-writer` (0.3).
+    pub async fn open_writer(
+        &mut self,
+        table: &TableDef,
+        mode: types::WriteMode,
+    ) -> Result<wasmtime::component::ResourceAny> {
+        self.arm("open-writer")?;
+        let g = self.target_v0_3("open-writer")?;
+        let r = g
+            .call_open_writer(&mut self.store, table, mode.into())
+            .await;
+        self.settle("open-writer", r)
+    }
+
+    /// `table-writer.write` (0.3): the rows the writer refused.
+    pub async fn writer_write(
+        &mut self,
+        writer: wasmtime::component::ResourceAny,
+        rows: &types::Batch,
+    ) -> Result<Vec<types::RowReject>> {
+        self.arm("table-writer.write")?;
+        let g = self.target_v0_3("table-writer.write")?;
+        let r = g
+            .table_writer()
+            .call_write(&mut self.store, writer, rows)
+            .await
+            .map(|r| r.map(|v| v.into_iter().map(Into::into).collect()));
+        self.settle("table-writer.write", r)
+    }
+
+    /// `table-writer.commit` (0.3).
+    pub async fn writer_commit(
+        &mut self,
+        writer: wasmtime::component::ResourceAny,
+    ) -> Result<types::CommitReceipt> {
+        self.arm("table-writer.commit")?;
+        let g = self.target_v0_3("table-writer.commit")?;
+        let r = g
+            .table_writer()
+            .call_commit(&mut self.store, writer)
+            .await
+            .map(|r| r.map(Into::into));
+        self.settle("table-writer.commit", r)
+    }
+
+    /// `table-writer.abort` (0.3).
+    pub async fn writer_abort(&mut self, writer: wasmtime::component::ResourceAny) -> Result<()> {
+        self.arm("table-writer.abort")?;
+        let g = self.target_v0_3("table-writer.abort")?;
+        let r = g.table_writer().call_abort(&mut self.store, writer).await;
+        r.map_err(|e| self.trapped("table-writer.abort", e))
+    }
+
+    /// `target-adapter.finish` (0.3): lines for the report.
+    pub async fn finish(&mut self, tables: &[String]) -> Result<Vec<String>> {
+        self.arm("finish")?;
+        let g = self.target_v0_3("finish")?;
+        let r = g.call_finish(&mut self.store, tables).await;
+        self.settle("finish", r)
+    }
+
     /// `rewriter.rewrite`; checks that one outcome comes back per value.
-    pub async fn rewrite(&mut self, values: &[types::Value]) -> Result<Vec<rewriter::Outcome>> {
+    pub async fn rewrite(&mut self, values: &[types::Value]) -> Result<Vec<types::Outcome>> {
         self.arm("rewrite")?;
-        let g = self
-            .rewrite
-            .as_ref()
-            .ok_or_else(|| self.missing(Kind::Rewrite))?;
-        let r = g.call_rewrite(&mut self.store, values).await;
+        let r = guest_call!(self, rewrite, Kind::Rewrite, |g| g
+            .call_rewrite(&mut self.store, values)
+            .await
+            .map(|r| r.map(|v| v.into_iter().map(Into::into).collect::<Vec<_>>())));
         let out = self.settle("rewrite", r)?;
         if out.len() != values.len() {
             return Err(Error::new(
@@ -653,16 +777,22 @@ impl Plugin {
     }
 
     /// `validation.validate`.
-    pub async fn validate(
-        &mut self,
-        tables: &[validation::TablePair],
-    ) -> Result<Vec<validation::Finding>> {
+    pub async fn validate(&mut self, tables: &[types::TablePair]) -> Result<Vec<types::Finding>> {
         self.arm("validate")?;
-        let g = self
-            .validator
-            .as_ref()
-            .ok_or_else(|| self.missing(Kind::Validator))?;
-        let r = g.call_validate(&mut self.store, tables).await;
+        let r = guest_call!(self, validator, Kind::Validator, |g| g
+            .call_validate(
+                &mut self.store,
+                &tables.iter().cloned().map(Into::into).collect::<Vec<_>>()
+            )
+            .await
+            .map(|r| r.map(|v| v.into_iter().map(Into::into).collect::<Vec<_>>())));
         self.settle("validate", r)
     }
+}
+
+/// The exports of a component, by the contract version it speaks.
+#[derive(Clone)]
+enum Guests {
+    V0_2(v0_2::Guests),
+    V0_3(v0_3::Guests),
 }

@@ -3,7 +3,7 @@
 //! for more than the contract offers: the host must refuse to link it.
 
 wit_bindgen::generate!({
-    path: "../../../wit",
+    path: "../../../wit/v0.2",
     inline: "
         package godwit:evil;
         interface backdoor {

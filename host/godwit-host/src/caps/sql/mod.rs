@@ -255,9 +255,9 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::Value;
+use crate::model::{ColumnInfo, Dialect};
 use crate::project::Secret;
-use crate::runtime::bindings::godwit::plugin::sql::{ColumnInfo, Dialect};
-use crate::runtime::bindings::types::Value;
 
 /// Rows per chunk handed from a query's producer to its reader. Rows cross
 /// the channel in chunks, not one by one: a per-row hand-off (a wake-up and a
@@ -1365,8 +1365,8 @@ pub fn already_exists(e: &Error) -> bool {
 }
 
 /// The same error as the WIT variant a plugin receives.
-pub fn to_wit(e: &Error) -> crate::runtime::bindings::types::Error {
-    use crate::runtime::bindings::types::Error as W;
+pub fn to_wit(e: &Error) -> crate::model::Error {
+    use crate::model::Error as W;
     let m = e.message.clone();
     match e.kind {
         ErrorKind::Unsupported => W::Unsupported(m),

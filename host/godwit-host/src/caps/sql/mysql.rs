@@ -9,9 +9,9 @@ use sqlx::{Decode, Executor, Row, TypeInfo, ValueRef};
 
 use super::{classify, LoadOutcome};
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::ColumnInfo;
+use crate::model::Value;
 use crate::project::Secret;
-use crate::runtime::bindings::godwit::plugin::sql::ColumnInfo;
-use crate::runtime::bindings::types::Value;
 use crate::value::{format_date, format_time, format_timestamp, render_text};
 
 /// Connections per pool: one reader or loader per concurrently loaded table

@@ -6,9 +6,9 @@ use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqlitePool, SqlitePool
 
 use super::{classify, LoadOutcome};
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::ColumnInfo;
+use crate::model::Value;
 use crate::project::Secret;
-use crate::runtime::bindings::godwit::plugin::sql::ColumnInfo;
-use crate::runtime::bindings::types::Value;
 use crate::value::render_text;
 
 /// Connections per SQLite pool: readers run in parallel, SQLite serialises writers.
