@@ -1,8 +1,9 @@
 //! # godwit-sdk
 //!
 //! Everything needed to write a godwit plugin in Rust: the bindings of the
-//! `godwit:plugin@0.2.0` WIT package, one module and one export macro per plugin
-//! kind, and helpers for values, batches, parameters and errors.
+//! `godwit:plugin@0.2.0` WIT package (for `@0.3.0`: the `godwit-sdk-v0-3`
+//! crate, in `sdk/v0_3`, which reuses this crate's types and helpers), one module and one export macro per plugin kind, and helpers
+//! for values, batches, parameters and errors.
 //!
 //! A plugin is a type implementing its kind's trait (`describe` and
 //! `configure` for identity and parameters, plus the kind's own functions) and
@@ -102,6 +103,8 @@ kind_module!(
 #[cfg(feature = "checks")]
 pub mod checks;
 pub mod dialect;
+#[cfg(feature = "jsonl")]
+pub mod jsonl;
 pub mod params;
 pub mod values;
 

@@ -537,11 +537,19 @@ pub fn plugin_list(items: &[ListedPlugin], json: bool) {
     if json {
         return print_json(&items);
     }
-    let mut t = Table::new(&["plugin", "kinds", "version", "digest", "description"]);
+    let mut t = Table::new(&[
+        "plugin",
+        "kinds",
+        "contract",
+        "version",
+        "digest",
+        "description",
+    ]);
     for p in items {
         t.row(vec![
             p.reference.clone(),
             p.kinds.join(","),
+            p.contract.trim_start_matches("godwit:plugin@").to_owned(),
             p.version.clone(),
             short(&p.digest),
             p.description.clone(),

@@ -21,6 +21,8 @@ pub struct ListedPlugin {
     pub reference: String,
     /// Exported kinds.
     pub kinds: Vec<String>,
+    /// The contract version it is built against (`godwit:plugin@0.3.0`).
+    pub contract: String,
     /// Version from `describe`.
     pub version: String,
     /// Component digest.
@@ -34,8 +36,8 @@ pub struct ListedPlugin {
 pub struct InspectInfo {
     /// What was inspected.
     pub reference: String,
-    /// WIT package version.
-    pub wit_package: &'static str,
+    /// The contract version (WIT package) it is built against.
+    pub wit_package: String,
     /// Worlds it implements.
     pub worlds: Vec<String>,
     /// Component digest.
@@ -54,7 +56,7 @@ async fn describe_bytes(
     runtime: &Runtime,
     origin: &str,
     bytes: &[u8],
-) -> Result<(Vec<String>, String, PluginInfo), Error> {
+) -> Result<(Vec<String>, String, PluginInfo, String), Error> {
     let compiled = runtime.compile(origin, bytes)?;
     let mut plugin = runtime
         .instantiate(origin, &compiled, Limits::from_spec(&Default::default()))
@@ -68,6 +70,7 @@ async fn describe_bytes(
             .collect(),
         compiled.digest,
         info,
+        compiled.contract.package().to_owned(),
     ))
 }
 
@@ -77,11 +80,12 @@ pub async fn list_plugins(dir: &Path) -> Result<Vec<ListedPlugin>, Error> {
     let mut out = Vec::new();
     for name in builtin::names() {
         let bytes = builtin::bytes(name).expect("listed");
-        let (kinds, digest, info) =
+        let (kinds, digest, info, contract) =
             describe_bytes(&runtime, &format!("builtin:{name}"), bytes).await?;
         out.push(ListedPlugin {
             reference: format!("builtin:{name}"),
             kinds,
+            contract,
             version: info.version,
             digest,
             description: info.description,
@@ -91,11 +95,12 @@ pub async fn list_plugins(dir: &Path) -> Result<Vec<ListedPlugin>, Error> {
         let project = project::load(dir)?;
         for (name, spec) in &project.plugins {
             let v = godwit_host::engine::plugin_bytes(&project, &spec.source, true)?;
-            let (kinds, digest, info) =
+            let (kinds, digest, info, contract) =
                 describe_bytes(&runtime, &format!("{name} ({})", v.origin), &v.bytes).await?;
             out.push(ListedPlugin {
                 reference: name.clone(),
                 kinds,
+                contract,
                 version: info.version,
                 digest,
                 description: info.description,
@@ -125,7 +130,7 @@ pub async fn inspect(reference: &str, dir: &Path) -> Result<InspectInfo, Error> 
                 .expect("loaded");
             return Ok(InspectInfo {
                 reference: reference.to_owned(),
-                wit_package: WIT_PACKAGE,
+                wit_package: loaded.plugin.lock().await.contract.package().to_owned(),
                 worlds: report.kinds.iter().map(|k| k.world().to_owned()).collect(),
                 digest: loaded.digest.clone(),
                 info: loaded.info.clone(),
@@ -147,10 +152,10 @@ pub async fn inspect(reference: &str, dir: &Path) -> Result<InspectInfo, Error> 
             builtin::names().join(", ")
         )));
     };
-    let (worlds, digest, info) = describe_bytes(&runtime, reference, &bytes).await?;
+    let (worlds, digest, info, contract) = describe_bytes(&runtime, reference, &bytes).await?;
     Ok(InspectInfo {
         reference: reference.to_owned(),
-        wit_package: WIT_PACKAGE,
+        wit_package: contract,
         worlds,
         digest,
         info,

@@ -14,6 +14,7 @@ mod plan;
 pub mod profile;
 mod report;
 mod run;
+mod sink;
 pub(crate) use run::first_line;
 pub use run::Staging;
 mod state;

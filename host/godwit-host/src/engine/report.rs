@@ -39,6 +39,10 @@ pub struct TableReport {
     /// rule returns as it was is not counted).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rewritten: Vec<RewriteReport>,
+    /// Where a target that writes its tables itself put the rows (an
+    /// object path, a key prefix), as its commit said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 /// Examples of changed values kept per column and rule.
@@ -127,6 +131,10 @@ pub struct StepReport {
     pub excluded_tables: Vec<Skipped>,
     /// Source columns not loaded (`table.column`), with the reason.
     pub dropped_columns: Vec<Skipped>,
+    /// What the target's `finish` said, once every table was written
+    /// (contract 0.3 targets).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target_notes: Vec<String>,
 }
 
 /// A source object that is not copied, and why.

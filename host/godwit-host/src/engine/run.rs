@@ -18,6 +18,7 @@ use futures::StreamExt;
 
 use super::order::load_order;
 use super::report::{RunReport, Skipped, StepReport, TableReport};
+use super::sink::{PluginWriter, Sink};
 use super::state::{Progress, StepState};
 use super::{select_tables, Loaded, Session};
 use crate::caps::sql::{Database, RowStream};
@@ -209,6 +210,8 @@ pub(crate) struct TablePlan {
     /// Set when the target writes the table itself, through its
     /// `table-writer` (contract 0.3): the plugin's plan.
     pub batches: Option<wit::BatchWritePlan>,
+    /// The mode the target planned the table for.
+    pub mode: WriteMode,
     /// How source columns land in the target (all of them, unless the table exists).
     pub mapping: super::mapping::ColumnMapping,
     /// `replace` of an existing PostgreSQL or MySQL table: the rows are
@@ -415,6 +418,44 @@ fn batch_stand_in(target: &TableDef, b: &wit::BatchWritePlan) -> WritePlan {
         upsert_key: b.key.clone(),
         existing: b.existing.clone(),
     }
+}
+
+/// Lines a target's `finish` may add to the report (the rest are dropped).
+const MAX_FINISH_LINES: usize = 100;
+
+/// Where `copy_table` sends a table's rows.
+pub(crate) enum Dest {
+    /// The host loads them into this database (plan `sql`).
+    Sql(Arc<Database>),
+    /// The target plugin writes them (plan `batches`).
+    Plugin(Arc<Loaded>),
+}
+
+/// What the step's target can do: its own `traits` (contract 0.3), or for
+/// a 0.2 target what its connections' dialects allow (the strictest of
+/// them). The engine decides from these, not from the target's name.
+pub(crate) async fn target_traits(
+    tgt: &Arc<Loaded>,
+    plans: &[TablePlan],
+) -> Result<wit::TargetTraits> {
+    if let Some(t) = tgt.plugin.lock().await.traits().await? {
+        return Ok(t);
+    }
+    let mut traits = wit::TargetTraits {
+        transactional: true,
+        parallel_tables: true,
+        upsert: true,
+        idempotent_by_key: false,
+    };
+    for p in plans.iter().filter(|p| p.batches.is_none()) {
+        let t = wit::TargetTraits::of_dialect(
+            tgt.connection(&p.write.connection)?.get().await?.dialect,
+        );
+        traits.transactional &= t.transactional;
+        traits.parallel_tables &= t.parallel_tables;
+        traits.upsert &= t.upsert;
+    }
+    Ok(traits)
 }
 
 /// Suffix of staging tables (`<table>__gw_new`).
@@ -675,6 +716,7 @@ pub(crate) async fn plan_step(session: &Session, step: &Step) -> Result<StepPlan
             read,
             write,
             batches,
+            mode,
             mapping,
             staging,
             creates: matches!(mode, WriteMode::Create | WriteMode::Replace),
@@ -1043,7 +1085,7 @@ impl Session {
             let Some((id, report)) = state.pending_commit(&p.source.name) else {
                 continue;
             };
-            if state.progress(&p.source.name).is_some() {
+            if state.progress(&p.source.name).is_some() || p.batches.is_some() {
                 continue;
             }
             let db = tgt.connection(&p.write.connection)?.get().await?;
@@ -1071,7 +1113,9 @@ impl Session {
         // recreated (or dropped) since would otherwise fail later with
         // "relation does not exist" and no word of the saved progress.
         for p in &plans {
-            if state.progress(&p.source.name).is_none() {
+            // (A target writing its tables itself keeps what it committed;
+            // the host cannot look.)
+            if state.progress(&p.source.name).is_none() || p.batches.is_some() {
                 continue;
             }
             let db = tgt.connection(&p.write.connection)?.get().await?;
@@ -1104,7 +1148,7 @@ impl Session {
         for p in plans
             .iter()
             .rev()
-            .filter(|p| state.progress(&p.source.name).is_none())
+            .filter(|p| state.progress(&p.source.name).is_none() && p.batches.is_none())
         {
             let db = tgt.connection(&p.write.connection)?.get().await?;
             if ddl_in_load(db.dialect) {
@@ -1136,12 +1180,15 @@ impl Session {
                 tables[i] = Some(done);
             }
         }
-        let mut workers = step.workers.max(1);
-        for p in &plans {
-            if tgt.connection(&p.write.connection)?.get().await?.dialect == Dialect::Sqlite {
-                workers = 1;
-            }
-        }
+        // How many tables at a time: the target's traits say whether it
+        // takes several at once (a 0.2 target's follow from its dialect:
+        // SQLite has one writer).
+        let traits = target_traits(&tgt, &plans).await?;
+        let workers = if traits.parallel_tables {
+            step.workers.max(1)
+        } else {
+            1
+        };
         let state = std::sync::Mutex::new(state);
         let todo: Vec<usize> = (0..plans.len()).filter(|i| tables[*i].is_none()).collect();
         let src_ref = &src;
@@ -1160,7 +1207,7 @@ impl Session {
             let linked: Vec<usize> = todo
                 .iter()
                 .copied()
-                .filter(|&i| plans[i].write.existing.is_some())
+                .filter(|&i| plans[i].write.existing.is_some() && plans[i].batches.is_none())
                 .filter(|&i| {
                     deps[i].iter().any(|d| todo.contains(d))
                         || todo.iter().any(|&j| deps[j].contains(&i))
@@ -1182,7 +1229,10 @@ impl Session {
         let load = |i: usize| {
             let p = &plans[i];
             async move {
-                let db = tgt_ref.connection(&p.write.connection)?.get().await?;
+                let dest = match &p.batches {
+                    None => Dest::Sql(tgt_ref.connection(&p.write.connection)?.get().await?),
+                    Some(_) => Dest::Plugin(tgt_ref.clone()),
+                };
                 let record = |id: &str, report: &TableReport| {
                     state_ref
                         .lock()
@@ -1190,7 +1240,7 @@ impl Session {
                         .committing(&p.source.name, id, report)
                 };
                 let report = self
-                    .copy_table(step, src_ref, &db, p, rejects, rejected_ref, &record)
+                    .copy_table(step, src_ref, dest, p, rejects, rejected_ref, &record)
                     .await?;
                 super::killpoint("loaded", &p.target.name, 0);
                 state_ref.lock().unwrap_or_else(|e| e.into_inner()).mark(
@@ -1258,7 +1308,7 @@ impl Session {
                 let state = state.lock().unwrap_or_else(|e| e.into_inner());
                 plans
                     .iter()
-                    .filter(|p| p.creates && p.staging.is_none())
+                    .filter(|p| p.creates && p.staging.is_none() && p.batches.is_none())
                     .filter(|p| state.progress(&p.source.name).is_none())
                     .collect()
             };
@@ -1324,6 +1374,11 @@ impl Session {
                 if state.progress(&p.source.name) != Some(before) {
                     continue;
                 }
+                if p.batches.is_some() {
+                    // Nothing for the host to run after a table the target wrote.
+                    state.mark(&p.source.name, after, report)?;
+                    continue;
+                }
                 let db = tgt.connection(&p.write.connection)?.get().await?;
                 let stmts = match phase {
                     Phase::Post => &p.write.post,
@@ -1367,6 +1422,26 @@ impl Session {
         }
         self.validate_foreign_keys(step, &tgt, &plans, &mut tables)
             .await?;
+        // Work the target does once every table is in (contract 0.3):
+        // after the last table, before the step counts as done.
+        let mut finished = Vec::new();
+        if tgt.plugin.lock().await.contract >= crate::runtime::Contract::V0_3 {
+            let names: Vec<String> = plans.iter().map(|p| p.target.name.clone()).collect();
+            finished = tgt
+                .plugin
+                .lock()
+                .await
+                .finish(&names)
+                .await
+                .map_err(|e| e.context(format!("step {}: finishing the target", step.name)))?
+                .into_iter()
+                .take(MAX_FINISH_LINES)
+                .map(|l| crate::text::plugin_text(&l, crate::text::MAX_PLUGIN_TEXT))
+                .collect();
+            for line in &finished {
+                tracing::info!(step = %step.name, target = %step.target, "{line}");
+            }
+        }
         state.finish()?;
         let mut skipped_triggers = triggers_of(&plans);
         skipped_triggers.extend(view_triggers);
@@ -1380,6 +1455,7 @@ impl Session {
             skipped_triggers,
             excluded_tables,
             dropped_columns,
+            target_notes: finished,
         })
     }
 
@@ -1668,7 +1744,7 @@ impl Session {
         &self,
         step: &Step,
         src: &Arc<Loaded>,
-        db: &Arc<Database>,
+        dest: Dest,
         p: &TablePlan,
         rejects: &Rejects,
         rejected_total: &AtomicU64,
@@ -1794,21 +1870,36 @@ impl Session {
         let rewritten: std::sync::Mutex<Vec<super::report::RewriteReport>> =
             std::sync::Mutex::new(Vec::new());
         let mut source = RowSource::open(src, table, &p.read).await?;
-        // Where DDL is transactional the table's own DDL runs in its load
-        // transaction: a failed or killed load leaves no new table behind and
-        // keeps the old one.
-        let in_tx: &[String] = if ddl_in_load(db.dialect) {
-            &p.write.pre
-        } else {
-            &[]
+        let loader = match dest {
+            Dest::Sql(db) => {
+                // Where DDL is transactional the table's own DDL runs in its
+                // load transaction: a failed or killed load leaves no new
+                // table behind and keeps the old one.
+                let in_tx: &[String] = if ddl_in_load(db.dialect) {
+                    &p.write.pre
+                } else {
+                    &[]
+                };
+                let loader = db
+                    .begin_load(&p.write.table, &p.write.columns, &p.write.upsert_key, in_tx)
+                    .await
+                    .map_err(|e| {
+                        e.context(format!("step {}: preparing {}", step.name, p.target.name))
+                    })?;
+                if !in_tx.is_empty() {
+                    super::killpoint("ddl", &p.target.name, 0);
+                }
+                Sink::Sql(loader)
+            }
+            Dest::Plugin(tgt) => Sink::Writer(
+                PluginWriter::open(tgt, &p.target, wit_mode(p.mode), p.write.columns.len())
+                    .await
+                    .map_err(|e| {
+                        e.context(format!("step {}: opening {}", step.name, p.target.name))
+                    })?,
+            ),
         };
-        let mut loader = db
-            .begin_load(&p.write.table, &p.write.columns, &p.write.upsert_key, in_tx)
-            .await
-            .map_err(|e| e.context(format!("step {}: preparing {}", step.name, p.target.name)))?;
-        if !in_tx.is_empty() {
-            super::killpoint("ddl", &p.target.name, 0);
-        }
+        let mut loader = loader;
         let batch_rows = step.batch_rows.unwrap_or(DEFAULT_BATCH_ROWS);
         // Rows rejected in this table so far, by either stage.
         let rejected_here = AtomicU64::new(0);
@@ -2114,8 +2205,13 @@ impl Session {
             .map_err(|e| Error::internal(format!("load task failed: {e}")))?;
         // A load error ends the prepare stage too (its queue closes); the
         // load stage's error is the cause, so it is reported first.
-        let mut written = loaded?;
-        let (read, bytes) = prepared?;
+        let (mut written, (read, bytes)) = match (loaded, prepared) {
+            (Ok(w), Ok(r)) => (w, r),
+            (Err(e), _) | (Ok(_), Err(e)) => {
+                loader.abort().await;
+                return Err(e);
+            }
+        };
         let mut rejected = rejected_here.load(Ordering::Relaxed);
         let report = |written: u64, rejected: u64| {
             let seconds = started.elapsed().as_secs_f64();
@@ -2131,6 +2227,7 @@ impl Session {
                 zero_dates_nulled: nulled.load(Ordering::Relaxed),
                 orphans: Vec::new(),
                 rewritten: rewritten.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+                location: None,
                 rows_per_second: if seconds > 0.0 {
                     written as f64 / seconds
                 } else {
@@ -2148,7 +2245,7 @@ impl Session {
                 super::killpoint("commit", table, 0);
             }
         }
-        let committed = loader
+        let (committed, location) = loader
             .commit(&p.target.name, step.orphans)
             .await
             .map_err(|e| e.context(format!("table {}", p.target.name)))?;
@@ -2177,6 +2274,7 @@ impl Session {
         }
         let mut done = report(written, rejected);
         done.orphans = committed.orphans;
+        done.location = location;
         Ok(done)
     }
 }

@@ -1,0 +1,303 @@
+//! Contract 0.3 served beside 0.2 (issue 15): a target that never touches
+//! SQL (`jsonl-target` writes JSON Lines into a blob store through its own
+//! `table-writer`), read back by `jsonl-source`, in projects that mix 0.2
+//! and 0.3 plugins. Checked against a real PostgreSQL server: SQLite →
+//! JSONL → PostgreSQL must equal SQLite → PostgreSQL cell by cell.
+
+use super::common::*;
+use godwit_tests::pg;
+
+/// A SQLite database with the kinds of values applications hold: Unicode,
+/// NULLs, floats that do not survive a decimal round trip, BLOBs, JSON,
+/// dates and times, a foreign key, and an empty table.
+async fn make_source(f: &Fixture) {
+    let pool = sqlite_with(
+        &f.path().join("app.db"),
+        &[
+            "CREATE TABLE authors (id INTEGER PRIMARY KEY, name TEXT NOT NULL, born DATE, \
+             score REAL, avatar BLOB, meta JSON, active BOOLEAN)",
+            "CREATE TABLE books (id INTEGER PRIMARY KEY, author_id INTEGER REFERENCES authors(id), \
+             title TEXT, price NUMERIC(10,2), published TIMESTAMP)",
+            "CREATE TABLE empty_one (id INTEGER PRIMARY KEY, note TEXT)",
+            "INSERT INTO authors VALUES \
+             (1, 'Zoë \"Z\" Ørsted 🦆', '2024-02-29', 0.1, x'00ff10', '{\"a\": [1, 2.50], \"b\": null}', 1), \
+             (2, 'tab\tand\nnewline', NULL, -0.0, NULL, NULL, 0), \
+             (3, '', '1900-01-01', 1.7976931348623157e308, x'', '[]', NULL)",
+            "INSERT INTO books VALUES \
+             (10, 1, 'Первая', 19.99, '2024-01-01 12:34:56'), \
+             (11, 1, NULL, NULL, NULL), \
+             (12, 3, 'x', 0.01, '1999-12-31 23:59:59')",
+        ],
+    )
+    .await;
+    pool.close().await;
+}
+
+/// Project text: `sqlite-source` (0.2) into `jsonl-target` (0.3), folder `export`.
+fn export_project(mode: &str) -> String {
+    format!(
+        r#"[project]
+name = "export"
+
+[connections.app]
+dsn = "sqlite://app.db?mode=ro"
+
+[stores.export]
+type = "fs"
+root = "export"
+
+[plugins.src]
+path = "builtin:sqlite-source"
+grants.sql = {{ source = "app" }}
+
+[plugins.files]
+path = "builtin:jsonl-target"
+grants.blob = {{ out = "export" }}
+params = {{ prefix = "tables/" }}
+
+[[steps]]
+name = "export"
+source = "src"
+target = "files"
+mode = "{mode}"
+"#
+    )
+}
+
+/// Project text: `jsonl-source` (0.3) into `postgres-target` (0.2).
+fn import_project(url: &str) -> String {
+    format!(
+        r#"[project]
+name = "import"
+
+[connections.pg]
+dsn = "{url}"
+
+[stores.export]
+type = "fs"
+root = "export"
+
+[plugins.files]
+path = "builtin:jsonl-source"
+grants.blob = {{ in = "export" }}
+params = {{ prefix = "tables/" }}
+
+[plugins.dst]
+path = "builtin:postgres-target"
+grants.sql = {{ target = "pg" }}
+
+[[steps]]
+name = "import"
+source = "files"
+target = "dst"
+"#
+    )
+}
+
+/// Every table of a PostgreSQL database: its columns with their types, and
+/// its rows as JSON text, in key order.
+async fn pg_contents(url: &str) -> Vec<(String, Vec<String>, Vec<String>)> {
+    let pool = sqlx::PgPool::connect(url).await.unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let mut out = Vec::new();
+    for t in tables {
+        let columns: Vec<String> = sqlx::query_scalar(
+            "SELECT column_name || ' ' || data_type || ' ' || is_nullable || ' ' || \
+             coalesce(numeric_precision::text, '') || ',' || coalesce(numeric_scale::text, '') \
+             FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position",
+        )
+        .bind(&t)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let rows: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT row_to_json(x)::text FROM \"{t}\" x ORDER BY 1"
+        ))
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        out.push((t, columns, rows));
+    }
+    pool.close().await;
+    out
+}
+
+#[tokio::test]
+async fn sqlite_to_jsonl_files_and_back_to_postgres_equals_the_direct_copy() {
+    let f = Fixture::empty();
+    make_source(&f).await;
+
+    // SQLite → JSON Lines, through a 0.3 target that writes its own batches.
+    f.write("godwit.toml", &export_project("replace"));
+    let run = f.godwit(&["--json", "run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let step = &report["steps"][0];
+    let written: Vec<(String, u64, String)> = step["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["target"].as_str().unwrap().to_owned(),
+                t["rows_written"].as_u64().unwrap(),
+                t["location"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        written.contains(&("authors".into(), 3, "tables/authors.jsonl".into())),
+        "{written:?}"
+    );
+    assert!(
+        written.contains(&("books".into(), 3, "tables/books.jsonl".into())),
+        "{written:?}"
+    );
+    assert!(
+        written.contains(&("empty_one".into(), 0, "tables/empty_one.jsonl".into())),
+        "{written:?}"
+    );
+    assert!(
+        step["target_notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("manifest.json"),
+        "{step}"
+    );
+    let dir = f.path().join("export/tables");
+    let lines = std::fs::read_to_string(dir.join("authors.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 3, "{lines}");
+    assert!(lines.contains("Zoë"), "{lines}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("empty_one.jsonl")).unwrap(),
+        ""
+    );
+    for t in ["authors", "books", "empty_one"] {
+        assert!(dir.join(format!("{t}.schema.json")).is_file(), "{t}");
+    }
+    let manifest = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"books\""), "{manifest}");
+
+    // JSON Lines → PostgreSQL, through a 0.3 source producing its own batches.
+    let via_files = pg::server().create_db();
+    f.write("godwit.toml", &import_project(&via_files));
+    let run = f.godwit(&["run", &f.arg(), "--fresh"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+
+    // The same source copied directly (0.2 plugins only).
+    let direct = pg::server().create_db();
+    f.write(
+        "godwit.toml",
+        &copy_project(
+            "sqlite://app.db?mode=ro",
+            "sqlite-source",
+            &direct,
+            "postgres-target",
+            "",
+            false,
+        ),
+    );
+    let run = f.godwit(&["run", &f.arg(), "--fresh"]);
+    assert_eq!(run.code, 0, "{}", run.all());
+
+    let (a, b) = (pg_contents(&via_files).await, pg_contents(&direct).await);
+    assert_eq!(a.len(), 3, "{a:?}");
+    assert_eq!(a, b, "through JSON Lines vs direct");
+    // And the foreign key came through the schema file.
+    let pool = sqlx::PgPool::connect(&via_files).await.unwrap();
+    let fks: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.table_constraints WHERE constraint_type = 'FOREIGN KEY' AND table_name = 'books'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(fks, 1);
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn a_corrupt_line_fails_the_import_with_its_line_number_and_loads_nothing() {
+    let f = Fixture::empty();
+    make_source(&f).await;
+    f.write("godwit.toml", &export_project("replace"));
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let path = f.path().join("export/tables/books.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[1] = "{\"id\": 11, \"title\": ";
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+
+    let url = pg::server().create_db();
+    f.write("godwit.toml", &import_project(&url));
+    let run = f.godwit(&["run", &f.arg(), "--fresh"]);
+    assert_ne!(run.code, 0, "{}", run.all());
+    assert!(run.stderr.contains("books.jsonl line 2"), "{}", run.stderr);
+    // The table the corrupt file was going into holds nothing.
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let books: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'books'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(books, 0, "a partly read table was left behind");
+    pool.close().await;
+}
+
+#[test]
+fn modes_a_file_target_cannot_do_are_refused_before_anything_is_written() {
+    let f = Fixture::empty();
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(make_source(&f));
+    f.write("godwit.toml", &export_project("append"));
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_ne!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stderr.contains("mode append is not possible"),
+        "{}",
+        run.stderr
+    );
+    assert!(!f.path().join("export/tables/authors.jsonl").exists());
+
+    // `create` refuses a table that is already in the store.
+    f.write("godwit.toml", &export_project("replace"));
+    assert_eq!(f.godwit(&["run", &f.arg()]).code, 0);
+    f.write("godwit.toml", &export_project("create"));
+    let run = f.godwit(&["run", &f.arg(), "--fresh"]);
+    assert_ne!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stderr.contains("already exists in the store"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn inspect_names_the_contract_each_plugin_speaks() {
+    let f = Fixture::empty();
+    for (plugin, contract) in [
+        ("builtin:jsonl-target", "godwit:plugin@0.3.0"),
+        ("builtin:jsonl-source", "godwit:plugin@0.3.0"),
+        ("builtin:sqlite-source", "godwit:plugin@0.2.0"),
+    ] {
+        let r = f.godwit(&["--json", "plugins", "inspect", plugin]);
+        assert_eq!(r.code, 0, "{}", r.all());
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v["wit_package"], contract, "{plugin}");
+    }
+    let r = f.godwit(&["plugins", "list"]);
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.contains("builtin:jsonl-target") && l.contains("0.3.0")),
+        "{}",
+        r.stdout
+    );
+}
