@@ -57,6 +57,10 @@ for t in project_file bundle batch; do
      -max_total_time="${GODWIT_FUZZ_SECONDS:-15}" -print_final_stats=0 2>&1 | tail -n 2)
 done
 
+# The SDK's own unit tests (the JSON Lines codec round trips every value
+# kind), on the host target.
+cargo test --manifest-path sdk/Cargo.toml --features jsonl --lib --locked
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"

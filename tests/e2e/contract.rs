@@ -134,6 +134,17 @@ async fn sqlite_to_jsonl_files_and_back_to_postgres_equals_the_direct_copy() {
 
     // SQLite → JSON Lines, through a 0.3 target that writes its own batches.
     f.write("godwit.toml", &export_project("replace"));
+    let plan = f.godwit(&["plan", &f.arg()]);
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(
+        plan.stdout
+            .contains("authors -> authors (written by the target plugin)")
+            && plan
+                .stdout
+                .contains("target: writes tables/authors.jsonl and tables/authors.schema.json"),
+        "{}",
+        plan.stdout
+    );
     let run = f.godwit(&["--json", "run", &f.arg()]);
     assert_eq!(run.code, 0, "{}", run.all());
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();

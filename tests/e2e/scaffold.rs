@@ -21,6 +21,8 @@ fn every_builtin_can_be_inspected() {
             "builtin:asset-sample",
             "builtin:case-collisions",
             "builtin:checksum",
+            "builtin:jsonl-source",
+            "builtin:jsonl-target",
             "builtin:mysql-source",
             "builtin:mysql-target",
             "builtin:orphans",
@@ -45,6 +47,8 @@ fn every_builtin_can_be_inspected() {
         ("mysql-target", "target", Some("target")),
         ("postgres-target", "target", Some("target")),
         ("sqlite-target", "target", Some("target")),
+        ("jsonl-target", "target", Some("out")),
+        ("jsonl-source", "source", Some("in")),
         ("prefix-rewrite", "rewrite", None),
         ("row-count", "validator", Some("target")),
         ("orphans", "validator", Some("target")),
@@ -60,7 +64,12 @@ fn every_builtin_can_be_inspected() {
         let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
         assert_eq!(v["worlds"][0], world);
         assert!(v["digest"].as_str().unwrap().starts_with("sha256:"));
-        assert_eq!(v["wit_package"], "godwit:plugin@0.2.0");
+        let contract = if name.starts_with("jsonl-") {
+            "godwit:plugin@0.3.0"
+        } else {
+            "godwit:plugin@0.2.0"
+        };
+        assert_eq!(v["wit_package"], contract, "{name}");
         let labels: Vec<&str> = v["info"]["requests"]
             .as_array()
             .unwrap()

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use godwit_host::bundle::{self, Bundle, Request};
 use godwit_host::runtime::limits::Limits;
-use godwit_host::runtime::{Runtime, WIT_PACKAGE};
+use godwit_host::runtime::Runtime;
 use godwit_host::{project, Error, ErrorKind};
 use serde::Serialize;
 
@@ -104,7 +104,7 @@ pub async fn pack(name: &str, version: &str, out: &Path, specs: &[String]) -> Re
                 .iter()
                 .map(|k| k.world().to_owned())
                 .collect(),
-            wit: WIT_PACKAGE.to_owned(),
+            wit: compiled.contract.package().to_owned(),
             requests,
         });
     }

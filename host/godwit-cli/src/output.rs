@@ -258,11 +258,21 @@ pub fn plan(p: &Plan, json: bool) {
             ));
         }
         for tb in &s.tables {
-            out(&format!(
-                "\n  {} -> {} on connection {}",
-                tb.source, tb.target, tb.target_connection
-            ));
+            if tb.write == "sql" {
+                out(&format!(
+                    "\n  {} -> {} on connection {}",
+                    tb.source, tb.target, tb.target_connection
+                ));
+            } else {
+                out(&format!(
+                    "\n  {} -> {} (written by the target plugin)",
+                    tb.source, tb.target
+                ));
+            }
             out(&format!("    read: {}", tb.read));
+            for n in &tb.notes {
+                out(&format!("    target: {n}"));
+            }
             for st in &tb.pre {
                 out(&format!(
                     "    before: {}",
@@ -444,6 +454,21 @@ pub fn run(r: &RunReport, json: bool) {
                     godwit_host::engine::rewrite_line(r)
                 ));
             }
+            if let Some(at) = &t.location {
+                out(&format!(
+                    "step {}: {} written to {}",
+                    s.name,
+                    t.target,
+                    plugin_text(at, MAX_TERMINAL_CELL)
+                ));
+            }
+        }
+        for n in &s.target_notes {
+            out(&format!(
+                "step {}: target: {}",
+                s.name,
+                plugin_text(n, MAX_TERMINAL_CELL)
+            ));
         }
         if !s.excluded_tables.is_empty() {
             out(&format!(

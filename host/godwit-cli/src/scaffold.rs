@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use godwit_host::engine::Session;
 use godwit_host::runtime::limits::Limits;
-use godwit_host::runtime::{PluginInfo, Runtime, WIT_PACKAGE};
+use godwit_host::runtime::{PluginInfo, Runtime};
 use godwit_host::{builtin, project, Error, ErrorKind};
 use serde::Serialize;
 

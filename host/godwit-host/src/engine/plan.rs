@@ -33,6 +33,9 @@ pub struct SampleRewrite {
     pub rejected: bool,
 }
 
+/// Lines of a batch target's notes `plan` shows per table.
+const MAX_PLAN_NOTES: usize = 20;
+
 /// A table as `run` would copy it.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlannedTable {
@@ -49,8 +52,15 @@ pub struct PlannedTable {
     pub rows_estimated: bool,
     /// How rows are read (`sql: <statement>` or `plugin batches`).
     pub read: String,
-    /// Target connection (project name).
+    /// Target connection (project name); empty when the target writes the
+    /// table itself (`write` = `plugin batches`).
     pub target_connection: String,
+    /// How rows are written: `sql` (the host loads them) or `plugin
+    /// batches` (the target's own writer, contract 0.3).
+    pub write: String,
+    /// What the target says about a table it writes itself (where, how
+    /// keys are formed), bounded by the host.
+    pub notes: Vec<String>,
     /// Statements before the data.
     pub pre: Vec<String>,
     /// Statements after the data.
@@ -214,7 +224,22 @@ impl Session {
                 mapping.extend(sample_fills(&src, &p).await?);
                 // A write plan naming a connection the plugin was not
                 // granted fails the plan (it would fail the run).
-                let target_connection = tgt.connection(&p.write.connection)?.name().to_owned();
+                let (target_connection, write, notes) = match &p.batches {
+                    None => (
+                        tgt.connection(&p.write.connection)?.name().to_owned(),
+                        "sql".to_owned(),
+                        Vec::new(),
+                    ),
+                    Some(b) => (
+                        String::new(),
+                        "plugin batches".to_owned(),
+                        b.notes
+                            .iter()
+                            .take(MAX_PLAN_NOTES)
+                            .map(|n| crate::text::plugin_text(n, crate::text::MAX_PLUGIN_TEXT))
+                            .collect(),
+                    ),
+                };
                 tables.push(PlannedTable {
                     source: p.source.name.clone(),
                     target: p.target.name.clone(),
@@ -226,6 +251,8 @@ impl Session {
                         ReadPlan::Batches => "plugin batches".into(),
                     },
                     target_connection,
+                    write,
+                    notes,
                     pre: p.write.pre,
                     post: p.write.post,
                     constraints: p.write.constraints,
