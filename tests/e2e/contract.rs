@@ -5,7 +5,7 @@
 //! JSONL → PostgreSQL must equal SQLite → PostgreSQL cell by cell.
 
 use super::common::*;
-use godwit_tests::pg;
+use godwit_tests::{guests, pg, s3};
 
 /// A SQLite database with the kinds of values applications hold: Unicode,
 /// NULLs, floats that do not survive a decimal round trip, BLOBs, JSON,
@@ -33,8 +33,25 @@ async fn make_source(f: &Fixture) {
     pool.close().await;
 }
 
+/// The store `export`: the folder `export` of the project.
+const FOLDER_STORE: &str = "[stores.export]\ntype = \"fs\"\nroot = \"export\"\n";
+
+/// The store `export`: an S3 bucket of the test server.
+fn s3_store(bucket: &str) -> String {
+    format!(
+        "[stores.export]\ntype = \"s3\"\nbucket = \"{bucket}\"\nendpoint = \"{}\"\n\
+         region = \"eu-west-1\"\naccess_key_env = \"S3_KEY\"\nsecret_key_env = \"S3_SECRET\"\n",
+        s3::server().endpoint()
+    )
+}
+
 /// Project text: `sqlite-source` (0.2) into `jsonl-target` (0.3), folder `export`.
 fn export_project(mode: &str) -> String {
+    export_project_to(mode, FOLDER_STORE)
+}
+
+/// As [`export_project`], into the given `[stores.export]`.
+fn export_project_to(mode: &str, store: &str) -> String {
     format!(
         r#"[project]
 name = "export"
@@ -42,10 +59,7 @@ name = "export"
 [connections.app]
 dsn = "sqlite://app.db?mode=ro"
 
-[stores.export]
-type = "fs"
-root = "export"
-
+{store}
 [plugins.src]
 path = "builtin:sqlite-source"
 grants.sql = {{ source = "app" }}
@@ -66,6 +80,11 @@ mode = "{mode}"
 
 /// Project text: `jsonl-source` (0.3) into `postgres-target` (0.2).
 fn import_project(url: &str) -> String {
+    import_project_from(url, FOLDER_STORE)
+}
+
+/// As [`import_project`], from the given `[stores.export]`.
+fn import_project_from(url: &str, store: &str) -> String {
     format!(
         r#"[project]
 name = "import"
@@ -73,10 +92,7 @@ name = "import"
 [connections.pg]
 dsn = "{url}"
 
-[stores.export]
-type = "fs"
-root = "export"
-
+{store}
 [plugins.files]
 path = "builtin:jsonl-source"
 grants.blob = {{ in = "export" }}
@@ -232,6 +248,50 @@ async fn sqlite_to_jsonl_files_and_back_to_postgres_equals_the_direct_copy() {
 }
 
 #[tokio::test]
+async fn sqlite_to_jsonl_in_s3_and_back_to_postgres_is_exact() {
+    let f = Fixture::empty();
+    make_source(&f).await;
+    let env = [("S3_KEY", s3::ACCESS_KEY), ("S3_SECRET", s3::SECRET_KEY)];
+    let store = s3_store(&s3::server().create_bucket());
+    f.write("godwit.toml", &export_project_to("replace", &store));
+    let run = f.godwit_env(&["run", &f.arg()], &env);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("authors written to tables/authors.jsonl"),
+        "{}",
+        run.stdout
+    );
+
+    let via_s3 = pg::server().create_db();
+    f.write("godwit.toml", &import_project_from(&via_s3, &store));
+    let run = f.godwit_env(&["run", &f.arg(), "--fresh"], &env);
+    assert_eq!(run.code, 0, "{}", run.all());
+
+    let direct = pg::server().create_db();
+    f.write(
+        "godwit.toml",
+        &copy_project(
+            "sqlite://app.db?mode=ro",
+            "sqlite-source",
+            &direct,
+            "postgres-target",
+            "",
+            false,
+        ),
+    );
+    assert_eq!(f.godwit(&["run", &f.arg(), "--fresh"]).code, 0);
+    let (a, b) = (pg_contents(&via_s3).await, pg_contents(&direct).await);
+    assert_eq!(a.len(), 3, "{a:?}");
+    assert_eq!(a, b, "through JSON Lines in S3 vs direct");
+
+    // Run again: the export replaces its objects and the data is the same.
+    f.write("godwit.toml", &export_project_to("replace", &store));
+    let run = f.godwit_env(&["run", &f.arg(), "--fresh"], &env);
+    assert_eq!(run.code, 0, "{}", run.all());
+}
+
+#[tokio::test]
 async fn a_corrupt_line_fails_the_import_with_its_line_number_and_loads_nothing() {
     let f = Fixture::empty();
     make_source(&f).await;
@@ -311,4 +371,122 @@ fn inspect_names_the_contract_each_plugin_speaks() {
         "{}",
         r.stdout
     );
+}
+
+/// A project copying a SQLite table of ids 1..=10 (and an empty table)
+/// into the `batch-writer` test guest with these params.
+async fn writer_project(f: &Fixture, params: &str, max_rejects: u64) {
+    let statements: Vec<String> =
+        std::iter::once("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)".to_owned())
+            .chain(std::iter::once(
+                "CREATE TABLE empty_t (id INTEGER PRIMARY KEY)".to_owned(),
+            ))
+            .chain((1..=10).map(|i| format!("INSERT INTO t VALUES ({i}, 'row {i}')")))
+            .collect();
+    let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
+    sqlite_with(&f.path().join("app.db"), &refs)
+        .await
+        .close()
+        .await;
+    f.write(
+        "godwit.toml",
+        &format!(
+            r#"[project]
+name = "writer"
+
+[trust]
+allow_unsigned_plugins = true
+
+[connections.app]
+dsn = "sqlite://app.db?mode=ro"
+
+[plugins.src]
+path = "builtin:sqlite-source"
+grants.sql = {{ source = "app" }}
+
+[plugins.sink]
+path = "{wasm}"
+params = {params}
+
+[[steps]]
+name = "write"
+source = "src"
+target = "sink"
+mode = "replace"
+max_rejects = {max_rejects}
+"#,
+            wasm = guests::BATCH_WRITER
+        ),
+    );
+}
+
+#[tokio::test]
+async fn rows_a_plugin_writer_refuses_go_to_the_reject_file_with_their_keys() {
+    let f = Fixture::empty();
+    writer_project(&f, r#"{ refuse = "odd" }"#, 10).await;
+    let run = f.godwit(&["--json", "run", &f.arg()]);
+    // Rows were rejected: exit 1, never 0.
+    assert_eq!(run.code, 1, "{}", run.all());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let t = report["steps"][0]["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["target"] == "t")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            t["rows_read"].as_u64(),
+            t["rows_written"].as_u64(),
+            t["rows_rejected"].as_u64()
+        ),
+        (Some(10), Some(5), Some(5)),
+        "{t}"
+    );
+    assert_eq!(report["steps"][0]["target_notes"][0], "finished 2 tables");
+    let rejects = all_rejects(&f);
+    let mut ids: Vec<i64> = rejects
+        .iter()
+        .map(|r| {
+            assert_eq!(r["stage"], "load", "{r}");
+            assert_eq!(r["reason"], "column id: odd id", "{r}");
+            r["key"]["id"].as_i64().unwrap()
+        })
+        .collect();
+    ids.sort();
+    assert_eq!(ids, [1, 3, 5, 7, 9]);
+
+    // Over the budget: the step fails (exit 1, rows rejected beyond
+    // max_rejects) and says where the rejects are.
+    let g = Fixture::empty();
+    writer_project(&g, r#"{ refuse = "odd" }"#, 2).await;
+    let run = g.godwit(&["run", &g.arg()]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("more than max_rejects = 2"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn a_plugin_writer_that_lies_about_its_rows_fails_the_table() {
+    for (mode, says) in [
+        ("index", "refused row 15 of a batch of 10 rows"),
+        ("twice", "refused row 0 of a batch of 10 rows twice"),
+        ("count", "rows written, but it accepted"),
+        ("panic", "panicked"),
+    ] {
+        let f = Fixture::empty();
+        writer_project(&f, &format!(r#"{{ misbehave = "{mode}" }}"#), 100).await;
+        let run = f.godwit(&["run", &f.arg()]);
+        assert_eq!(run.code, 3, "{mode}: {}", run.all());
+        assert!(run.stderr.contains(says), "{mode}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("batch-writer") || run.stderr.contains("sink"),
+            "{mode}: {}",
+            run.stderr
+        );
+    }
 }
