@@ -490,3 +490,65 @@ async fn a_plugin_writer_that_lies_about_its_rows_fails_the_table() {
         );
     }
 }
+
+/// Every file under `dir` (relative path → contents).
+fn files_under(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_killed_export_resumes_to_the_same_files_as_a_clean_one() {
+    let clean = Fixture::empty();
+    make_source(&clean).await;
+    clean.write("godwit.toml", &export_project("replace"));
+    assert_eq!(clean.godwit(&["run", &clean.arg()]).code, 0);
+    let expected = files_under(&clean.path().join("export"));
+    assert_eq!(expected.len(), 7, "{:?}", expected.keys());
+
+    for at in ["data:books", "loaded:books", "loaded:authors"] {
+        let f = Fixture::empty();
+        make_source(&f).await;
+        f.write("godwit.toml", &export_project("replace"));
+        let killed = f.godwit_env(&["run", &f.arg()], &[("GODWIT_KILL_AT", at)]);
+        assert_ne!(killed.code, 0, "{at}: {}", killed.all());
+        // Whatever the kill left, a schema file only stands beside a
+        // complete rows file.
+        let left = files_under(&f.path().join("export"));
+        for name in left.keys() {
+            if let Some(t) = name.strip_suffix(".schema.json") {
+                let rows = format!("{t}.jsonl");
+                assert!(
+                    left.get(&rows) == expected.get(&rows),
+                    "{at}: {rows} is not complete beside its schema"
+                );
+            }
+        }
+        let run = f.godwit(&["run", &f.arg()]);
+        assert_eq!(run.code, 0, "{at}: {}", run.all());
+        let after = files_under(&f.path().join("export"));
+        // The same files (no partial object of the killed run left) with
+        // the same bytes.
+        assert_eq!(
+            after.keys().collect::<Vec<_>>(),
+            expected.keys().collect::<Vec<_>>(),
+            "{at}"
+        );
+        assert!(
+            after == expected,
+            "{at}: contents differ from a clean export"
+        );
+    }
+}

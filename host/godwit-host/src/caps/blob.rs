@@ -61,6 +61,9 @@ pub struct BlobStore {
     /// The S3 bucket, for errors that concern it.
     bucket: Option<String>,
     backend: Backend,
+    /// Set once the partial objects of killed runs were swept from a local
+    /// folder (before the first write a plugin makes through it).
+    swept: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Where a store's objects live: a confined local folder, or a service
@@ -231,6 +234,7 @@ impl BlobStore {
             url_prefixes: Vec::new(),
             bucket: None,
             backend: Backend::Folder(Arc::new(Folder::new(root))),
+            swept: Default::default(),
         })
     }
 
@@ -245,6 +249,7 @@ impl BlobStore {
             url_prefixes: Vec::new(),
             bucket: None,
             backend: Backend::Remote(op),
+            swept: Default::default(),
         }
     }
 
@@ -524,6 +529,7 @@ impl BlobStore {
     /// Nothing is visible at `path` until the writer is closed.
     pub async fn writer(&self, path: &str) -> Result<ObjectWriter> {
         self.refuse_writes()?;
+        self.sweep_once().await;
         let path = self.check_path(path)?;
         if self.folder().is_some() {
             let p = path.clone();
@@ -539,6 +545,34 @@ impl BlobStore {
         w.await
             .map(ObjectWriter::Remote)
             .map_err(|e| io_in(&self.name, self.bucket.as_deref(), e))
+    }
+
+    /// On a local folder, before the first write of this process: removes
+    /// the temporary files of writes by processes that are gone (a killed
+    /// run leaves its unfinished objects as hidden temporary files, never
+    /// visible at their keys). Once per store and process, so a copy of a
+    /// million objects walks the folder once, not once per object.
+    async fn sweep_once(&self) {
+        use std::sync::atomic::Ordering;
+        let Some(folder) = self.folder() else { return };
+        if self.swept.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let folder = folder.clone();
+        match tokio::task::spawn_blocking(move || folder.sweep_stale_temps()).await {
+            Ok(0) => {}
+            Ok(removed) => {
+                tracing::info!(store = %self.name, removed, "removed partial objects of an interrupted run")
+            }
+            Err(e) => {
+                tracing::warn!(store = %self.name, error = %e, "sweeping partial objects failed")
+            }
+        }
+    }
+
+    /// Marks the store swept (the caller swept it itself).
+    pub fn mark_swept(&self) {
+        self.swept.store(true, std::sync::atomic::Ordering::Release);
     }
 
     /// A stream of the object's bytes in chunks of [`COPY_CHUNK_BYTES`].

@@ -570,6 +570,7 @@ impl Session {
         if let (Some(folder), false) = (dst.folder(), dst.read_only) {
             // Partial objects of a run that was killed, never visible at
             // their keys: removed before this run writes.
+            dst.mark_swept();
             let folder = folder.clone();
             let removed = tokio::task::spawn_blocking(move || folder.sweep_stale_temps())
                 .await
