@@ -48,6 +48,9 @@ for ws in plugins tests/guests; do
   cargo clippy --manifest-path "$ws/Cargo.toml" --release --target wasm32-wasip2 \
     --target-dir "target/wasm-lint" --locked -- -D warnings
 done
+# The SDKs (godwit-sdk and godwit-sdk-v0-3, one workspace), every feature.
+cargo clippy --manifest-path sdk/Cargo.toml --workspace --all-features --release \
+  --target wasm32-wasip2 --target-dir "target/wasm-lint" --locked -- -D warnings
 # Fuzz targets (fuzz/): project files, bundles, plugin batches; a short run
 # each here (libFuzzer; RUSTC_BOOTSTRAP lets cargo-fuzz's -Z flags through on
 # our stable toolchain). Longer, with AddressSanitizer, on demand:

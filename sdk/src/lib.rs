@@ -75,6 +75,19 @@ kind_module!(
         pub use self::exports::godwit::plugin::source_adapter::{
             Guest as Source, GuestReader, ReadPlan, Reader, SqlRead,
         };
+
+        /// The `Reader` of a source whose every `plan-read` is SQL (the
+        /// host reads the rows itself): `type Reader = NoReader;`. Asked
+        /// for batches anyway, it says so.
+        pub struct NoReader;
+
+        impl GuestReader for NoReader {
+            fn next_batch(&self, _max_rows: u32) -> Result<Option<Batch>, Error> {
+                Err(Error::Unsupported(
+                    "this source reads through SQL plans only; it has no batch reader".into(),
+                ))
+            }
+        }
     }
 );
 kind_module!(

@@ -24,7 +24,7 @@ const LABEL: &str = "source";
 struct MysqlSource;
 
 impl Source for MysqlSource {
-    type Reader = NoReader;
+    type Reader = godwit_sdk::source::NoReader;
 
     fn describe() -> PluginInfo {
         PluginInfo {
@@ -107,15 +107,6 @@ impl Source for MysqlSource {
         Err(Error::Unsupported(format!(
             "mysql-source reads {table:?} through SQL"
         )))
-    }
-}
-
-/// Never constructed: this source always answers `plan-read` with SQL.
-struct NoReader;
-
-impl godwit_sdk::source::GuestReader for NoReader {
-    fn next_batch(&self, _max_rows: u32) -> Result<Option<godwit_sdk::Batch>, Error> {
-        Err(Error::Unsupported("no batch reader".into()))
     }
 }
 

@@ -73,7 +73,7 @@ fn schema() -> String {
 struct PostgresSource;
 
 impl Source for PostgresSource {
-    type Reader = NoReader;
+    type Reader = godwit_sdk::source::NoReader;
 
     fn describe() -> PluginInfo {
         PluginInfo {
@@ -159,15 +159,6 @@ impl Source for PostgresSource {
         Err(Error::Unsupported(format!(
             "postgres-source reads {table:?} through SQL"
         )))
-    }
-}
-
-/// Never constructed: this source always answers `plan-read` with SQL.
-struct NoReader;
-
-impl godwit_sdk::source::GuestReader for NoReader {
-    fn next_batch(&self, _max_rows: u32) -> Result<Option<godwit_sdk::Batch>, Error> {
-        Err(Error::Unsupported("no batch reader".into()))
     }
 }
 

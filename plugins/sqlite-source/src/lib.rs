@@ -23,7 +23,7 @@ const LABEL: &str = "source";
 struct SqliteSource;
 
 impl Source for SqliteSource {
-    type Reader = NoReader;
+    type Reader = godwit_sdk::source::NoReader;
 
     fn describe() -> PluginInfo {
         PluginInfo {
@@ -116,15 +116,6 @@ impl Source for SqliteSource {
         Err(Error::Unsupported(format!(
             "sqlite-source reads {table:?} through SQL; it has no batch reader"
         )))
-    }
-}
-
-/// Never constructed: this source always answers `plan-read` with SQL.
-struct NoReader;
-
-impl godwit_sdk::source::GuestReader for NoReader {
-    fn next_batch(&self, _max_rows: u32) -> Result<Option<godwit_sdk::Batch>, Error> {
-        Err(Error::Unsupported("no batch reader".into()))
     }
 }
 

@@ -74,6 +74,18 @@ kind_module_v0_3!(
         pub use self::exports::godwit::plugin::source_adapter::{
             Guest as Source, GuestReader, ReadPlan, Reader, SqlRead,
         };
+
+        /// The `Reader` of a source whose every `plan-read` is SQL:
+        /// `type Reader = NoReader;`.
+        pub struct NoReader;
+
+        impl GuestReader for NoReader {
+            fn next_batch(&self, _max_rows: u32) -> Result<Option<Batch>, Error> {
+                Err(Error::Unsupported(
+                    "this source reads through SQL plans only; it has no batch reader".into(),
+                ))
+            }
+        }
     }
 );
 kind_module_v0_3!(

@@ -12,7 +12,7 @@ use std::cell::{Cell, RefCell};
 
 use godwit_sdk::{values, Batch, Error, TableDef, Value};
 use godwit_sdk_v0_3::target::{
-    BatchWritePlan, CommitReceipt, GuestTableWriter, PluginInfo, RowReject, Target, TableWriter,
+    BatchWritePlan, CommitReceipt, GuestTableWriter, PluginInfo, RowReject, TableWriter, Target,
     TargetTraits, WriteMode, WritePlan,
 };
 
