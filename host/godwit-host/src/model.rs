@@ -519,6 +519,45 @@ pub struct TablePair {
 }
 
 // ---------------------------------------------------------------------------
+// Engine records the capabilities also use (so that `caps` never imports
+// `engine`).
+
+/// A table built beside the one it replaces. `write.pre` creates it and the
+/// load fills it; after every load of the step succeeded, the old table is
+/// dropped and this one renamed into place — on PostgreSQL in one
+/// transaction (with the indexes and sequences named after it), on MySQL
+/// with one atomic `RENAME TABLE` — and the post-data statements then run
+/// on the final name. A load that fails leaves the old table as it was.
+/// SQLite targets are not built beside (their foreign keys live inside
+/// `CREATE TABLE`): their DDL runs inside the load transaction instead.
+#[derive(Clone, Debug)]
+pub struct Staging {
+    /// The staging table's bare name.
+    pub name: String,
+    /// The staging table, quoted (and schema-qualified) as the target wrote it.
+    pub table: String,
+    /// The final table, quoted (and schema-qualified).
+    pub final_table: String,
+    /// The final table's bare name.
+    pub final_name: String,
+}
+
+/// Orphans of one foreign key of a loaded table.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct OrphanReport {
+    /// The foreign key: `post_id -> posts (id)`.
+    pub foreign_key: String,
+    /// `rejected`, `set-null`, `kept` (the key added unchecked) or
+    /// `not-valid` (a PostgreSQL key left `NOT VALID` because rows break it).
+    pub action: String,
+    /// Rows concerned.
+    pub rows: u64,
+    /// The first of them: the child's key and the missing parent key
+    /// (`id=7: post_id=99`).
+    pub examples: Vec<String>,
+}
+
+// ---------------------------------------------------------------------------
 // The `types` interface of each served version, as `bindgen!` expects a
 // module mapped with `with` to look: the types above, plus the (empty) host
 // trait and the linker hookup under that version's interface name.

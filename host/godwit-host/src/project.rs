@@ -868,8 +868,7 @@ pub const DEFAULT_COPY_CONCURRENCY: usize = 8;
 /// up to two chunks in memory (see `caps::blob::COPY_CHUNK_BYTES`).
 pub const MAX_COPY_CONCURRENCY: usize = 64;
 
-/// Largest `batch_rows` accepted: bigger batches only cost memory.
-pub const MAX_BATCH_ROWS: usize = 100_000;
+pub use crate::value::MAX_BATCH_ROWS;
 
 /// Loads and validates `DIR/godwit.toml`.
 pub fn load(dir: &Path) -> Result<Project> {
@@ -1139,7 +1138,7 @@ pub fn parse(
             let zone_secs = match &c.zone {
                 None => 0,
                 Some(z) if z.get_ref().eq_ignore_ascii_case("utc") || z.get_ref() == "Z" => 0,
-                Some(z) => crate::engine::parse_offset(z.get_ref()).ok_or_else(|| {
+                Some(z) => crate::text::parse_offset(z.get_ref()).ok_or_else(|| {
                     at(
                         z.span(),
                         format!(

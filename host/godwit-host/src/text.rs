@@ -43,6 +43,32 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
 }
 
+/// The first line of a statement, for messages.
+pub fn first_line(stmt: &str) -> String {
+    let line = stmt.trim().lines().next().unwrap_or_default();
+    plugin_text(line, 200)
+}
+
+/// `±HH`, `±HH:MM` or `±HHMM` in seconds east of UTC.
+pub fn parse_offset(o: &str) -> Option<i64> {
+    let sign = match o.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let digits: String = o[1..].chars().filter(|c| *c != ':').collect();
+    if !digits.chars().all(|c| c.is_ascii_digit()) || !matches!(digits.len(), 2 | 4) {
+        return None;
+    }
+    let h: i64 = digits[..2].parse().ok()?;
+    let m: i64 = if digits.len() == 4 {
+        digits[2..].parse().ok()?
+    } else {
+        0
+    };
+    (h <= 23 && m <= 59).then_some(sign * (h * 3600 + m * 60))
+}
+
 #[cfg(test)]
 mod tests {
     use super::plugin_text;

@@ -7,6 +7,9 @@
 
 use crate::model::{Batch, Column, ColumnValues, Value};
 
+/// Largest `batch_rows` accepted: bigger batches only cost memory.
+pub const MAX_BATCH_ROWS: usize = 100_000;
+
 /// Bytes a value occupies for batching purposes (payload plus a fixed overhead).
 pub fn approx_size(v: &Value) -> usize {
     /// Per-cell overhead counted on top of the payload (enum tag, lengths).
@@ -124,10 +127,10 @@ pub fn batch_to_rows(batch: Batch) -> Result<Vec<Vec<Value>>, String> {
     // Everything is checked before anything is allocated: a row count of
     // four billion with no columns must not make the host build four
     // billion rows.
-    if n > crate::project::MAX_BATCH_ROWS {
+    if n > MAX_BATCH_ROWS {
         return Err(format!(
             "{n} rows in one batch; at most {} are accepted",
-            crate::project::MAX_BATCH_ROWS
+            MAX_BATCH_ROWS
         ));
     }
     for (ci, col) in batch.columns.iter().enumerate() {

@@ -380,7 +380,7 @@ fn parse_timestamp(s: &str, zone_secs: i64) -> Result<i64, String> {
     let offset_secs = match offset {
         "" => zone_secs,
         "Z" | "z" => 0,
-        o => parse_offset(o).ok_or_else(bad)?,
+        o => crate::text::parse_offset(o).ok_or_else(bad)?,
     };
     Ok(days * 86_400 * US + time - offset_secs * US)
 }
@@ -409,26 +409,6 @@ pub fn iso_wall_clock(s: &str) -> Option<i64> {
         None => rest,
     };
     parse_timestamp(&format!("{} {}", &s[..10], clock.trim()), 0).ok()
-}
-
-/// `±HH`, `±HH:MM` or `±HHMM` in seconds east of UTC.
-pub fn parse_offset(o: &str) -> Option<i64> {
-    let sign = match o.as_bytes().first()? {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let digits: String = o[1..].chars().filter(|c| *c != ':').collect();
-    if !digits.chars().all(|c| c.is_ascii_digit()) || !matches!(digits.len(), 2 | 4) {
-        return None;
-    }
-    let h: i64 = digits[..2].parse().ok()?;
-    let m: i64 = if digits.len() == 4 {
-        digits[2..].parse().ok()?
-    } else {
-        0
-    };
-    (h <= 23 && m <= 59).then_some(sign * (h * 3600 + m * 60))
 }
 
 /// MySQL's zero date or a date with a zero month or day, as text

@@ -15,8 +15,7 @@ pub mod profile;
 mod report;
 mod run;
 mod sink;
-pub(crate) use run::first_line;
-pub use run::Staging;
+pub use crate::model::Staging;
 mod state;
 mod validate;
 
@@ -32,7 +31,7 @@ use crate::project::{PluginSource, Project};
 use crate::runtime::limits::Limits;
 use crate::runtime::{Compiled, Kind, Plugin, PluginContext, PluginInfo, Runtime};
 
-pub use cast::parse_offset;
+pub use crate::text::parse_offset;
 pub use plan::{Plan, PlannedCopy, PlannedStep, PlannedTable, PlannedValidator, SampleRewrite};
 pub use report::{
     orphan_line, rewrite_line, skipped_line, unreadable_line, CopyReport, FindingReport,

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub use crate::model::OrphanReport;
+
 use crate::runtime::limits::Limits;
 use crate::runtime::Kind;
 
@@ -58,21 +60,6 @@ pub struct RewriteReport {
     /// Values changed.
     pub values: u64,
     /// The first of them, `before -> after`.
-    pub examples: Vec<String>,
-}
-
-/// Orphans of one foreign key of a loaded table.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-pub struct OrphanReport {
-    /// The foreign key: `post_id -> posts (id)`.
-    pub foreign_key: String,
-    /// `rejected`, `set-null`, `kept` (the key added unchecked) or
-    /// `not-valid` (a PostgreSQL key left `NOT VALID` because rows break it).
-    pub action: String,
-    /// Rows concerned.
-    pub rows: u64,
-    /// The first of them: the child's key and the missing parent key
-    /// (`id=7: post_id=99`).
     pub examples: Vec<String>,
 }
 

@@ -26,7 +26,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::model::Dialect;
 use crate::model::Outcome;
 use crate::model::ReadPlan;
-use crate::model::{self as wit, SqlWritePlan as WritePlan};
+use crate::model::{self as wit, SqlWritePlan as WritePlan, Staging};
 use crate::model::{LogicalType, TableDef, Value};
 use crate::project::{
     IdentifierCase, NulPolicy, OrphanPolicy, Step, TypePolicy, ValidatorPhase, WriteMode,
@@ -148,11 +148,7 @@ fn ddl_in_load(dialect: Dialect) -> bool {
     matches!(dialect, Dialect::Sqlite | Dialect::Postgres)
 }
 
-/// The first line of a statement, for messages.
-pub(crate) fn first_line(stmt: &str) -> String {
-    let line = stmt.trim().lines().next().unwrap_or_default();
-    crate::text::plugin_text(line, 200)
-}
+use crate::text::first_line;
 
 /// Lower-cases every name in a table definition (tables, columns, keys,
 /// constraints, indexes). Expressions are left alone; index definitions in
@@ -375,26 +371,6 @@ async fn refine_types(
         );
     }
     Ok(Some(out))
-}
-
-/// A table built beside the one it replaces. `write.pre` creates it and the
-/// load fills it; after every load of the step succeeded, the old table is
-/// dropped and this one renamed into place — on PostgreSQL in one
-/// transaction (with the indexes and sequences named after it), on MySQL
-/// with one atomic `RENAME TABLE` — and the post-data statements then run
-/// on the final name. A load that fails leaves the old table as it was.
-/// SQLite targets are not built beside (their foreign keys live inside
-/// `CREATE TABLE`): their DDL runs inside the load transaction instead.
-#[derive(Clone, Debug)]
-pub struct Staging {
-    /// The staging table's bare name.
-    pub name: String,
-    /// The staging table, quoted (and schema-qualified) as the target wrote it.
-    pub table: String,
-    /// The final table, quoted (and schema-qualified).
-    pub final_table: String,
-    /// The final table's bare name.
-    pub final_name: String,
 }
 
 /// The table as it stands once the step's tables are swapped in: the
@@ -1663,7 +1639,7 @@ impl Session {
                             let room = EXAMPLES.saturating_sub(o.examples.len());
                             o.examples.extend(examples.into_iter().take(room));
                         }
-                        None => report.orphans.push(super::report::OrphanReport {
+                        None => report.orphans.push(crate::model::OrphanReport {
                             foreign_key: label.clone(),
                             action: action.to_owned(),
                             rows: seen,
@@ -1714,7 +1690,7 @@ impl Session {
                     Err(e) if e.code.as_deref() == Some("23503") => {
                         tracing::warn!(step = %step.name, table = %p.target.name, constraint = %name, "foreign key left NOT VALID: rows break it");
                         if !report.orphans.iter().any(|o| o.action == "kept") {
-                            report.orphans.push(super::report::OrphanReport {
+                            report.orphans.push(crate::model::OrphanReport {
                                 foreign_key: name.clone(),
                                 action: "not-valid".into(),
                                 rows: 0,

@@ -942,8 +942,8 @@ impl Database {
 
     /// Swaps tables built beside the ones they replace into place: one
     /// transaction on PostgreSQL, one atomic `RENAME TABLE` on MySQL (see
-    /// `engine::run::Staging`).
-    pub async fn swap_in(&self, swaps: &[&crate::engine::Staging]) -> Result<()> {
+    /// `model::Staging`).
+    pub async fn swap_in(&self, swaps: &[&crate::model::Staging]) -> Result<()> {
         self.refuse_writes()?;
         match &self.backend {
             Backend::Postgres(pool) => postgres::swap_in(pool, &self.name, swaps).await,
@@ -1173,7 +1173,7 @@ pub struct Committed {
     /// Rows rejected by the checks at commit.
     pub rejected: Vec<CommitReject>,
     /// Orphans found at commit, per foreign key, and what was done.
-    pub orphans: Vec<crate::engine::OrphanReport>,
+    pub orphans: Vec<crate::model::OrphanReport>,
 }
 
 /// One row rejected at commit.

@@ -153,7 +153,7 @@ pub(super) async fn execute_unchecked(
 pub(super) async fn swap_in(
     pool: &MySqlPool,
     name: &str,
-    swaps: &[&crate::engine::Staging],
+    swaps: &[&crate::model::Staging],
 ) -> Result<()> {
     use sqlx::Executor as _;
     let err = |e| classify(name, e);

@@ -140,7 +140,7 @@ pub(super) async fn relation_exists(pool: &PgPool, name: &str, quoted: &str) -> 
 pub(super) async fn swap_in(
     pool: &PgPool,
     name: &str,
-    swaps: &[&crate::engine::Staging],
+    swaps: &[&crate::model::Staging],
 ) -> Result<()> {
     use sqlx::Executor as _;
     let err = |e| classify(name, e);
@@ -231,7 +231,7 @@ impl Loader {
             sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(stmt))
                 .await
                 .map_err(|e| {
-                    classify(name, e).context(format!("({})", crate::engine::first_line(stmt)))
+                    classify(name, e).context(format!("({})", crate::text::first_line(stmt)))
                 })?;
         }
         let q = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));

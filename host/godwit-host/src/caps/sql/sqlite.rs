@@ -456,7 +456,7 @@ impl Loader {
             sqlx::Executor::execute(&mut *tx, sqlx::raw_sql(stmt))
                 .await
                 .map_err(|e| {
-                    classify(name, e).context(format!("({})", crate::engine::first_line(stmt)))
+                    classify(name, e).context(format!("({})", crate::text::first_line(stmt)))
                 })?;
         }
         let q = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
@@ -523,7 +523,7 @@ impl Loader {
                 .await
                 .map_err(|e| err(e).context("foreign key check"))?;
             if n > 0 {
-                out.orphans.push(crate::engine::OrphanReport {
+                out.orphans.push(crate::model::OrphanReport {
                     foreign_key: format!("{table} foreign keys"),
                     action: "kept".into(),
                     rows: n as u64,
@@ -673,7 +673,7 @@ impl Loader {
                             o.examples.push(example);
                         }
                     }
-                    None => out.orphans.push(crate::engine::OrphanReport {
+                    None => out.orphans.push(crate::model::OrphanReport {
                         foreign_key: label,
                         action: action.into(),
                         rows: 1,
