@@ -3,7 +3,7 @@
 //! columns do not back.
 #![no_main]
 
-use godwit_host::runtime::bindings::types::{Batch, Column, ColumnValues};
+use godwit_host::model::{Batch, Column, ColumnValues};
 
 /// A small reader over the fuzzer's bytes.
 struct Bytes<'a>(&'a [u8]);

@@ -236,16 +236,18 @@ fn write_plain(out: &mut Vec<u8>, v: &Value) -> Result<(), String> {
             if doc.contains('\n')
                 || doc.contains('\r')
                 || doc.contains(TAG)
-                || raw.get().trim() == "null"
+                || raw.get().len() != doc.len()
+                || raw.get() == "null"
             {
                 // Raw newlines between tokens would split the line, a JSON
-                // `null` would read back as NULL and a document holding the
-                // tag's key as a tagged value: such documents are kept as
+                // `null` would read back as NULL, a document holding the
+                // tag's key as a tagged value, and whitespace around a
+                // document would be trimmed: such documents are kept as
                 // text instead (read back exactly).
                 out.extend_from_slice(b"{\"");
                 out.extend_from_slice(TAG.as_bytes());
                 out.extend_from_slice(b"\":\"json-text\",\"value\":");
-                text(out, raw.get())?;
+                text(out, doc)?;
                 out.push(b'}');
             } else {
                 out.extend_from_slice(raw.get().as_bytes());
@@ -297,9 +299,7 @@ fn decode_value(raw: &RawValue, t: &LogicalType) -> Result<Value, String> {
         }
         if let Ok(tagged) = serde_json::from_str::<Tagged>(text) {
             if tagged.kind == "json-text" {
-                let doc: String =
-                    serde_json::from_str(tagged.value.get()).map_err(|e| e.to_string())?;
-                return Ok(Value::Json(doc));
+                return json_text(tagged.value);
             }
             return decode_plain(tagged.value, &tagged.kind);
         }
@@ -311,6 +311,12 @@ fn decode_value(raw: &RawValue, t: &LogicalType) -> Result<Value, String> {
             excerpt(text)
         )),
     }
+}
+
+/// The text of a `json-text` tagged document.
+fn json_text(value: &RawValue) -> Result<Value, String> {
+    let doc: String = serde_json::from_str(value.get()).map_err(|e| e.to_string())?;
+    Ok(Value::Json(doc))
 }
 
 fn excerpt(s: &str) -> String {
@@ -357,7 +363,26 @@ fn decode_plain(raw: &RawValue, kind: &str) -> Result<Value, String> {
             B64.decode(string()?)
                 .map_err(|e| format!("bad base64: {e}"))?,
         ),
-        "json" => Value::Json(text.to_owned()),
+        "json" => {
+            // A document kept as text (see `write_plain`), inside a
+            // value tagged `json` of an `any` column.
+            if text.starts_with('{') && text.contains("json-text") {
+                #[derive(serde::Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct Kept<'a> {
+                    #[serde(rename = "$godwit")]
+                    kind: String,
+                    #[serde(borrow)]
+                    value: &'a RawValue,
+                }
+                if let Ok(k) = serde_json::from_str::<Kept>(text) {
+                    if k.kind == "json-text" {
+                        return json_text(k.value);
+                    }
+                }
+            }
+            Value::Json(text.to_owned())
+        }
         "timestamp" => Value::Timestamp(parse_timestamp(&string()?, false)?),
         "timestamptz" => Value::Timestamptz(parse_timestamp(&string()?, true)?),
         "date" => Value::Date(parse_date(&string()?)?),
@@ -710,6 +735,33 @@ mod tests {
                 Value::Null,
                 Value::Null,
                 Value::Text("x".into()),
+            ],
+            vec![
+                Value::Null,
+                Value::Float(-0.0),
+                Value::Null,
+                Value::Null,
+                Value::Json(" {\"a\": 1} ".into()),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                // A multi-line document in an `any` column: tagged twice.
+                Value::Json("{\n\"k\": [1,\n2]}".into()),
+            ],
+            vec![
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Json("null".into()),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Json("{\"$godwit\": \"int\", \"value\": 1}".into()),
             ],
         ];
         for row in rows {

@@ -128,49 +128,96 @@ pub fn log(level: caps::log::Level, message: &str) {
 
 /// Convenience over the `sql` capability.
 pub mod db {
-    use crate::caps::sql::Connection;
-    use crate::{Error, Value};
+    use crate::caps::sql::{Connection, Dialect, Rows};
+    use crate::{Batch, Error, Value};
 
     /// Rows per batch asked of the host by [`query_rows`]; the host caps it too.
     pub const QUERY_BATCH_ROWS: u32 = 1024;
     /// Bytes per batch asked of the host by [`query_rows`].
     pub const QUERY_BATCH_BYTES: u64 = 4 << 20;
 
-    /// Runs a query and collects every row. For catalog queries and other small
-    /// results; large results should be read batch by batch.
-    pub fn query_rows(
-        conn: &Connection,
-        sql: &str,
-        params: &[Value],
-    ) -> Result<Vec<Vec<Value>>, Error> {
-        let rows = conn.query(sql, params)?;
+    /// A granted SQL connection of any contract version (0.2's here,
+    /// 0.3's in `godwit-sdk-v0-3`), so the helpers below serve both. The
+    /// dialect is 0.2's enum (the same cases in every version).
+    pub trait SqlConnection {
+        /// The result stream of a query.
+        type Rows: SqlRows;
+        /// The dialect behind the connection.
+        fn dialect(&self) -> Dialect;
+        /// Runs a query.
+        fn query(&self, sql: &str, params: &[Value]) -> Result<Self::Rows, Error>;
+        /// Runs a query the server stops after `timeout_ms`.
+        fn query_with_timeout(
+            &self,
+            sql: &str,
+            params: &[Value],
+            timeout_ms: u32,
+        ) -> Result<Self::Rows, Error>;
+    }
+
+    /// A query's result stream.
+    pub trait SqlRows {
+        /// The next batch; `None` at the end.
+        fn next_batch(&self, max_rows: u32, max_bytes: u64) -> Result<Option<Batch>, Error>;
+    }
+
+    impl SqlConnection for Connection {
+        type Rows = Rows;
+        fn dialect(&self) -> Dialect {
+            Connection::dialect(self)
+        }
+        fn query(&self, sql: &str, params: &[Value]) -> Result<Rows, Error> {
+            Connection::query(self, sql, params)
+        }
+        fn query_with_timeout(
+            &self,
+            sql: &str,
+            params: &[Value],
+            timeout_ms: u32,
+        ) -> Result<Rows, Error> {
+            Connection::query_with_timeout(self, sql, params, timeout_ms)
+        }
+    }
+
+    impl SqlRows for Rows {
+        fn next_batch(&self, max_rows: u32, max_bytes: u64) -> Result<Option<Batch>, Error> {
+            Rows::next_batch(self, max_rows, max_bytes)
+        }
+    }
+
+    fn collect(rows: impl SqlRows) -> Result<Vec<Vec<Value>>, Error> {
         let mut out = Vec::new();
         while let Some(batch) = rows.next_batch(QUERY_BATCH_ROWS, QUERY_BATCH_BYTES)? {
             out.extend(crate::values::rows(&batch));
         }
         Ok(out)
+    }
+
+    /// Runs a query and collects every row. For catalog queries and other small
+    /// results; large results should be read batch by batch.
+    pub fn query_rows(
+        conn: &impl SqlConnection,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Vec<Vec<Value>>, Error> {
+        collect(conn.query(sql, params)?)
     }
 
     /// As [`query_rows`], but the server stops the statement after
     /// `timeout_ms`; the error is then [`Error::Timeout`].
     pub fn query_rows_with_timeout(
-        conn: &Connection,
+        conn: &impl SqlConnection,
         sql: &str,
         params: &[Value],
         timeout_ms: u32,
     ) -> Result<Vec<Vec<Value>>, Error> {
-        let rows = conn.query_with_timeout(sql, params, timeout_ms)?;
-        let mut out = Vec::new();
-        while let Some(batch) = rows.next_batch(QUERY_BATCH_ROWS, QUERY_BATCH_BYTES)? {
-            out.extend(crate::values::rows(&batch));
-        }
-        Ok(out)
+        collect(conn.query_with_timeout(sql, params, timeout_ms)?)
     }
 
     /// Streams a query's rows batch by batch into `f` (memory stays bounded
     /// by one batch); `f` returns `false` to stop early.
     pub fn for_each_row(
-        conn: &Connection,
+        conn: &impl SqlConnection,
         sql: &str,
         params: &[Value],
         mut f: impl FnMut(Vec<Value>) -> Result<bool, Error>,
@@ -187,17 +234,17 @@ pub mod db {
     }
 
     /// An identifier quoted for the connection's dialect.
-    pub fn quote(conn: &Connection, ident: &str) -> String {
+    pub fn quote(conn: &impl SqlConnection, ident: &str) -> String {
         match conn.dialect() {
-            crate::caps::sql::Dialect::Mysql => crate::values::quote_backtick(ident),
+            Dialect::Mysql => crate::values::quote_backtick(ident),
             _ => crate::values::quote_double(ident),
         }
     }
 
     /// The `?` / `$n` placeholder for parameter `n` (1-based).
-    pub fn placeholder(conn: &Connection, n: usize) -> String {
+    pub fn placeholder(conn: &impl SqlConnection, n: usize) -> String {
         match conn.dialect() {
-            crate::caps::sql::Dialect::Postgres => format!("${n}"),
+            Dialect::Postgres => format!("${n}"),
             _ => "?".to_owned(),
         }
     }

@@ -584,3 +584,81 @@ fn uuid_of(namespace: &str, name: &str) -> String {
     let ns = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, namespace.as_bytes());
     uuid::Uuid::new_v5(&ns, name.as_bytes()).to_string()
 }
+
+/// Issue 22, item 7: rows the run rejects on purpose (and reports) are
+/// allowed for by `row-count` at the end of the run — it says how the
+/// expected count was formed — while a difference nobody reported still
+/// fails it.
+#[tokio::test]
+async fn row_count_allows_for_the_rows_the_run_rejected_and_reported() {
+    let s = godwit_tests::pg::server();
+    for extra_row in [false, true] {
+        let f = Fixture::empty();
+        sqlite_with(
+            &f.path().join("src.db"),
+            &[
+                "CREATE TABLE items (id INTEGER PRIMARY KEY, qty)",
+                "INSERT INTO items VALUES (1, 2), (2, 'many'), (3, 5)",
+            ],
+        )
+        .await
+        .close()
+        .await;
+        let url = s.create_db();
+        let db = url.rsplit('/').next().unwrap().to_owned();
+        s.psql(
+            &db,
+            "CREATE TABLE items (id bigint PRIMARY KEY, qty text, next_qty bigint NOT NULL)",
+        );
+        if extra_row {
+            // A row that was there before: the count is off by one that no
+            // reject explains.
+            s.psql(&db, "INSERT INTO items VALUES (100, 'old', 1)");
+        }
+        f.write(
+            "godwit.toml",
+            &copy_project(
+                "sqlite://src.db",
+                "sqlite-source",
+                &url,
+                "postgres-target",
+                "mode = \"append\"\nmax_rejects = 5\ntypes = \"declared\"\n[steps.fill]\n\"items.next_qty\" = \"qty + 1\"",
+                true,
+            ),
+        );
+        let run = f.godwit(&["--json", "run", &f.arg()]);
+        assert_eq!(run.code, 1, "{}", run.all());
+        let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let t = &report["steps"][0]["tables"][0];
+        assert_eq!(
+            t["rejected_by_stage"],
+            serde_json::json!({"fill": 1}),
+            "{t}"
+        );
+        let finding = report["validation"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["check"] == "row-count" && x["subject"] == "items")
+            .cloned()
+            .unwrap_or_else(|| panic!("{}", report["validation"]));
+        if extra_row {
+            assert_eq!(finding["severity"], "error", "{finding}");
+            assert!(
+                finding["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("expected 2, target 3"),
+                "{finding}"
+            );
+        } else {
+            assert_eq!(finding["severity"], "info", "{finding}");
+            assert_eq!(
+                finding["message"],
+                "source 3, 1 rejected by the run (fill 1; see the reject file), expected 2, target 2",
+                "{finding}"
+            );
+            assert_eq!(finding["expected"], "3 - 1 rejected = 2");
+        }
+    }
+}

@@ -218,8 +218,28 @@ fn rejected_rows_go_to_the_reject_file() {
         "{orphan}"
     );
     assert_eq!(orphan["column"], "task_id", "{orphan}");
-    // And the row-count validator notices the difference.
-    assert_eq!(report["validation"]["passed"], false);
+    // The row-count validator accounts for every missing row with the
+    // rejects that explain it (issue 22, item 7): the run still exits 1 for
+    // the rejected rows, and the finding says how the count was formed.
+    let counts: Vec<&serde_json::Value> = report["validation"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| {
+            x["check"] == "row-count" && (x["subject"] == "tasks" || x["subject"] == "transcripts")
+        })
+        .collect();
+    assert_eq!(counts.len(), 2, "{}", report["validation"]);
+    for c in counts {
+        assert_eq!(c["severity"], "info", "{c}");
+        assert!(
+            c["message"]
+                .as_str()
+                .unwrap()
+                .contains("rejected by the run"),
+            "{c}"
+        );
+    }
 
     // Over the threshold: the step fails, exit 1, the table rolled back.
     f.write(

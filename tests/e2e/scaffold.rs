@@ -64,7 +64,7 @@ fn every_builtin_can_be_inspected() {
         let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
         assert_eq!(v["worlds"][0], world);
         assert!(v["digest"].as_str().unwrap().starts_with("sha256:"));
-        let contract = if name.starts_with("jsonl-") {
+        let contract = if name.starts_with("jsonl-") || name == "row-count" {
             "godwit:plugin@0.3.0"
         } else {
             "godwit:plugin@0.2.0"

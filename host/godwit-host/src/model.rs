@@ -509,13 +509,23 @@ pub struct Finding {
     pub observed: Option<String>,
 }
 
-/// `validation.table-pair`.
+/// `validation.table-pair`. `outcome` reaches 0.3 validators only.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TablePair {
     pub source: String,
     pub target: String,
     pub source_def: TableDef,
     pub target_def: TableDef,
+    pub outcome: Option<TableOutcome>,
+}
+
+/// `validation.table-outcome` (0.3): what the run did with a table.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct TableOutcome {
+    pub rows_read: u64,
+    pub rows_written: u64,
+    pub rows_rejected: u64,
+    pub rejected_by_stage: Vec<(String, u64)>,
 }
 
 // ---------------------------------------------------------------------------

@@ -7,16 +7,24 @@
 //! `information_schema.tables.table_rows`), reported as an estimate: a
 //! warning, or an error with `require_exact = true`. Counts differing by more
 //! than `allowed_difference` are errors; equal counts are `info`.
+//!
+//! At the end of `godwit run` (contract 0.3: the pairs carry the run's
+//! outcome), rows the run rejected and wrote to the reject file are allowed
+//! for: the target should hold the source's rows minus those, and the
+//! finding says so ("source 100, 2 rejected by the run (load 1, fill 1),
+//! expected 98, target 98"). A missing row that was not reported is still
+//! an error.
 
 use std::cell::RefCell;
 
-use godwit_sdk::caps::sql::{self, Dialect};
-use godwit_sdk::db::{query_rows, query_rows_with_timeout};
-use godwit_sdk::validator::{
-    CapabilityKind, CapabilityRequest, Finding, PluginInfo, Severity, TablePair, Validator,
-};
+use godwit_sdk::caps::sql::Dialect;
+use godwit_sdk::db::{query_rows, query_rows_with_timeout, SqlConnection};
 use godwit_sdk::values::as_i64;
 use godwit_sdk::Error;
+use godwit_sdk_v0_3::caps::sql;
+use godwit_sdk_v0_3::validator::{
+    CapabilityKind, CapabilityRequest, Finding, PluginInfo, Severity, TablePair, Validator,
+};
 
 /// Default per-table deadline of an exact count: long enough for tens of
 /// millions of rows on a healthy server, short enough that a rehearsal on a
@@ -110,11 +118,44 @@ impl Validator for RowCount {
             let expected = count(&source, &pair.source, p.timeout_ms)?;
             let observed = count(&target, &pair.target, p.timeout_ms)?;
             let estimated = !matches!((expected, observed), (Count::Exact(_), Count::Exact(_)));
+            // Rows this run refused and reported: not expected in the target.
+            let rejected = pair.outcome.as_ref().map_or(0, |o| o.rows_rejected);
+            let accounted = pair
+                .outcome
+                .as_ref()
+                .filter(|o| o.rows_rejected > 0)
+                .map(|o| {
+                    let stages: Vec<String> = o
+                        .rejected_by_stage
+                        .iter()
+                        .map(|(stage, n)| format!("{stage} {n}"))
+                        .collect();
+                    format!(
+                        "source {}, {} rejected by the run ({}; see the reject file), ",
+                        expected.show(),
+                        o.rows_rejected,
+                        stages.join(", ")
+                    )
+                });
             let (severity, message) = match (expected.value(), observed.value()) {
                 (Some(e), Some(o)) => {
+                    let e = e.saturating_sub(rejected);
                     let diff = e.abs_diff(o);
                     let within = diff <= p.allowed_difference;
-                    let what = if diff == 0 {
+                    let what = if let Some(acc) = &accounted {
+                        format!(
+                            "{acc}expected {e}, target {}{}",
+                            observed.show(),
+                            if within {
+                                String::new()
+                            } else {
+                                format!(
+                                    " (difference {diff}, allowed {})",
+                                    p.allowed_difference
+                                )
+                            }
+                        )
+                    } else if diff == 0 {
                         format!("{} rows in source and target", observed.show())
                     } else if within {
                         format!(
@@ -158,12 +199,20 @@ impl Validator for RowCount {
                     ),
                 ),
             };
+            let expected_text = match (accounted.is_some(), expected.value()) {
+                (true, Some(e)) => format!(
+                    "{} - {rejected} rejected = {}",
+                    expected.show(),
+                    e.saturating_sub(rejected)
+                ),
+                _ => expected.show(),
+            };
             findings.push(Finding {
                 check: "row-count".into(),
                 severity,
                 subject: pair.target.clone(),
                 message,
-                expected: Some(expected.show()),
+                expected: Some(expected_text),
                 observed: Some(observed.show()),
             });
         }
@@ -175,7 +224,7 @@ fn first_number(rows: &[Vec<godwit_sdk::Value>]) -> Option<i64> {
     rows.first().and_then(|r| r.first()).and_then(as_i64)
 }
 
-fn count(conn: &sql::Connection, table: &str, timeout_ms: u32) -> Result<Count, Error> {
+fn count(conn: &impl SqlConnection, table: &str, timeout_ms: u32) -> Result<Count, Error> {
     let quoted = godwit_sdk::db::quote(conn, table);
     match query_rows_with_timeout(
         conn,
@@ -192,7 +241,7 @@ fn count(conn: &sql::Connection, table: &str, timeout_ms: u32) -> Result<Count, 
 }
 
 /// The catalog's row estimate, if it has one.
-fn estimate(conn: &sql::Connection, table: &str) -> Result<Count, Error> {
+fn estimate(conn: &impl SqlConnection, table: &str) -> Result<Count, Error> {
     let rows = match conn.dialect() {
         Dialect::Postgres => query_rows(
             conn,
@@ -219,4 +268,4 @@ fn estimate(conn: &sql::Connection, table: &str) -> Result<Count, Error> {
     })
 }
 
-godwit_sdk::validator::export_validator!(RowCount);
+godwit_sdk_v0_3::validator::export_validator!(RowCount);

@@ -40,6 +40,36 @@ pub mod caps {
     pub use super::bindings::godwit::plugin::{blob, http, log, progress, sql};
 }
 
+// `godwit_sdk::db`'s helpers over 0.3 connections.
+impl godwit_sdk::db::SqlConnection for caps::sql::Connection {
+    type Rows = caps::sql::Rows;
+    fn dialect(&self) -> godwit_sdk::caps::sql::Dialect {
+        use godwit_sdk::caps::sql::Dialect as D;
+        match caps::sql::Connection::dialect(self) {
+            caps::sql::Dialect::Sqlite => D::Sqlite,
+            caps::sql::Dialect::Postgres => D::Postgres,
+            caps::sql::Dialect::Mysql => D::Mysql,
+        }
+    }
+    fn query(&self, sql: &str, params: &[Value]) -> Result<Self::Rows, Error> {
+        caps::sql::Connection::query(self, sql, params)
+    }
+    fn query_with_timeout(
+        &self,
+        sql: &str,
+        params: &[Value],
+        timeout_ms: u32,
+    ) -> Result<Self::Rows, Error> {
+        caps::sql::Connection::query_with_timeout(self, sql, params, timeout_ms)
+    }
+}
+
+impl godwit_sdk::db::SqlRows for caps::sql::Rows {
+    fn next_batch(&self, max_rows: u32, max_bytes: u64) -> Result<Option<Batch>, Error> {
+        caps::sql::Rows::next_batch(self, max_rows, max_bytes)
+    }
+}
+
 macro_rules! kind_module_v0_3 {
     ($(#[$doc:meta])* $module:ident, $world:literal, $macro_name:literal, $path:literal, { $($extra:item)* }) => {
         $(#[$doc])*

@@ -45,6 +45,10 @@ pub struct TableReport {
     /// object path, a key prefix), as its commit said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// `rows_rejected` by stage (`cast`, `fill`, `load`, `orphan`, …), as
+    /// in the reject file.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub rejected_by_stage: std::collections::BTreeMap<String, u64>,
 }
 
 /// Examples of changed values kept per column and rule.

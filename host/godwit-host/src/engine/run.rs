@@ -897,6 +897,8 @@ pub(crate) struct Rejects {
 struct RejectFile {
     file: Option<std::io::BufWriter<std::fs::File>>,
     count: u64,
+    /// Records per (step, table, stage), for the tables' reports.
+    by_stage: std::collections::BTreeMap<(String, String, String), u64>,
 }
 
 impl Rejects {
@@ -922,7 +924,27 @@ impl Rejects {
         serde_json::to_writer(&mut *f, &record).map_err(|e| Error::io(e.to_string()))?;
         f.write_all(b"\n").map_err(|e| Error::io(e.to_string()))?;
         inner.count += 1;
+        let field = |k: &str| record[k].as_str().unwrap_or_default().to_owned();
+        *inner
+            .by_stage
+            .entry((field("step"), field("table"), field("stage")))
+            .or_default() += 1;
         Ok(())
+    }
+
+    /// The records written for one table of one step, by stage.
+    pub(crate) fn stages(
+        &self,
+        step: &str,
+        table: &str,
+    ) -> std::collections::BTreeMap<String, u64> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner
+            .by_stage
+            .iter()
+            .filter(|((s, t, _), _)| s == step && t == table)
+            .map(|((_, _, stage), n)| (stage.clone(), *n))
+            .collect()
     }
 
     fn count(&self) -> u64 {
@@ -970,7 +992,9 @@ impl Session {
         let rejects = Rejects::new(self.run_dir.join("rejects.jsonl"));
         // Checks before writing: with `--strict`, an error among them stops
         // the run before anything is written.
-        let before = self.validate_all(Some(ValidatorPhase::Before)).await?;
+        let before = self
+            .validate_all(Some(ValidatorPhase::Before), None)
+            .await?;
         if self.project.strict && !before.passed {
             let failing: Vec<String> = before
                 .findings
@@ -1007,7 +1031,9 @@ impl Session {
             rejects.finish()?;
             steps.push(report?);
         }
-        let after = self.validate_all(Some(ValidatorPhase::After)).await?;
+        let after = self
+            .validate_all(Some(ValidatorPhase::After), Some(&steps))
+            .await?;
         let mut all = before.findings;
         all.extend(after.findings);
         let validation = super::report::ValidationReport::new(all);
@@ -1419,6 +1445,17 @@ impl Session {
             }
         }
         state.finish()?;
+        // Rejected rows by stage, as the reject file has them (tables done
+        // by an earlier run keep theirs from the saved progress).
+        // (Orphan records name the target table, the others the source's.)
+        for t in tables.iter_mut().filter(|t| !t.resumed) {
+            let mut by_stage = rejects.stages(&step.name, &t.source);
+            by_stage.remove("orphan");
+            if let Some(n) = rejects.stages(&step.name, &t.target).get("orphan") {
+                by_stage.insert("orphan".to_owned(), *n);
+            }
+            t.rejected_by_stage = by_stage;
+        }
         let mut skipped_triggers = triggers_of(&plans);
         skipped_triggers.extend(view_triggers);
         for t in &skipped_triggers {
@@ -2204,6 +2241,7 @@ impl Session {
                 orphans: Vec::new(),
                 rewritten: rewritten.lock().unwrap_or_else(|e| e.into_inner()).clone(),
                 location: None,
+                rejected_by_stage: Default::default(),
                 rows_per_second: if seconds > 0.0 {
                     written as f64 / seconds
                 } else {

@@ -5,7 +5,7 @@ use super::report::{FindingReport, ValidationReport};
 use super::run::target_def;
 use super::{select_tables, Session};
 use crate::error::Result;
-use crate::model::{Severity, TablePair};
+use crate::model::{Severity, TableOutcome, TablePair};
 use crate::project::ValidatorPhase;
 use crate::runtime::Kind;
 
@@ -14,8 +14,13 @@ use crate::runtime::Kind;
 pub const MAX_FINDINGS: usize = 10_000;
 
 impl Session {
-    /// Source/target table pairs of a step.
-    pub async fn table_pairs(&self, step: &crate::project::Step) -> Result<Vec<TablePair>> {
+    /// Source/target table pairs of a step; with the step's report of this
+    /// run, each pair carries what the run did with the table.
+    pub async fn table_pairs(
+        &self,
+        step: &crate::project::Step,
+        ran: Option<&super::report::StepReport>,
+    ) -> Result<Vec<TablePair>> {
         let src = self.plugin(&step.source, Kind::Source).await?;
         let discovered = src.plugin.lock().await.discover().await?;
         let (tables, _) = select_tables(step, discovered)?;
@@ -23,11 +28,24 @@ impl Session {
             .iter()
             .map(|t| {
                 let target_def = target_def(step, t);
+                let outcome = ran
+                    .and_then(|r| r.tables.iter().find(|x| x.source == t.name))
+                    .map(|x| TableOutcome {
+                        rows_read: x.rows_read,
+                        rows_written: x.rows_written,
+                        rows_rejected: x.rows_rejected,
+                        rejected_by_stage: x
+                            .rejected_by_stage
+                            .iter()
+                            .map(|(k, v)| (k.clone(), *v))
+                            .collect(),
+                    });
                 TablePair {
                     source: t.name.clone(),
                     target: target_def.name.clone(),
                     source_def: t.clone(),
                     target_def,
+                    outcome,
                 }
             })
             .collect())
@@ -39,7 +57,7 @@ impl Session {
         let started = std::time::Instant::now();
         let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         self.preflight().await?;
-        let validation = self.validate_all(only).await?;
+        let validation = self.validate_all(only, None).await?;
         Ok(super::RunReport {
             schema: super::report::REPORT_SCHEMA,
             command: "validate".into(),
@@ -55,8 +73,13 @@ impl Session {
         })
     }
 
-    /// Runs every validator (of phase `only`, if given) and gathers the findings.
-    pub async fn validate_all(&self, only: Option<ValidatorPhase>) -> Result<ValidationReport> {
+    /// Runs every validator (of phase `only`, if given) and gathers the
+    /// findings; `ran` is the run's step reports, when validating at its end.
+    pub async fn validate_all(
+        &self,
+        only: Option<ValidatorPhase>,
+        ran: Option<&[super::report::StepReport]>,
+    ) -> Result<ValidationReport> {
         let mut findings = Vec::new();
         for v in &self.project.validators {
             if only.is_some_and(|w| w != v.when) {
@@ -70,7 +93,8 @@ impl Session {
                 .collect();
             let mut pairs = Vec::new();
             for s in steps {
-                pairs.extend(self.table_pairs(s).await?);
+                let report = ran.and_then(|r| r.iter().find(|x| x.name == s.name));
+                pairs.extend(self.table_pairs(s, report).await?);
             }
             let plugin = self.plugin(&v.plugin, Kind::Validator).await?;
             let found = plugin.plugin.lock().await.validate(&pairs).await?;

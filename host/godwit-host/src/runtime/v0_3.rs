@@ -150,6 +150,12 @@ impl From<model::TablePair> for validation::TablePair {
             target: t.target,
             source_def: t.source_def,
             target_def: t.target_def,
+            outcome: t.outcome.map(|o| validation::TableOutcome {
+                rows_read: o.rows_read,
+                rows_written: o.rows_written,
+                rows_rejected: o.rows_rejected,
+                rejected_by_stage: o.rejected_by_stage,
+            }),
         }
     }
 }
