@@ -337,6 +337,18 @@ fn modes_a_file_target_cannot_do_are_refused_before_anything_is_written() {
     );
     assert!(!f.path().join("export/tables/authors.jsonl").exists());
 
+    // `upsert` is ruled out by the target's traits, before any plugin
+    // plans a table (a usage error: exit 2).
+    f.write("godwit.toml", &export_project("upsert"));
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("mode = \"upsert\" needs a target that can upsert, and files does not (its traits: transactional, parallel-tables)"),
+        "{}",
+        run.stderr
+    );
+    assert!(!f.path().join("export/tables/authors.jsonl").exists());
+
     // `create` refuses a table that is already in the store.
     f.write("godwit.toml", &export_project("replace"));
     assert_eq!(f.godwit(&["run", &f.arg()]).code, 0);

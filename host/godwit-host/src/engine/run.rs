@@ -446,6 +446,25 @@ fn staging_name(table: &str) -> String {
 pub(crate) async fn plan_step(session: &Session, step: &Step) -> Result<StepPlan> {
     let src = session.plugin(&step.source, Kind::Source).await?;
     let tgt = session.plugin(&step.target, Kind::Target).await?;
+    // A mode the target's traits rule out is refused before any table is
+    // planned (a 0.2 target's traits come from its dialect, which upserts).
+    if step.mode == WriteMode::Upsert {
+        if let Some(t) = tgt.plugin.lock().await.traits().await? {
+            if !t.upsert {
+                return Err(Error::project(format!(
+                    "step {}: mode = \"upsert\" needs a target that can upsert, and {} does not \
+                     (its traits: {}); use mode \"replace\", \"truncate\" or \"create\", or \
+                     a target that upserts",
+                    step.name,
+                    step.target,
+                    match t.names().join(", ") {
+                        n if n.is_empty() => "none".to_owned(),
+                        n => n,
+                    }
+                )));
+            }
+        }
+    }
     // Resuming a `create` step: the tables not yet loaded may have been
     // created by the interrupted run (their loads rolled back, so they are
     // empty): they are planned as `replace`; loaded tables keep their rows
