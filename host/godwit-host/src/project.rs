@@ -8,7 +8,6 @@
 //! documentation: docs/project-file.md.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -20,64 +19,7 @@ use crate::error::{Error, Result};
 /// The project file's name inside a project directory.
 pub const PROJECT_FILE: &str = "godwit.toml";
 
-/// A string that may hold a secret (a DSN with a password). Shown redacted.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value (read from the environment or a DSN).
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself, for the code that must use it (the connection opener).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Secret({})", redact_dsn(&self.0))
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&redact_dsn(&self.0))
-    }
-}
-
-/// Replaces the password of a URL-style DSN (`scheme://user:password@host/...`)
-/// and any `password=`/`pwd=`/`secret=`/`token=` parameter with `***`.
-pub fn redact_dsn(dsn: &str) -> String {
-    let mut out = dsn.to_owned();
-    if let Some(scheme_end) = out.find("://") {
-        let rest_start = scheme_end + 3;
-        let authority_end = out[rest_start..]
-            .find(['/', '?', '#'])
-            .map_or(out.len(), |i| rest_start + i);
-        if let Some(at) = out[rest_start..authority_end].rfind('@') {
-            let userinfo = &out[rest_start..rest_start + at];
-            if let Some(colon) = userinfo.find(':') {
-                let start = rest_start + colon + 1;
-                out.replace_range(start..rest_start + at, "***");
-            }
-        }
-    }
-    for key in ["password=", "pwd=", "secret=", "token=", "sslpassword="] {
-        let mut from = 0;
-        while let Some(pos) = out[from..].to_ascii_lowercase().find(key) {
-            let start = from + pos + key.len();
-            let end = out[start..]
-                .find(['&', ';', ' '])
-                .map_or(out.len(), |i| start + i);
-            out.replace_range(start..end, "***");
-            from = start + 3;
-        }
-    }
-    out
-}
+pub use crate::redact::{redact_dsn, Secret};
 
 /// A loaded, validated project.
 #[derive(Debug, Clone)]
@@ -913,9 +855,14 @@ pub fn parse(
         if let Some(pw) = dsn_password(&dsn) {
             crate::redact::register(pw);
         }
-        let dsn_secret = Secret(dsn.clone());
-        crate::caps::sql::check_dsn(&dsn_secret).map_err(|m| at(c.dsn.span(), m))?;
-        connections.insert(name, Connection { dsn: Secret(dsn) });
+        let dsn_secret = Secret::new(dsn.clone());
+        crate::dsn::check_dsn(&dsn_secret).map_err(|m| at(c.dsn.span(), m))?;
+        connections.insert(
+            name,
+            Connection {
+                dsn: Secret::new(dsn),
+            },
+        );
     }
     let mut stores = BTreeMap::new();
     for (name, s) in raw.stores {
@@ -1296,7 +1243,7 @@ fn env_secret(
         format!("environment variable {var} is not set (store credentials come only from the environment)")
     })?;
     crate::redact::register(&v);
-    Ok(Secret(v))
+    Ok(Secret::new(v))
 }
 
 fn parse_store(
@@ -1437,7 +1384,7 @@ fn parse_store(
                     ),
                 ));
             };
-            if !crate::caps::blob::service_enabled(other) {
+            if !service_enabled(other) {
                 return Err(at(
                     kind_span,
                     format!("store type {other:?} needs godwit built with `--features {feature}`"),
@@ -1509,6 +1456,20 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
+}
+
+/// Whether this build includes the opendal service for a feature-gated
+/// store type (the cargo features `store-*`; the blob capability opens them).
+pub fn service_enabled(scheme: &str) -> bool {
+    match scheme {
+        "gcs" => cfg!(feature = "store-gcs"),
+        "azblob" => cfg!(feature = "store-azblob"),
+        "oss" => cfg!(feature = "store-oss"),
+        "cos" => cfg!(feature = "store-cos"),
+        "obs" => cfg!(feature = "store-obs"),
+        "webdav" => cfg!(feature = "store-webdav"),
+        _ => false,
+    }
 }
 
 #[cfg(test)]

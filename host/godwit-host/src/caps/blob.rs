@@ -208,20 +208,6 @@ fn io_in(store: &str, bucket: Option<&str>, e: opendal::Error) -> Error {
     err
 }
 
-/// Whether this build includes the opendal service for a feature-gated
-/// store type.
-pub fn service_enabled(scheme: &str) -> bool {
-    match scheme {
-        "gcs" => cfg!(feature = "store-gcs"),
-        "azblob" => cfg!(feature = "store-azblob"),
-        "oss" => cfg!(feature = "store-oss"),
-        "cos" => cfg!(feature = "store-cos"),
-        "obs" => cfg!(feature = "store-obs"),
-        "webdav" => cfg!(feature = "store-webdav"),
-        _ => false,
-    }
-}
-
 impl BlobStore {
     /// Opens a local folder store rooted at `root`.
     pub fn open_fs(name: &str, root: &Path, dry_run: bool) -> Result<Self> {

@@ -254,6 +254,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use crate::dsn::{parse_dsn, Target};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Value;
 use crate::model::{ColumnInfo, Dialect};
@@ -472,66 +473,6 @@ pub struct ConnectionHandle {
 /// A plugin's handle on a running query (WIT `rows`).
 pub struct RowsHandle {
     pub(crate) stream: RowStream,
-}
-
-/// Where a DSN points.
-enum Target {
-    Sqlite { path: PathBuf, mode: String },
-    Postgres,
-    MySql,
-}
-
-fn parse_dsn(dsn: &Secret, project_dir: &Path) -> Result<Target> {
-    let raw = dsn.expose();
-    let lower = raw.to_ascii_lowercase();
-    if let Some(rest) = lower
-        .strip_prefix("sqlite:")
-        .map(|_| &raw["sqlite:".len()..])
-    {
-        let rest = rest.strip_prefix("//").unwrap_or(rest);
-        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-        if path.is_empty() {
-            return Err(Error::project(format!("DSN {dsn}: no database file")));
-        }
-        let mut mode = "rw".to_owned();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            match pair.split_once('=') {
-                Some(("mode", m @ ("ro" | "rw" | "rwc"))) => mode = m.to_owned(),
-                _ => {
-                    return Err(Error::project(format!(
-                        "DSN {dsn}: unsupported parameter {pair:?} (supported: mode=ro|rw|rwc)"
-                    )))
-                }
-            }
-        }
-        let path = Path::new(path);
-        let path = if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            project_dir.join(path)
-        };
-        return Ok(Target::Sqlite { path, mode });
-    }
-    let scheme = raw.split(':').next().unwrap_or("");
-    match scheme {
-        "postgres" | "postgresql" => Ok(Target::Postgres),
-        "mysql" | "mariadb" => Ok(Target::MySql),
-        _ => Err(Error::project(format!(
-            "DSN {dsn}: unknown scheme (expected sqlite://PATH, postgres://... or mysql://...)"
-        ))),
-    }
-}
-
-/// Checks a DSN without connecting: known scheme, known parameters. Used
-/// when the project file is loaded, so mistakes point at their line.
-pub fn check_dsn(dsn: &Secret) -> std::result::Result<(), String> {
-    match parse_dsn(dsn, Path::new(".")) {
-        Ok(Target::Postgres) => postgres::check_params(dsn),
-        Ok(Target::MySql) => mysql::check_params(dsn),
-        Ok(Target::Sqlite { .. }) => Ok(()),
-        Err(e) if e.kind == ErrorKind::Unsupported => Ok(()), // reported when used
-        Err(e) => Err(e.message),
-    }
 }
 
 /// Opens one direct connection and closes it: its error says what is wrong

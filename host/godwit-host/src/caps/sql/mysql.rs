@@ -31,36 +31,10 @@ const SESSION_SQL: &str = "SET SESSION sql_mode = CONCAT(@@sql_mode, \
     ',STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO'), \
     time_zone = '+00:00'";
 
-/// URL parameters godwit passes to MySQL/MariaDB; anything else is refused.
-pub const MYSQL_URL_PARAMS: &[&str] = &[
-    "ssl-mode",
-    "ssl-ca",
-    "ssl-cert",
-    "ssl-key",
-    "socket",
-    "statement-cache-capacity",
-    "charset",
-    "collation",
-];
-
-/// Refuses URL parameters not in [`MYSQL_URL_PARAMS`].
-pub(super) fn check_params(dsn: &Secret) -> std::result::Result<(), String> {
-    let query = dsn.expose().split_once('?').map_or("", |(_, q)| q);
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let key = pair.split_once('=').map_or(pair, |(k, _)| k);
-        if !MYSQL_URL_PARAMS.contains(&key) {
-            return Err(format!(
-                "DSN {dsn}: unsupported parameter {key:?} (supported: {})",
-                MYSQL_URL_PARAMS.join(", ")
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// Opens a pool. In a dry run every session is read-only.
 pub(super) async fn open(name: &str, dsn: &Secret, dry_run: bool) -> Result<MySqlPool> {
-    check_params(dsn).map_err(|m| Error::project(format!("connection {name}: {m}")))?;
+    crate::dsn::check_mysql_params(dsn)
+        .map_err(|m| Error::project(format!("connection {name}: {m}")))?;
     let url = dsn.expose().replacen("mariadb://", "mysql://", 1);
     let opts = MySqlConnectOptions::from_str(&url)
         .map_err(|_| Error::project(format!("connection {name} ({dsn}): not a valid MySQL URL")))?;

@@ -24,7 +24,8 @@ pub const COPY_CHUNK_BYTES: usize = 1 << 20;
 
 /// Opens a PostgreSQL pool. In a dry run every transaction is read-only.
 pub(super) async fn open(name: &str, dsn: &Secret, dry_run: bool) -> Result<PgPool> {
-    check_params(dsn).map_err(|m| Error::project(format!("connection {name}: {m}")))?;
+    crate::dsn::check_postgres_params(dsn)
+        .map_err(|m| Error::project(format!("connection {name}: {m}")))?;
     // sqlx's parse errors may quote the URL: report our own message instead.
     let mut opts = PgConnectOptions::from_str(dsn.expose())
         .map_err(|_| {
@@ -88,41 +89,6 @@ pub(super) async fn bypasses(pool: &PgPool) -> std::result::Result<Vec<String>, 
         }
     }
     Ok(out)
-}
-
-/// URL parameters godwit passes to PostgreSQL. Anything else is refused: a
-/// typo must not be silently ignored, and the driver would echo an unknown
-/// parameter's value (possibly a secret) into its log.
-pub const PG_URL_PARAMS: &[&str] = &[
-    "sslmode",
-    "sslrootcert",
-    "sslcert",
-    "sslkey",
-    "host",
-    "hostaddr",
-    "port",
-    "dbname",
-    "user",
-    "password",
-    "application_name",
-    "options",
-    "statement-cache-capacity",
-];
-
-/// Refuses URL parameters not in [`PG_URL_PARAMS`].
-pub(super) fn check_params(dsn: &Secret) -> std::result::Result<(), String> {
-    let raw = dsn.expose();
-    let query = raw.split_once('?').map_or("", |(_, q)| q);
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let key = pair.split_once('=').map_or(pair, |(k, _)| k);
-        if !PG_URL_PARAMS.contains(&key) {
-            return Err(format!(
-                "DSN {dsn}: unsupported parameter {key:?} (supported: {})",
-                PG_URL_PARAMS.join(", ")
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// Whether a relation of this quoted (possibly qualified) name exists.
