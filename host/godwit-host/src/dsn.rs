@@ -30,14 +30,18 @@ pub const PG_URL_PARAMS: &[&str] = &[
 
 /// Refuses URL parameters not in [`PG_URL_PARAMS`].
 pub(crate) fn check_postgres_params(dsn: &Secret) -> std::result::Result<(), String> {
-    let raw = dsn.expose();
-    let query = raw.split_once('?').map_or("", |(_, q)| q);
+    check_params(dsn, PG_URL_PARAMS)
+}
+
+/// Refuses a URL parameter whose key is not in `allowed`.
+fn check_params(dsn: &Secret, allowed: &[&str]) -> std::result::Result<(), String> {
+    let query = dsn.expose().split_once('?').map_or("", |(_, q)| q);
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let key = pair.split_once('=').map_or(pair, |(k, _)| k);
-        if !PG_URL_PARAMS.contains(&key) {
+        if !allowed.contains(&key) {
             return Err(format!(
                 "DSN {dsn}: unsupported parameter {key:?} (supported: {})",
-                PG_URL_PARAMS.join(", ")
+                allowed.join(", ")
             ));
         }
     }
@@ -58,17 +62,7 @@ pub const MYSQL_URL_PARAMS: &[&str] = &[
 
 /// Refuses URL parameters not in [`MYSQL_URL_PARAMS`].
 pub(crate) fn check_mysql_params(dsn: &Secret) -> std::result::Result<(), String> {
-    let query = dsn.expose().split_once('?').map_or("", |(_, q)| q);
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let key = pair.split_once('=').map_or(pair, |(k, _)| k);
-        if !MYSQL_URL_PARAMS.contains(&key) {
-            return Err(format!(
-                "DSN {dsn}: unsupported parameter {key:?} (supported: {})",
-                MYSQL_URL_PARAMS.join(", ")
-            ));
-        }
-    }
-    Ok(())
+    check_params(dsn, MYSQL_URL_PARAMS)
 }
 
 /// Where a DSN points.
@@ -128,5 +122,33 @@ pub fn check_dsn(dsn: &Secret) -> std::result::Result<(), String> {
         Ok(Target::Sqlite { .. }) => Ok(()),
         Err(e) if e.kind == ErrorKind::Unsupported => Ok(()), // reported when used
         Err(e) => Err(e.message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(dsn: &str) -> std::result::Result<(), String> {
+        check_dsn(&Secret::new(dsn))
+    }
+
+    #[test]
+    fn known_schemes_and_parameters_pass_and_others_are_named() {
+        assert_eq!(
+            check("postgres://u:pw@127.0.0.1/db?sslmode=disable"),
+            Ok(())
+        );
+        assert_eq!(check("mariadb://u@127.0.0.1/db?charset=utf8mb4"), Ok(()));
+        assert_eq!(check("sqlite://app.db?mode=ro"), Ok(()));
+        let e = check("postgres://u:hunter22@127.0.0.1/db?sslmod=disable").unwrap_err();
+        assert!(e.contains("\"sslmod\"") && e.contains("sslmode"), "{e}");
+        assert!(!e.contains("hunter22"), "the password is redacted: {e}");
+        let e = check("mysql://u@127.0.0.1/db?sslmode=x").unwrap_err();
+        assert!(e.contains("\"sslmode\"") && e.contains("ssl-mode"), "{e}");
+        let e = check("sqlite://app.db?mode=rwx").unwrap_err();
+        assert!(e.contains("mode=ro|rw|rwc"), "{e}");
+        let e = check("oracle://x").unwrap_err();
+        assert!(e.contains("unknown scheme"), "{e}");
     }
 }
