@@ -32,9 +32,11 @@ pub fn sqlite_logical(declared: &str) -> LogicalType {
         "DATETIME" | "TIMESTAMP" => return LogicalType::Timestamp,
         "TIMESTAMPTZ" => return LogicalType::Timestamptz,
         "TIME" => return LogicalType::Time,
-        "JSON" | "JSONB" => return LogicalType::Json,
+        // `JSON TEXT` and `DECIMAL TEXT(p,s)`: what sqlite-target declares
+        // for them (TEXT affinity keeps `1.10` as written).
+        "JSON" | "JSONB" | "JSON TEXT" => return LogicalType::Json,
         "UUID" => return LogicalType::Uuid,
-        "DECIMAL" | "NUMERIC" => {
+        "DECIMAL" | "NUMERIC" | "DECIMAL TEXT" => {
             return LogicalType::Decimal(DecimalSpec {
                 precision: args.first().map(|p| (*p).min(255) as u8),
                 scale: args.get(1).map(|s| (*s).min(255) as u8),
@@ -353,5 +355,38 @@ mod default_tests {
             p(Some("(random())"), &L::Int(64)),
             Err(DefaultLeftOut::DialectSpecific(_))
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The generated types have no `PartialEq`: compare their Debug form.
+    fn read(declared: &str) -> String {
+        format!("{:?}", sqlite_logical(declared))
+    }
+
+    #[test]
+    fn what_sqlite_target_declares_reads_back_as_the_same_logical_type() {
+        let decimal = |p, s| {
+            format!(
+                "{:?}",
+                LogicalType::Decimal(DecimalSpec {
+                    precision: Some(p),
+                    scale: Some(s),
+                })
+            )
+        };
+        assert_eq!(read("DECIMAL TEXT(30,10)"), decimal(30, 10));
+        assert_eq!(read("NUMERIC(12,2)"), decimal(12, 2));
+        assert_eq!(read("JSON TEXT"), format!("{:?}", LogicalType::Json));
+        assert_eq!(
+            read("TIMESTAMPTZ"),
+            format!("{:?}", LogicalType::Timestamptz)
+        );
+        assert_eq!(read("UUID"), format!("{:?}", LogicalType::Uuid));
+        // Other names with TEXT in them stay text.
+        assert_eq!(read("LONG TEXT"), format!("{:?}", LogicalType::Text(None)));
     }
 }

@@ -4,6 +4,7 @@
 mod app_schema;
 mod bundles;
 mod common;
+mod conformance;
 mod contract;
 mod faults;
 mod fidelity;

@@ -207,10 +207,11 @@ fn column_ddl(t: &TableDef, c: &ColumnDef, single_rowid_pk: bool) -> String {
         s.push(' ');
         s.push_str(&ty);
     }
+    if !c.nullable {
+        s.push_str(" NOT NULL");
+    }
     if single_rowid_pk && t.primary_key[0] == c.name {
         s.push_str(" PRIMARY KEY AUTOINCREMENT");
-    } else if !c.nullable {
-        s.push_str(" NOT NULL");
     }
     if let Some(d) = &c.default {
         if t.native_dialect == "sqlite" {
@@ -220,21 +221,44 @@ fn column_ddl(t: &TableDef, c: &ColumnDef, single_rowid_pk: bool) -> String {
     s
 }
 
+/// Significant decimal digits every value of which survives SQLite's
+/// NUMERIC affinity (text → REAL keeps 15 digits; an IEEE double holds any
+/// 15-digit decimal exactly enough to print it back, DBL_DIG).
+const EXACT_REAL_DIGITS: u8 = 15;
+
 /// SQLite declarations for logical types from other dialects, chosen so that
-/// the column affinity never alters the stored values.
+/// the column affinity never alters the stored values and so that
+/// `sqlite-source` (`godwit_sdk::dialect::sqlite_logical`) reads the same
+/// logical type back: dates, times and UUIDs are stored as ISO text, which
+/// is never a numeric literal, so the NUMERIC affinity of `DATE` or `UUID`
+/// leaves them as they are. Decimals of at most [`EXACT_REAL_DIGITS`]
+/// digits are declared `NUMERIC(p,s)`, as SQLite applications do: their
+/// values become REALs that print back as the same number. Wider decimals
+/// and JSON documents (which can be numeric literals: `1.10` would become
+/// the REAL 1.1) get a name with TEXT affinity (it contains `TEXT`) that
+/// still says what they are.
 fn sqlite_type(l: &LogicalType) -> String {
     match l {
         LogicalType::Boolean => "BOOLEAN".into(),
         LogicalType::Int(_) | LogicalType::Uint(_) => "INTEGER".into(),
         LogicalType::Float(_) => "REAL".into(),
-        // NUMERIC affinity would turn "1.10" into 1.1: keep decimals as text.
-        LogicalType::Decimal(_) => "TEXT".into(),
-        LogicalType::Text(_) | LogicalType::Json | LogicalType::Uuid => "TEXT".into(),
+        // What SQLite applications declare (their values are REALs), where
+        // every value survives a REAL exactly; wider ones as text.
+        LogicalType::Decimal(d) => match (d.precision, d.scale) {
+            (Some(p), Some(s)) if p <= EXACT_REAL_DIGITS => format!("NUMERIC({p},{s})"),
+            (Some(p), None) if p <= EXACT_REAL_DIGITS => format!("NUMERIC({p})"),
+            (Some(p), Some(s)) => format!("DECIMAL TEXT({p},{s})"),
+            (Some(p), None) => format!("DECIMAL TEXT({p})"),
+            _ => "DECIMAL TEXT".into(),
+        },
+        LogicalType::Json => "JSON TEXT".into(),
+        LogicalType::Text(_) => "TEXT".into(),
+        LogicalType::Uuid => "UUID".into(),
         LogicalType::Bytes(_) | LogicalType::Vector(_) => "BLOB".into(),
-        LogicalType::Timestamp
-        | LogicalType::Timestamptz
-        | LogicalType::Date
-        | LogicalType::Time => "TEXT".into(),
+        LogicalType::Timestamp => "TIMESTAMP".into(),
+        LogicalType::Timestamptz => "TIMESTAMPTZ".into(),
+        LogicalType::Date => "DATE".into(),
+        LogicalType::Time => "TIME".into(),
         LogicalType::Any => String::new(),
     }
 }
