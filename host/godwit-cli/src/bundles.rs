@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use godwit_host::bundle::{self, Bundle, Request};
-use godwit_host::runtime::limits::Limits;
+use godwit_host::limits::Limits;
 use godwit_host::runtime::Runtime;
 use godwit_host::{project, Error, ErrorKind};
 use serde::Serialize;

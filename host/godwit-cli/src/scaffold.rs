@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use godwit_host::engine::Session;
-use godwit_host::runtime::limits::Limits;
+use godwit_host::limits::Limits;
 use godwit_host::runtime::{PluginInfo, Runtime};
 use godwit_host::{builtin, project, Error, ErrorKind};
 use serde::Serialize;

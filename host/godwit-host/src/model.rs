@@ -3,7 +3,7 @@
 //!
 //! They are not generated from a contract version. Each served version of
 //! `godwit:plugin` has its bindings in its own module
-//! ([`crate::runtime::v0_2`], [`crate::runtime::v0_3`]) and meets these types
+//! ([`crate::caps::v0_2`], [`crate::caps::v0_3`]) and meets these types
 //! there:
 //!
 //! - The data types (the `types` interface: values, batches, table

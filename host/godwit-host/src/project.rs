@@ -174,7 +174,7 @@ pub struct Trust {
     pub allow_unsigned_plugins: bool,
 }
 
-/// Per-plugin limits (the defaults are in [`crate::runtime::limits`]).
+/// Per-plugin limits (the defaults are in [`crate::limits`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LimitsSpec {
     /// Linear memory per instance, MiB.

@@ -9,15 +9,18 @@ pub mod blob;
 pub mod folder;
 pub mod http;
 pub mod sql;
+mod state;
+pub mod v0_2;
+pub mod v0_3;
+
+pub use state::{HostState, PluginContext, ProgressEvent};
 
 use std::future::Future;
 
 use wasmtime::component::Resource;
 
+use crate::limits::MAX_BATCH_ROWS;
 use crate::model::{Batch, Error as WErr, Value};
-use crate::runtime::limits::MAX_BATCH_ROWS;
-use crate::runtime::HostState;
-use crate::runtime::ProgressEvent;
 use blob::{ListerHandle, StoreHandle, WriterHandle};
 use sql::{ConnectionHandle, RowsHandle};
 
@@ -92,8 +95,8 @@ pub const MAX_LOG_BYTES: usize = 1 << 20;
 /// once: the versions' interfaces have the same functions over the same
 /// host types (crate::model), and differ only in the version in their names.
 macro_rules! capability_impls {
-    ($v:ident) => {
-    mod $v {
+    ($m:ident, $v:ident) => {
+    mod $m {
         use super::*;
 
         fn meta(m: crate::model::ObjectMeta) -> wblob::ObjectMeta {
@@ -124,7 +127,7 @@ macro_rules! capability_impls {
                 truncated: r.truncated,
             }
         }
-        use crate::runtime::$v::caps::{
+        use crate::caps::$v::caps::{
             blob as wblob, http as whttp, log as wlog, progress as wprogress, sql as wsql,
             types,
         };
@@ -548,5 +551,5 @@ macro_rules! capability_impls {
     };
 }
 
-capability_impls!(v0_2);
-capability_impls!(v0_3);
+capability_impls!(impls_v0_2, v0_2);
+capability_impls!(impls_v0_3, v0_3);

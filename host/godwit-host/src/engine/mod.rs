@@ -26,10 +26,11 @@ use tokio::sync::Mutex;
 
 use crate::caps::blob::BlobStore;
 use crate::caps::sql::LazyDatabase;
+use crate::caps::PluginContext;
 use crate::error::{Error, ErrorKind, Result};
+use crate::limits::Limits;
 use crate::project::{PluginSource, Project};
-use crate::runtime::limits::Limits;
-use crate::runtime::{Compiled, Kind, Plugin, PluginContext, PluginInfo, Runtime};
+use crate::runtime::{Compiled, Kind, Plugin, PluginInfo, Runtime};
 
 pub use crate::text::parse_offset;
 pub use plan::{Plan, PlannedCopy, PlannedStep, PlannedTable, PlannedValidator, SampleRewrite};

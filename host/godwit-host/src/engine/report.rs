@@ -5,7 +5,7 @@ use serde::Serialize;
 
 pub use crate::model::OrphanReport;
 
-use crate::runtime::limits::Limits;
+use crate::limits::Limits;
 use crate::runtime::Kind;
 
 /// One table copied by a step.

@@ -11,10 +11,7 @@
 //! open handles. A guest that traps is reported and never called again.
 
 mod cache;
-pub mod limits;
 mod plugin;
-pub mod v0_2;
-pub mod v0_3;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,8 +20,10 @@ use std::sync::Arc;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};
 
+use crate::caps::{v0_2, v0_3, HostState};
 use crate::error::{Error, ErrorKind, Result};
-pub use plugin::{HostState, Kind, Plugin, PluginContext, PluginInfo, ProgressEvent, Request};
+use crate::limits;
+pub use plugin::{Kind, Plugin, PluginInfo, Request};
 
 /// A version of the `godwit:plugin` contract this host serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]

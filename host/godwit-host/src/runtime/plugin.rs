@@ -1,17 +1,15 @@
 //! One plugin instance: its store, sandbox, grants and typed calls.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use wasmtime::component::{Component, Instance, InstancePre, Linker, ResourceTable};
-use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
-use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime::component::{Component, Instance, InstancePre, Linker};
+use wasmtime::{Engine, Store, StoreLimitsBuilder, Trap};
+use wasmtime_wasi::WasiCtxBuilder;
 
-use super::limits::{self, Limits};
-use super::{v0_2, v0_3, Compiled, Contract};
-use crate::caps::blob::BlobStore;
-use crate::caps::sql::LazyDatabase;
+use super::{Compiled, Contract};
+use crate::caps::{v0_2, v0_3, HostState, PluginContext};
 use crate::error::{Error, ErrorKind, Result};
+use crate::limits::{self, Limits};
 use crate::model::{self as types, CapabilityKind, TableDef};
 
 /// A plugin's stdout and stderr: the first [`limits::STDERR_CAPTURE_BYTES`]
@@ -200,83 +198,6 @@ impl From<types::PluginInfo> for PluginInfo {
     }
 }
 
-/// What a plugin may reach: resolved grants plus reporting hooks.
-#[derive(Default)]
-pub struct PluginContext {
-    /// Instance name from the project.
-    pub name: String,
-    /// `label -> database`, only labels requested AND granted.
-    pub sql: BTreeMap<String, Arc<LazyDatabase>>,
-    /// True unless the plugin is a step's target: every statement it sends
-    /// runs read-only and `execute`/`load` are refused.
-    pub sql_read_only: bool,
-    /// `label -> store`, only labels requested AND granted.
-    pub blob: BTreeMap<String, Arc<BlobStore>>,
-    /// `label -> base URL`, only labels requested AND granted.
-    pub http: BTreeMap<String, Arc<crate::caps::http::HttpTarget>>,
-    /// Deadline per host call.
-    pub host_call_timeout: std::time::Duration,
-    /// Receives plugin progress reports.
-    pub progress: Option<Arc<dyn Fn(ProgressEvent) + Send + Sync>>,
-}
-
-/// A plugin's progress report.
-#[derive(Debug, Clone)]
-pub enum ProgressEvent {
-    /// New total.
-    Total(u64, String),
-    /// Work done.
-    Advance(u64),
-}
-
-/// The data of a plugin's store.
-pub struct HostState {
-    wasi: WasiCtx,
-    pub(crate) table: ResourceTable,
-    limits: StoreLimits,
-    pub(crate) ctx: Arc<PluginContext>,
-    pub(crate) open_handles: usize,
-    pub(crate) open_connections: usize,
-    pub(crate) caps: Limits,
-    /// Bytes of log text this plugin has emitted (see `MAX_LOG_BYTES`).
-    pub(crate) log_bytes: usize,
-}
-
-impl WasiView for HostState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl HostState {
-    /// Counts a new handle; `limit-exceeded` past the plugin's `max_handles`.
-    pub(crate) fn take_handle(&mut self) -> std::result::Result<(), types::Error> {
-        if self.open_handles >= self.caps.max_handles {
-            return Err(types::Error::LimitExceeded(format!(
-                "plugin {} holds {} open handles (limit {})",
-                self.ctx.name, self.open_handles, self.caps.max_handles
-            )));
-        }
-        self.open_handles += 1;
-        Ok(())
-    }
-
-    /// Counts a new database connection; `limit-exceeded` past `max_connections`.
-    pub(crate) fn take_connection(&mut self) -> std::result::Result<(), types::Error> {
-        if self.open_connections >= self.caps.max_connections {
-            return Err(types::Error::LimitExceeded(format!(
-                "plugin {} holds {} open connections (limit {})",
-                self.ctx.name, self.open_connections, self.caps.max_connections
-            )));
-        }
-        self.open_connections += 1;
-        Ok(())
-    }
-}
-
 /// Calls one exported interface of whichever contract version the plugin
 /// speaks: `$body` is written once and compiled against each version's
 /// bindings (whose data types are the same host types), so the result is
@@ -344,19 +265,7 @@ impl Plugin {
             host_call_timeout: limits.host_call_timeout,
             ..Default::default()
         };
-        let mut store = Store::new(
-            engine,
-            HostState {
-                wasi,
-                table: ResourceTable::new(),
-                limits: store_limits,
-                ctx: Arc::new(ctx),
-                open_handles: 0,
-                open_connections: 0,
-                caps: limits,
-                log_bytes: 0,
-            },
-        );
+        let mut store = Store::new(engine, HostState::new(wasi, store_limits, ctx, limits));
         store.limiter(|s| &mut s.limits);
         store.epoch_deadline_trap();
         store.set_epoch_deadline(limits.deadline_ticks());
