@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::redact::Secret;
 
 /// URL parameters godwit passes to PostgreSQL. Anything else is refused: a
@@ -120,7 +120,6 @@ pub fn check_dsn(dsn: &Secret) -> std::result::Result<(), String> {
         Ok(Target::Postgres) => check_postgres_params(dsn),
         Ok(Target::MySql) => check_mysql_params(dsn),
         Ok(Target::Sqlite { .. }) => Ok(()),
-        Err(e) if e.kind == ErrorKind::Unsupported => Ok(()), // reported when used
         Err(e) => Err(e.message),
     }
 }
