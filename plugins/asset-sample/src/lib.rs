@@ -10,10 +10,9 @@
 //! step uses), so `s3://bucket/k`, public URLs and `/app/.data/k` all work.
 //! A value ending in `/` names a folder, which must exist and not be empty.
 
-use std::cell::RefCell;
-
 use godwit_sdk::caps::{blob, sql};
 use godwit_sdk::db::{for_each_row, quote};
+use godwit_sdk::params::Configured;
 use godwit_sdk::validator::{
     CapabilityKind, CapabilityRequest, Finding, PluginInfo, Severity, TablePair, Validator,
 };
@@ -52,9 +51,7 @@ fn default_sample() -> usize {
     50
 }
 
-thread_local! {
-    static PARAMS: RefCell<Option<Params>> = const { RefCell::new(None) };
-}
+static PARAMS: Configured<Params> = Configured::new();
 
 struct AssetSample;
 
@@ -93,14 +90,12 @@ impl Validator for AssetSample {
         if p.sample == 0 {
             return Err(Error::InvalidInput("`sample` must be positive".into()));
         }
-        PARAMS.with(|c| *c.borrow_mut() = Some(p));
+        PARAMS.set(p);
         Ok(())
     }
 
     fn validate(tables: Vec<TablePair>) -> Result<Vec<Finding>, Error> {
-        let p = PARAMS
-            .with(|c| c.borrow().clone())
-            .ok_or_else(|| Error::Internal("configure was not called".into()))?;
+        let p = PARAMS.get()?;
         let conn = sql::open("target")?;
         let files = blob::open("files")?;
         let source = if p.compare == Compare::None {

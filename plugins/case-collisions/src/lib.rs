@@ -8,10 +8,9 @@
 //! SQLite only ASCII letters. `trim = true` also ignores trailing spaces,
 //! as MySQL's PAD SPACE collations do.
 
-use std::cell::RefCell;
-
 use godwit_sdk::caps::sql;
 use godwit_sdk::db::{query_rows, quote};
+use godwit_sdk::params::Configured;
 use godwit_sdk::validator::{
     CapabilityKind, CapabilityRequest, Finding, PluginInfo, Severity, TablePair, Validator,
 };
@@ -33,9 +32,7 @@ struct Params {
     trim: bool,
 }
 
-thread_local! {
-    static PARAMS: RefCell<Params> = RefCell::new(Params::default());
-}
+static PARAMS: Configured<Params> = Configured::new();
 
 struct CaseCollisions;
 
@@ -59,12 +56,12 @@ impl Validator for CaseCollisions {
     fn configure(params: String) -> Result<(), Error> {
         let p: Params = godwit_sdk::params::parse(&params)?;
         godwit_sdk::params::table_columns(&p.columns)?;
-        PARAMS.with(|c| *c.borrow_mut() = p);
+        PARAMS.set(p);
         Ok(())
     }
 
     fn validate(_tables: Vec<TablePair>) -> Result<Vec<Finding>, Error> {
-        let p = PARAMS.with(|c| c.borrow().clone());
+        let p = PARAMS.get_or_default();
         let conn = sql::open("target")?;
         let mut findings = Vec::new();
         for spec in &p.columns {

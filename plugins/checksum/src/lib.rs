@@ -17,7 +17,7 @@
 //! meaning (`same_meaning`: the same number, text, instant, bytes); columns
 //! whose kind of value a cast changed are left out and named.
 
-use std::cell::RefCell;
+use godwit_sdk::params::Configured;
 use std::collections::BTreeMap;
 
 use godwit_sdk::caps::sql::{self, Dialect};
@@ -48,9 +48,7 @@ struct Params {
     seed: u64,
 }
 
-thread_local! {
-    static PARAMS: RefCell<Params> = RefCell::new(Params::default());
-}
+static PARAMS: Configured<Params> = Configured::new();
 
 struct Checksum;
 
@@ -84,12 +82,12 @@ impl Validator for Checksum {
                 )));
             }
         }
-        PARAMS.with(|c| *c.borrow_mut() = p);
+        PARAMS.set(p);
         Ok(())
     }
 
     fn validate(tables: Vec<TablePair>) -> Result<Vec<Finding>, Error> {
-        let p = PARAMS.with(|c| c.borrow().clone());
+        let p = PARAMS.get_or_default();
         let src = sql::open("source")?;
         let dst = sql::open("target")?;
         let mut findings = Vec::new();

@@ -11,6 +11,7 @@
 //!
 //! Params: `{"prefix": "export/"}` (optional).
 
+use godwit_sdk::params::Configured;
 use std::cell::RefCell;
 
 use godwit_sdk::{jsonl, values, Batch, ColumnDef, Error, TableDef};
@@ -38,12 +39,10 @@ struct Params {
     prefix: String,
 }
 
-thread_local! {
-    static PARAMS: RefCell<Params> = RefCell::new(Params::default());
-}
+static PARAMS: Configured<Params> = Configured::new();
 
 fn prefix() -> String {
-    PARAMS.with(|p| p.borrow().prefix.clone())
+    PARAMS.get_or_default().prefix
 }
 
 fn read_whole(store: &blob::Store, path: &str, limit: u64) -> Result<Vec<u8>, Error> {
@@ -99,7 +98,7 @@ impl Source for JsonlSource {
 
     fn configure(params: String) -> Result<(), Error> {
         let p: Params = godwit_sdk::params::parse(&params)?;
-        PARAMS.with(|slot| *slot.borrow_mut() = p);
+        PARAMS.set(p);
         Ok(())
     }
 

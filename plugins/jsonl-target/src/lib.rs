@@ -16,6 +16,7 @@
 //! and `truncate` (the objects are written anew); `append` and `upsert`
 //! are refused at plan time, since an object cannot be appended to.
 
+use godwit_sdk::params::Configured;
 use std::cell::RefCell;
 
 use godwit_sdk::{jsonl, values, Batch, ColumnDef, Error, TableDef};
@@ -39,12 +40,10 @@ struct Params {
     prefix: String,
 }
 
-thread_local! {
-    static PARAMS: RefCell<Params> = RefCell::new(Params::default());
-}
+static PARAMS: Configured<Params> = Configured::new();
 
 fn prefix() -> String {
-    PARAMS.with(|p| p.borrow().prefix.clone())
+    PARAMS.get_or_default().prefix
 }
 
 fn rows_path(table: &str) -> String {
@@ -107,7 +106,7 @@ impl Target for JsonlTarget {
                 p.prefix
             )));
         }
-        PARAMS.with(|slot| *slot.borrow_mut() = p);
+        PARAMS.set(p);
         Ok(())
     }
 

@@ -8,10 +8,9 @@
 //! `SELECT count(*) FROM child c WHERE <fk not null> AND NOT EXISTS
 //! (SELECT 1 FROM parent p WHERE p.k = c.fk)`, plus up to five example keys.
 
-use std::cell::RefCell;
-
 use godwit_sdk::caps::sql;
 use godwit_sdk::db::{query_rows, quote};
+use godwit_sdk::params::Configured;
 use godwit_sdk::validator::{
     CapabilityKind, CapabilityRequest, Finding, PluginInfo, Severity, TablePair, Validator,
 };
@@ -40,9 +39,7 @@ struct Params {
     declared_only: bool,
 }
 
-thread_local! {
-    static PARAMS: RefCell<Params> = RefCell::new(Params::default());
-}
+static PARAMS: Configured<Params> = Configured::new();
 
 /// One relation to check.
 struct Check {
@@ -100,12 +97,12 @@ impl Validator for Orphans {
                 )));
             }
         }
-        PARAMS.with(|c| *c.borrow_mut() = p);
+        PARAMS.set(p);
         Ok(())
     }
 
     fn validate(tables: Vec<TablePair>) -> Result<Vec<Finding>, Error> {
-        let p = PARAMS.with(|c| c.borrow().clone());
+        let p = PARAMS.get_or_default();
         let conn = sql::open("target")?;
         let mut checks = Vec::new();
         if !p.declared_only {

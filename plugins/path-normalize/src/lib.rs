@@ -3,8 +3,7 @@
 //! climb out with `..` (the row is rejected with the reason, never guessed).
 //! With `root = "/app/.data"`, paths must also lie under that root.
 
-use std::cell::RefCell;
-
+use godwit_sdk::params::Configured;
 use godwit_sdk::rewrite::{Outcome, PluginInfo, Rewriter};
 use godwit_sdk::{Error, Value};
 use serde::Deserialize;
@@ -16,9 +15,7 @@ struct Params {
     root: Option<String>,
 }
 
-thread_local! {
-    static PARAMS: RefCell<Params> = RefCell::new(Params::default());
-}
+static PARAMS: Configured<Params> = Configured::new();
 
 struct PathNormalize;
 
@@ -35,13 +32,14 @@ impl Rewriter for PathNormalize {
 
     fn configure(params: String) -> Result<(), Error> {
         let p: Params = godwit_sdk::params::parse(&params)?;
-        PARAMS.with(|c| *c.borrow_mut() = p);
+        PARAMS.set(p);
         Ok(())
     }
 
     fn rewrite(values: Vec<Value>) -> Result<Vec<Outcome>, Error> {
         let root = PARAMS
-            .with(|c| c.borrow().root.clone())
+            .get_or_default()
+            .root
             .map(|r| normalize(&r).unwrap_or(r));
         Ok(values
             .into_iter()

@@ -4,10 +4,9 @@
 //! with a count and examples. NULLs are fine. The column is streamed, so
 //! memory stays bounded whatever the table size.
 
-use std::cell::RefCell;
-
 use godwit_sdk::caps::sql;
 use godwit_sdk::db::{for_each_row, quote};
+use godwit_sdk::params::Configured;
 use godwit_sdk::validator::{
     CapabilityKind, CapabilityRequest, Finding, PluginInfo, Severity, TablePair, Validator,
 };
@@ -25,9 +24,7 @@ struct Params {
     allowed: Vec<String>,
 }
 
-thread_local! {
-    static PARAMS: RefCell<Params> = RefCell::new(Params::default());
-}
+static PARAMS: Configured<Params> = Configured::new();
 
 /// Problems of one column.
 #[derive(Default)]
@@ -70,12 +67,12 @@ impl Validator for PathPrefix {
         if p.allowed.is_empty() {
             return Err(Error::InvalidInput("`allowed` must not be empty".into()));
         }
-        PARAMS.with(|c| *c.borrow_mut() = p);
+        PARAMS.set(p);
         Ok(())
     }
 
     fn validate(_tables: Vec<TablePair>) -> Result<Vec<Finding>, Error> {
-        let p = PARAMS.with(|c| c.borrow().clone());
+        let p = PARAMS.get_or_default();
         let conn = sql::open("target")?;
         let mut findings = Vec::new();
         for spec in &p.columns {

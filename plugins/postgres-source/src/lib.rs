@@ -8,10 +8,9 @@
 //! types the host does not decode natively (arrays, enums, intervals, network
 //! types, ...) are read as their text form, which PostgreSQL accepts back.
 
-use std::cell::RefCell;
-
 use godwit_sdk::caps::sql;
 use godwit_sdk::db::query_rows;
+use godwit_sdk::params::Configured;
 use godwit_sdk::source::{
     CapabilityKind, CapabilityRequest, PluginInfo, ReadPlan, Reader, Source, SqlRead,
 };
@@ -62,12 +61,10 @@ fn public() -> String {
     "public".into()
 }
 
-thread_local! {
-    static PARAMS: RefCell<Params> = RefCell::new(Params { schema: public() });
-}
+static PARAMS: Configured<Params> = Configured::new();
 
 fn schema() -> String {
-    PARAMS.with(|p| p.borrow().schema.clone())
+    PARAMS.get_or_else(|| Params { schema: public() }).schema
 }
 
 struct PostgresSource;
@@ -93,7 +90,7 @@ impl Source for PostgresSource {
 
     fn configure(params: String) -> Result<(), Error> {
         let p: Params = godwit_sdk::params::parse(&params)?;
-        PARAMS.with(|c| *c.borrow_mut() = p);
+        PARAMS.set(p);
         Ok(())
     }
 

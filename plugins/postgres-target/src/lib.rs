@@ -12,10 +12,9 @@
 //! - Into existing tables (modes append / truncate / upsert on a table that
 //!   exists) nothing is created: the application's schema is used as it is.
 
-use std::cell::RefCell;
-
 use godwit_sdk::caps::sql;
 use godwit_sdk::db::query_rows;
+use godwit_sdk::params::Configured;
 use godwit_sdk::target::{
     CapabilityKind, CapabilityRequest, PluginInfo, Target, WriteMode, WritePlan,
 };
@@ -33,9 +32,7 @@ struct Params {
     schema: Option<String>,
 }
 
-thread_local! {
-    static PARAMS: RefCell<Params> = RefCell::new(Params::default());
-}
+static PARAMS: Configured<Params> = Configured::new();
 
 struct PostgresTarget;
 
@@ -60,7 +57,7 @@ impl Target for PostgresTarget {
 
     fn configure(params: String) -> Result<(), Error> {
         let p: Params = godwit_sdk::params::parse(&params)?;
-        PARAMS.with(|c| *c.borrow_mut() = p);
+        PARAMS.set(p);
         Ok(())
     }
 
@@ -71,7 +68,7 @@ impl Target for PostgresTarget {
                 table.name
             )));
         }
-        let schema = PARAMS.with(|c| c.borrow().schema.clone());
+        let schema = PARAMS.get_or_default().schema;
         let name = match &schema {
             Some(s) => format!("{}.{}", q(s), q(&table.name)),
             None => q(&table.name),

@@ -5,8 +5,7 @@
 //! Values that do not start with `from` are kept (or rejected with
 //! `on_mismatch = "reject"`); NULLs are kept; non-text values are rejected.
 
-use std::cell::RefCell;
-
+use godwit_sdk::params::Configured;
 use godwit_sdk::rewrite::{Outcome, PluginInfo, Rewriter};
 use godwit_sdk::{Error, Value};
 use serde::Deserialize;
@@ -28,9 +27,7 @@ enum OnMismatch {
     Reject,
 }
 
-thread_local! {
-    static PARAMS: RefCell<Option<Params>> = const { RefCell::new(None) };
-}
+static PARAMS: Configured<Params> = Configured::new();
 
 struct PrefixRewrite;
 
@@ -53,14 +50,12 @@ impl Rewriter for PrefixRewrite {
         if p.from.is_empty() {
             return Err(Error::InvalidInput("`from` must not be empty".into()));
         }
-        PARAMS.with(|cell| *cell.borrow_mut() = Some(p));
+        PARAMS.set(p);
         Ok(())
     }
 
     fn rewrite(values: Vec<Value>) -> Result<Vec<Outcome>, Error> {
-        let p = PARAMS
-            .with(|cell| cell.borrow().clone())
-            .ok_or_else(|| Error::Internal("configure was not called".into()))?;
+        let p = PARAMS.get()?;
         Ok(values.into_iter().map(|v| map_one(&p, v)).collect())
     }
 }

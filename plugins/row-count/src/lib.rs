@@ -15,10 +15,9 @@
 //! expected 98, target 98"). A missing row that was not reported is still
 //! an error.
 
-use std::cell::RefCell;
-
 use godwit_sdk::caps::sql::Dialect;
 use godwit_sdk::db::{query_rows, query_rows_with_timeout, SqlConnection};
+use godwit_sdk::params::Configured;
 use godwit_sdk::values::as_i64;
 use godwit_sdk::Error;
 use godwit_sdk_v0_3::caps::sql;
@@ -46,9 +45,7 @@ fn default_timeout() -> u32 {
     DEFAULT_TIMEOUT_MS
 }
 
-thread_local! {
-    static PARAMS: RefCell<Option<Params>> = const { RefCell::new(None) };
-}
+static PARAMS: Configured<Params> = Configured::new();
 
 /// A row count, exact or estimated.
 #[derive(Clone, Copy)]
@@ -103,14 +100,12 @@ impl Validator for RowCount {
         if p.timeout_ms == 0 {
             return Err(Error::InvalidInput("timeout_ms must be positive".into()));
         }
-        PARAMS.with(|c| *c.borrow_mut() = Some(p));
+        PARAMS.set(p);
         Ok(())
     }
 
     fn validate(tables: Vec<TablePair>) -> Result<Vec<Finding>, Error> {
-        let p = PARAMS
-            .with(|c| c.borrow().clone())
-            .ok_or_else(|| Error::Internal("configure was not called".into()))?;
+        let p = PARAMS.get()?;
         let source = sql::open("source")?;
         let target = sql::open("target")?;
         let mut findings = Vec::with_capacity(tables.len());

@@ -3,9 +3,8 @@
 //! expected status and, optionally, contain a text. A quick "does the app
 //! still start and serve" after a rehearsal.
 
-use std::cell::RefCell;
-
 use godwit_sdk::caps::http;
+use godwit_sdk::params::Configured;
 use godwit_sdk::validator::{
     CapabilityKind, CapabilityRequest, Finding, PluginInfo, Severity, TablePair, Validator,
 };
@@ -41,9 +40,7 @@ struct Params {
     checks: Vec<Check>,
 }
 
-thread_local! {
-    static PARAMS: RefCell<Params> = RefCell::new(Params::default());
-}
+static PARAMS: Configured<Params> = Configured::new();
 
 struct Smoke;
 
@@ -68,12 +65,12 @@ impl Validator for Smoke {
         if p.checks.is_empty() {
             return Err(Error::InvalidInput("`checks` must not be empty".into()));
         }
-        PARAMS.with(|c| *c.borrow_mut() = p);
+        PARAMS.set(p);
         Ok(())
     }
 
     fn validate(_tables: Vec<TablePair>) -> Result<Vec<Finding>, Error> {
-        let p = PARAMS.with(|c| c.borrow().clone());
+        let p = PARAMS.get_or_default();
         let mut findings = Vec::new();
         for c in &p.checks {
             let subject = format!("{} {}", c.method, c.path);

@@ -9,7 +9,7 @@
 //! Memory: the resolved references are held in a set (at most
 //! [`MAX_REFERENCES`]); the listing is streamed page by page.
 
-use std::cell::RefCell;
+use godwit_sdk::params::Configured;
 use std::collections::{BTreeSet, HashSet};
 
 use godwit_sdk::caps::{blob, sql};
@@ -54,9 +54,7 @@ fn default_examples() -> usize {
     20
 }
 
-thread_local! {
-    static PARAMS: RefCell<Params> = RefCell::new(Params::default());
-}
+static PARAMS: Configured<Params> = Configured::new();
 
 struct Unreferenced;
 
@@ -86,12 +84,12 @@ impl Validator for Unreferenced {
     fn configure(params: String) -> Result<(), Error> {
         let p: Params = godwit_sdk::params::parse(&params)?;
         godwit_sdk::params::table_columns(&p.columns)?;
-        PARAMS.with(|c| *c.borrow_mut() = p);
+        PARAMS.set(p);
         Ok(())
     }
 
     fn validate(_tables: Vec<TablePair>) -> Result<Vec<Finding>, Error> {
-        let p = PARAMS.with(|c| c.borrow().clone());
+        let p = PARAMS.get_or_default();
         let conn = sql::open("target")?;
         let files = blob::open("files")?;
         let mut files_ref: HashSet<String> = HashSet::new();

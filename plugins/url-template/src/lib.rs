@@ -4,7 +4,7 @@
 //! `strip_prefix` removed. Every path segment of the key is percent-encoded
 //! (RFC 3986 unreserved characters kept), so spaces and Unicode stay valid.
 
-use std::cell::RefCell;
+use godwit_sdk::params::Configured;
 use std::collections::BTreeMap;
 
 use godwit_sdk::rewrite::{Outcome, PluginInfo, Rewriter};
@@ -28,9 +28,7 @@ fn yes() -> bool {
     true
 }
 
-thread_local! {
-    static PARAMS: RefCell<Option<Params>> = const { RefCell::new(None) };
-}
+static PARAMS: Configured<Params> = Configured::new();
 
 struct UrlTemplate;
 
@@ -67,14 +65,12 @@ impl Rewriter for UrlTemplate {
             }
             rest = &rest[start + end + 1..];
         }
-        PARAMS.with(|c| *c.borrow_mut() = Some(p));
+        PARAMS.set(p);
         Ok(())
     }
 
     fn rewrite(values: Vec<Value>) -> Result<Vec<Outcome>, Error> {
-        let p = PARAMS
-            .with(|c| c.borrow().clone())
-            .ok_or_else(|| Error::Internal("configure was not called".into()))?;
+        let p = PARAMS.get()?;
         Ok(values
             .into_iter()
             .map(|v| match v {

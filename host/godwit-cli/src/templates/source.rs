@@ -2,16 +2,20 @@
 //! its `tables` parameter from the connection granted as `source`, with the
 //! column names the database reports; the host runs the SELECT itself.
 
-use std::cell::RefCell;
-
 use godwit_sdk::caps::sql;
+use godwit_sdk::params::{self, Configured};
 use godwit_sdk::source::{CapabilityKind, CapabilityRequest, PluginInfo, ReadPlan, Reader, Source, SqlRead};
 use godwit_sdk::values::quote_double;
 use godwit_sdk::{ColumnDef, Error, LogicalType, TableDef};
 
-thread_local! {
-    static TABLES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+/// The `params` table of the project file, as `configure` parsed it.
+#[derive(Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    tables: Vec<String>,
 }
+
+static PARAMS: Configured<Params> = Configured::new();
 
 struct Adapter;
 
@@ -33,19 +37,13 @@ impl Source for Adapter {
     }
 
     fn configure(params: String) -> Result<(), Error> {
-        #[derive(serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Params {
-            tables: Vec<String>,
-        }
-        let p: Params = godwit_sdk::params::parse(&params)?;
-        TABLES.with(|t| *t.borrow_mut() = p.tables);
+        PARAMS.set(params::parse(&params)?);
         Ok(())
     }
 
     fn discover() -> Result<Vec<TableDef>, Error> {
         let conn = sql::open("source")?;
-        TABLES.with(|t| t.borrow().clone()).into_iter().map(|name| {
+        PARAMS.get()?.tables.into_iter().map(|name| {
             let rows = conn.query(&format!("SELECT * FROM {} LIMIT 0", quote_double(&name)), &[])?;
             let columns = rows.columns().into_iter().map(|c| ColumnDef {
                 name: c.name,
