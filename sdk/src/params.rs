@@ -39,16 +39,22 @@ impl<T> Configured<T> {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(value);
     }
 
+    /// A copy of what `configure` kept, if it ran.
+    fn kept(&self) -> Option<T>
+    where
+        T: Clone,
+    {
+        // A poisoned lock means a call panicked, which traps the instance:
+        // no later call sees it, so the value is taken as it is.
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// A copy of the kept parameters, or `f()` when `configure` has not run.
     pub fn get_or_else(&self, f: impl FnOnce() -> T) -> T
     where
         T: Clone,
     {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-            .unwrap_or_else(f)
+        self.kept().unwrap_or_else(f)
     }
 
     /// A copy of the kept parameters, or their defaults.
@@ -65,10 +71,7 @@ impl<T> Configured<T> {
     where
         T: Clone,
     {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.kept()
             .ok_or_else(|| Error::Internal("configure was not called".into()))
     }
 }
