@@ -98,33 +98,34 @@ impl Kind {
     }
 
     /// The `[plugins.dst]` body writing into place `x`.
-    fn target_plugin(self) -> &'static str {
-        match self {
-            Kind::Sqlite => "path = \"builtin:sqlite-target\"\ngrants.sql = { target = \"x\" }\n",
-            Kind::Postgres => {
-                "path = \"builtin:postgres-target\"\ngrants.sql = { target = \"x\" }\n"
-            }
-            Kind::Mariadb => "path = \"builtin:mysql-target\"\ngrants.sql = { target = \"x\" }\n",
-            Kind::JsonlFolder | Kind::JsonlS3 => {
-                "path = \"builtin:jsonl-target\"\ngrants.blob = { out = \"x\" }\n\
-                 params = { prefix = \"tables/\" }\n"
-            }
-        }
+    fn target_plugin(self) -> String {
+        self.plugin(true)
     }
 
     /// The `[plugins.src]` body reading place `x`.
-    fn source_plugin(self) -> &'static str {
-        match self {
-            Kind::Sqlite => "path = \"builtin:sqlite-source\"\ngrants.sql = { source = \"x\" }\n",
-            Kind::Postgres => {
-                "path = \"builtin:postgres-source\"\ngrants.sql = { source = \"x\" }\n"
-            }
-            Kind::Mariadb => "path = \"builtin:mysql-source\"\ngrants.sql = { source = \"x\" }\n",
+    fn source_plugin(self) -> String {
+        self.plugin(false)
+    }
+
+    /// The built-in target (or source) of this kind, granted place `x`.
+    fn plugin(self, target: bool) -> String {
+        let (name, capability, params) = match self {
+            Kind::Sqlite => ("sqlite", "sql", ""),
+            Kind::Postgres => ("postgres", "sql", ""),
+            Kind::Mariadb => ("mysql", "sql", ""),
             Kind::JsonlFolder | Kind::JsonlS3 => {
-                "path = \"builtin:jsonl-source\"\ngrants.blob = { in = \"x\" }\n\
-                 params = { prefix = \"tables/\" }\n"
+                ("jsonl", "blob", "params = { prefix = \"tables/\" }\n")
             }
-        }
+        };
+        let (role, label) = match (target, capability) {
+            (true, "sql") => ("target", "target"),
+            (true, _) => ("target", "out"),
+            (false, "sql") => ("source", "source"),
+            (false, _) => ("source", "in"),
+        };
+        format!(
+            "path = \"builtin:{name}-{role}\"\ngrants.{capability} = {{ {label} = \"x\" }}\n{params}"
+        )
     }
 }
 
@@ -190,7 +191,7 @@ fn out_project(place: &Place, file: &Path) -> String {
 
 /// Project text copying what the source plugin `source` reads from `decl`
 /// into the SQLite file `file`.
-fn copy_back(decl: &str, source: &str, file: &Path) -> String {
+fn copy_back(decl: &str, source: String, file: &Path) -> String {
     format!(
         "[project]\nname = \"out\"\n\n{decl}\n\
          [connections.back]\ndsn = \"sqlite://{file}?mode=rwc\"\n\n\
