@@ -482,9 +482,11 @@ pub async fn resume(kind: Kind) {
         let toml = into_project(&f, &place, "replace", "");
         let dir = format!("into{i}");
         let killed = run_in(&f, &dir, &toml, &[("GODWIT_KILL_AT", at)]);
-        assert_ne!(
-            killed.code,
-            0,
+        assert!(
+            killed.code != 0
+                && killed
+                    .stderr
+                    .contains(&format!("GODWIT_KILL_AT={at}: aborting")),
             "{kind:?} {at}: the kill point was not reached: {}",
             killed.all()
         );
