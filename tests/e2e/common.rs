@@ -244,8 +244,13 @@ pub async fn sqlite_with(path: &Path, statements: &[&str]) -> sqlx::SqlitePool {
 
 /// Every line of every `rejects.jsonl` of the fixture's runs, parsed.
 pub fn all_rejects(f: &Fixture) -> Vec<serde_json::Value> {
+    rejects_under(f.path())
+}
+
+/// Every line of every `rejects.jsonl` of the runs of the project in `dir`.
+pub fn rejects_under(dir: &Path) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
-    let Ok(runs) = std::fs::read_dir(f.path().join(".godwit/runs")) else {
+    let Ok(runs) = std::fs::read_dir(dir.join(".godwit/runs")) else {
         return out;
     };
     for d in runs {

@@ -541,15 +541,7 @@ pub async fn rejects(kind: Kind) {
     let run = run_in(&f, "into", &toml, &[]);
     assert_eq!(run.code, 1, "{kind:?}: {}", run.all());
     assert_eq!(written(&run), vec![("checked".to_owned(), 3)], "{kind:?}");
-    let rejects: Vec<serde_json::Value> = std::fs::read_dir(f.path().join("into/.godwit/runs"))
-        .unwrap()
-        .filter_map(|d| std::fs::read_to_string(d.unwrap().path().join("rejects.jsonl")).ok())
-        .flat_map(|text| {
-            text.lines()
-                .map(|l| serde_json::from_str(l).unwrap())
-                .collect::<Vec<serde_json::Value>>()
-        })
-        .collect();
+    let rejects = rejects_under(&f.path().join("into"));
     let keys: Vec<&serde_json::Value> = rejects.iter().map(|r| &r["key"]).collect();
     assert_eq!(
         keys,
