@@ -977,3 +977,138 @@ async fn a_row_breaking_two_foreign_keys_is_rejected_once() {
     assert_eq!(c["rows_rejected"], 1, "{c}");
     assert_eq!(c["rows_written"], 0, "{c}");
 }
+
+/// PostgreSQL → PostgreSQL with a rewritten column, checked by `checksum`
+/// twice: `plain` without the pipeline grant, `through` with
+/// `grants.pipeline = ["copy"]`.
+fn rewritten_project(src: &str, dst: &str, extra: &str) -> String {
+    let mut toml = copy_project(
+        src,
+        "postgres-source",
+        dst,
+        "postgres-target",
+        &format!(
+            "mode = \"replace\"\nmax_rejects = 1\nrewrites = [{{ column = \"files.path\", rule = \"norm\" }}]\n{extra}"
+        ),
+        false,
+    );
+    toml.push_str(
+        r#"
+[plugins.norm]
+path = "builtin:path-normalize"
+params = { root = "/app/.data" }
+
+[plugins.plain]
+path = "builtin:checksum"
+grants.sql = { source = "src", target = "dst" }
+
+[plugins.through]
+path = "builtin:checksum"
+grants.sql = { source = "src", target = "dst" }
+grants.pipeline = ["copy"]
+
+[[validators]]
+plugin = "plain"
+
+[[validators]]
+plugin = "through"
+"#,
+    );
+    toml
+}
+
+/// Item 5, the part left last time: `checksum` flagged every row whose
+/// path a rule rewrote, so it could not be used in the migrations godwit
+/// exists for. With the step's pipeline granted (contract 0.3), source rows
+/// are compared as the run wrote them: the rewritten rows match, the row
+/// the rule refused (and the run rejected) is not expected in the target,
+/// and a target value that is not rule(source) is still caught by key.
+#[test]
+fn checksum_compares_rewritten_columns_as_the_step_wrote_them() {
+    let pg = godwit_tests::pg::server();
+    let (src, dst) = (pg.create_db(), pg.create_db());
+    let name = |url: &str| url.rsplit('/').next().unwrap().to_owned();
+    pg.psql(
+        &name(&src),
+        "CREATE TABLE files (id bigint PRIMARY KEY, path text, size integer); \
+         INSERT INTO files SELECT i, '/app/.data/u/' || i || '//f.bin', i FROM generate_series(1, 3000) i; \
+         INSERT INTO files VALUES (3001, '/app/.data/../etc/passwd', 0), (3002, NULL, 1), (3003, '/app/.data/ok.txt', 2)",
+    );
+    let f = Fixture::empty();
+    f.write("godwit.toml", &rewritten_project(&src, &dst, ""));
+    let run = f.godwit(&["--json", "run", &f.arg()]);
+    // The refused row makes the run exit 1 (rows rejected).
+    assert_eq!(run.code, 1, "{}", run.all());
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let by = |v: &str| -> serde_json::Value {
+        report["validation"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["validator"] == v)
+            .unwrap_or_else(|| panic!("no finding of {v}: {report}"))
+            .clone()
+    };
+    let plain = by("plain");
+    assert_eq!(plain["severity"], "error", "{plain}");
+    // 3000 rewritten rows differ and the rejected one is missing.
+    assert!(
+        plain["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("3001 rows differ"),
+        "{plain}"
+    );
+    let through = by("through");
+    assert_eq!(through["severity"], "info", "{through}");
+    let msg = through["message"].as_str().unwrap();
+    assert!(msg.starts_with("3002 rows identical"), "{msg}");
+    assert!(
+        msg.contains("(path changed by a cast or rule)")
+            && msg.contains("1 source rows the pipeline refuses"),
+        "{msg}"
+    );
+    // The copy drifts: one path no longer rule(source), one row gone.
+    pg.psql(
+        &name(&dst),
+        "UPDATE files SET path = '/app/.data/u/9//f.bin' WHERE id = 9; DELETE FROM files WHERE id = 3003",
+    );
+    let validate = f.godwit(&["--json", "validate", &f.arg()]);
+    assert_eq!(validate.code, 1, "{}", validate.all());
+    let report: serde_json::Value = serde_json::from_str(&validate.stdout).unwrap();
+    let through = report["validation"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["validator"] == "through")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        through["message"],
+        "2 rows differ; keys: 9 (different values); 3003 (missing in the target)",
+        "{through}"
+    );
+}
+
+/// The pipeline grant is checked like the others: a step that does not
+/// exist is named with its line and column, before anything runs.
+#[test]
+fn a_pipeline_grant_naming_no_step_is_refused_with_its_place() {
+    let pg = godwit_tests::pg::server();
+    let (src, dst) = (pg.create_db(), pg.create_db());
+    let f = Fixture::empty();
+    let toml = rewritten_project(&src, &dst, "").replace(
+        "grants.pipeline = [\"copy\"]",
+        "grants.pipeline = [\"cpoy\"]",
+    );
+    f.write("godwit.toml", &toml);
+    let plan = f.godwit(&["plan", &f.arg()]);
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    let line = toml.lines().position(|l| l.contains("\"cpoy\"")).unwrap() + 1;
+    assert!(
+        plan.all()
+            .contains(&format!("godwit.toml:{line}:20: no step named \"cpoy\"")),
+        "{}",
+        plan.all()
+    );
+}

@@ -855,6 +855,55 @@ async fn meeting_agent_example_migrates_into_postgres_and_s3() {
         checked += 1;
     }
     assert_eq!(checked, 54);
+
+    // `checksum` compared every row as the step wrote it (the step's
+    // pipeline is granted): rewritten paths and cast columns match.
+    let sums: Vec<&serde_json::Value> = report["validation"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["check"] == "checksum")
+        .collect();
+    assert_eq!(sums.len(), 4, "{sums:?}");
+    for x in &sums {
+        // `speakers` has a text key, which sorts differently in SQLite and
+        // PostgreSQL: named, not compared.
+        let expected = if x["subject"] == "speakers" {
+            "warning"
+        } else {
+            "info"
+        };
+        assert_eq!(x["severity"], expected, "{x}");
+    }
+    let meetings = sums.iter().find(|x| x["subject"] == "meetings").unwrap();
+    let msg = meetings["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("60 rows identical")
+            && msg.contains("as the step's pipeline writes them (")
+            && msg.contains("audio_path"),
+        "{msg}"
+    );
+    // A copy that does not hold rule(source) is still caught, by key.
+    q("UPDATE meetings SET audio_path = 's3://meetings/uploads/7/other.m4a' WHERE id = 7");
+    q("UPDATE users SET is_active = NOT is_active WHERE id = 3");
+    let validate = f.godwit_env(&["--json", "validate", &f.arg()], &env);
+    assert_eq!(validate.code, 1, "{}", validate.all());
+    let report: serde_json::Value = serde_json::from_str(&validate.stdout).unwrap();
+    let errors: Vec<String> = report["validation"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["severity"] == "error")
+        .map(|x| format!("{}: {}", x["subject"], x["message"]))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "\"meetings\": \"1 rows differ; keys: 7 (different values)\"",
+            "\"users\": \"1 rows differ; keys: 3 (different values)\"",
+        ],
+        "{errors:?}"
+    );
 }
 
 /// Into a schema the application created: columns matched by name (with a

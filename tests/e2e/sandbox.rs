@@ -685,3 +685,105 @@ async fn a_mariadb_source_grant_is_read_only_and_names_risky_accounts() {
     );
     assert_eq!(my.sql(&db, "SELECT count(*) FROM t").trim(), "1");
 }
+
+/// The `pipeline` capability (contract 0.3) probed by a validator that
+/// misuses it: without a grant every `open` is `access-denied`; with one,
+/// a table no step reads is `not-found`, a batch of the wrong width is
+/// `invalid-input` and 10,001 rows in one call `limit-exceeded` — each an
+/// error value the plugin handles, the host unharmed; rows that are fine
+/// come back as the step's rule writes them, or refused with its reason.
+#[test]
+fn the_pipeline_capability_is_granted_per_step_and_bounded() {
+    let f = Fixture::empty();
+    let pool_dir = f.path().to_path_buf();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        sqlite_with(
+            &pool_dir.join("src.db"),
+            &[
+                "CREATE TABLE files (id INTEGER PRIMARY KEY, path TEXT)",
+                "INSERT INTO files VALUES (1, '/app/.data/one.txt')",
+            ],
+        )
+        .await
+        .close()
+        .await;
+    });
+    let mut toml = copy_project(
+        "sqlite://src.db?mode=ro",
+        "sqlite-source",
+        "sqlite://out.db?mode=rwc",
+        "sqlite-target",
+        "mode = \"replace\"\nrewrites = [{ column = \"files.path\", rule = \"norm\" }]",
+        false,
+    );
+    toml.push_str(&format!(
+        r#"
+[trust]
+allow_unsigned_plugins = true
+
+[plugins.norm]
+path = "builtin:path-normalize"
+params = {{ root = "/app/.data" }}
+
+[plugins.granted]
+path = "{wasm}"
+grants.pipeline = ["copy"]
+
+[plugins.ungranted]
+path = "{wasm}"
+
+[[validators]]
+plugin = "granted"
+
+[[validators]]
+plugin = "ungranted"
+"#,
+        wasm = guests::PIPELINE_PROBE
+    ));
+    f.write("godwit.toml", &toml);
+    let r = f.godwit(&["--json", "run", &f.arg()]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let answer = |validator: &str, probe: &str| -> String {
+        report["validation"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["validator"] == validator && x["check"] == probe)
+            .unwrap_or_else(|| panic!("{validator}/{probe}: {report}"))["message"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    for probe in ["apply", "wide", "many", "changed", "missing"] {
+        let a = answer("ungranted", probe);
+        assert!(a.starts_with("error:access-denied: "), "{probe}: {a}");
+    }
+    assert_eq!(answer("granted", "changed"), "path");
+    let apply = answer("granted", "apply");
+    assert!(
+        apply.starts_with("ok:/app/.data/a/b.txt | refused:path: ")
+            && apply.ends_with(" | ok:/app/.data/c.txt"),
+        "{apply}"
+    );
+    assert!(
+        apply.contains(".."),
+        "the rule's reason is passed on: {apply}"
+    );
+    assert!(
+        answer("granted", "missing").starts_with("error:not-found: "),
+        "{}",
+        answer("granted", "missing")
+    );
+    let wide = answer("granted", "wide");
+    assert!(
+        wide.starts_with("error:invalid-input: a batch of 3 columns for a table of 2"),
+        "{wide}"
+    );
+    let many = answer("granted", "many");
+    assert!(
+        many.starts_with("error:limit-exceeded: 10001 rows in one apply"),
+        "{many}"
+    );
+}

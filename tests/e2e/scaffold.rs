@@ -64,12 +64,25 @@ fn every_builtin_can_be_inspected() {
         let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
         assert_eq!(v["worlds"][0], world);
         assert!(v["digest"].as_str().unwrap().starts_with("sha256:"));
-        let contract = if name.starts_with("jsonl-") || name == "row-count" {
+        let contract = if name.starts_with("jsonl-") || name == "row-count" || name == "checksum" {
             "godwit:plugin@0.3.0"
         } else {
             "godwit:plugin@0.2.0"
         };
         assert_eq!(v["wit_package"], contract, "{name}");
+        // What it can ask the host for at all: a reviewer sees the
+        // pipeline import of checksum, and sources import no pipeline.
+        let imports: Vec<&str> = v["imports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            imports.contains(&"pipeline"),
+            name == "checksum",
+            "{name}: {imports:?}"
+        );
         let labels: Vec<&str> = v["info"]["requests"]
             .as_array()
             .unwrap()

@@ -231,13 +231,7 @@ pub fn inspect(path: &Path, dir: Option<&Path>) -> Result<BundleReport, Error> {
                     .find(|x| x.name == c.name)
                     .expect("listed");
                 for req in &entry.requests {
-                    let grants = match req.kind.as_str() {
-                        "sql" => &spec.sql_grants,
-                        "blob" => &spec.blob_grants,
-                        "http" => &spec.http_grants,
-                        _ => continue,
-                    };
-                    granted.push(match grants.get(&req.label) {
+                    granted.push(match spec.grants_of(&req.kind).get(&req.label) {
                         Some(res) => format!("{}: {}:{} -> {res}", spec.name, req.kind, req.label),
                         None => format!("{}: {}:{} NOT granted", spec.name, req.kind, req.label),
                     });

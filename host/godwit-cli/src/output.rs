@@ -596,6 +596,7 @@ pub fn inspect(i: &InspectInfo, json: bool) {
         i.worlds.join(", "),
         i.wit_package
     ));
+    out(&format!("imports:      {}", i.imports.join(", ")));
     out(&format!("digest:       {}", i.digest));
     out("requests:");
     if i.info.requests.is_empty() {

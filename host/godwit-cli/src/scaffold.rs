@@ -40,6 +40,8 @@ pub struct InspectInfo {
     pub wit_package: String,
     /// Worlds it implements.
     pub worlds: Vec<String>,
+    /// The godwit interfaces it imports (`sql`, `pipeline`, ...).
+    pub imports: Vec<String>,
     /// Component digest.
     pub digest: String,
     /// What it says about itself.
@@ -56,7 +58,7 @@ async fn describe_bytes(
     runtime: &Runtime,
     origin: &str,
     bytes: &[u8],
-) -> Result<(Vec<String>, String, PluginInfo, String), Error> {
+) -> Result<(Vec<String>, String, PluginInfo, String, Vec<String>), Error> {
     let compiled = runtime.compile(origin, bytes)?;
     let mut plugin = runtime
         .instantiate(origin, &compiled, Limits::from_spec(&Default::default()))
@@ -71,6 +73,7 @@ async fn describe_bytes(
         compiled.digest,
         info,
         compiled.contract.package().to_owned(),
+        plugin.imported().to_vec(),
     ))
 }
 
@@ -80,7 +83,7 @@ pub async fn list_plugins(dir: &Path) -> Result<Vec<ListedPlugin>, Error> {
     let mut out = Vec::new();
     for name in builtin::names() {
         let bytes = builtin::bytes(name).expect("listed");
-        let (kinds, digest, info, contract) =
+        let (kinds, digest, info, contract, _) =
             describe_bytes(&runtime, &format!("builtin:{name}"), bytes).await?;
         out.push(ListedPlugin {
             reference: format!("builtin:{name}"),
@@ -95,7 +98,7 @@ pub async fn list_plugins(dir: &Path) -> Result<Vec<ListedPlugin>, Error> {
         let project = project::load(dir)?;
         for (name, spec) in &project.plugins {
             let v = godwit_host::engine::plugin_bytes(&project, &spec.source, true)?;
-            let (kinds, digest, info, contract) =
+            let (kinds, digest, info, contract, _) =
                 describe_bytes(&runtime, &format!("{name} ({})", v.origin), &v.bytes).await?;
             out.push(ListedPlugin {
                 reference: name.clone(),
@@ -128,10 +131,18 @@ pub async fn inspect(reference: &str, dir: &Path) -> Result<InspectInfo, Error> 
                 .into_iter()
                 .find(|r| r.instance == reference)
                 .expect("loaded");
+            let (wit_package, imports) = {
+                let plugin = loaded.plugin.lock().await;
+                (
+                    plugin.contract.package().to_owned(),
+                    plugin.imported().to_vec(),
+                )
+            };
             return Ok(InspectInfo {
                 reference: reference.to_owned(),
-                wit_package: loaded.plugin.lock().await.contract.package().to_owned(),
+                wit_package,
                 worlds: report.kinds.iter().map(|k| k.world().to_owned()).collect(),
+                imports,
                 digest: loaded.digest.clone(),
                 info: loaded.info.clone(),
                 granted: Some(report.granted),
@@ -152,11 +163,13 @@ pub async fn inspect(reference: &str, dir: &Path) -> Result<InspectInfo, Error> 
             builtin::names().join(", ")
         )));
     };
-    let (worlds, digest, info, contract) = describe_bytes(&runtime, reference, &bytes).await?;
+    let (worlds, digest, info, contract, imports) =
+        describe_bytes(&runtime, reference, &bytes).await?;
     Ok(InspectInfo {
         reference: reference.to_owned(),
         wit_package: contract,
         worlds,
+        imports,
         digest,
         info,
         granted: None,

@@ -204,17 +204,33 @@ pub struct PluginInstance {
     pub name: String,
     /// Where the component comes from.
     pub source: PluginSource,
-    /// `label -> connection name` granted for the `sql` capability.
-    pub sql_grants: BTreeMap<String, String>,
-    /// `label -> store name` granted for the `blob` capability.
-    pub blob_grants: BTreeMap<String, String>,
-    /// `label -> host name` granted for the `http` capability.
-    pub http_grants: BTreeMap<String, String>,
+    /// `kind -> label -> resource name`: what the project granted, per
+    /// capability kind (see [`GRANTABLE`]). `pipeline` grants have no
+    /// label of the plugin's: each step is listed under its own name.
+    pub grants: BTreeMap<String, BTreeMap<String, String>>,
     /// Parameters, as JSON text passed to `configure`.
     pub params_json: String,
     /// Limits.
     pub limits: LimitsSpec,
 }
+
+impl PluginInstance {
+    /// `label -> resource` granted for capability `kind` (empty if none).
+    pub fn grants_of(&self, kind: &str) -> &BTreeMap<String, String> {
+        static NONE: BTreeMap<String, String> = BTreeMap::new();
+        self.grants.get(kind).unwrap_or(&NONE)
+    }
+}
+
+/// The capability kinds a project grants, with the project section their
+/// resources are named in: `(kind, section)`. One line per kind; the host
+/// side of each (`caps::<kind>`) binds the granted resource.
+pub const GRANTABLE: &[(&str, &str)] = &[
+    ("sql", "connections"),
+    ("blob", "stores"),
+    ("http", "hosts"),
+    ("pipeline", "steps"),
+];
 
 /// How a step writes tables that may exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -634,6 +650,9 @@ struct FileGrants {
     blob: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     http: BTreeMap<String, Spanned<String>>,
+    /// Steps whose value pipeline the plugin may run (validators).
+    #[serde(default)]
+    pipeline: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -782,14 +801,20 @@ fn inferred_phase(
         copies.iter().map(|c| &c.to).collect();
     for s in steps {
         if let Some(t) = plugins.get(&s.target) {
-            written_dbs.extend(t.sql_grants.values());
-            written_stores.extend(t.blob_grants.values());
+            written_dbs.extend(t.grants_of("sql").values());
+            written_stores.extend(t.grants_of("blob").values());
         }
     }
-    let reads_something = !p.sql_grants.is_empty() || !p.blob_grants.is_empty();
-    let reads_written = p.sql_grants.values().any(|c| written_dbs.contains(c))
-        || p.blob_grants.values().any(|s| written_stores.contains(s));
-    if reads_something && !reads_written && p.http_grants.is_empty() {
+    let (sql, blob) = (p.grants_of("sql"), p.grants_of("blob"));
+    let reads_something = !sql.is_empty() || !blob.is_empty();
+    let reads_written = sql.values().any(|c| written_dbs.contains(c))
+        || blob.values().any(|s| written_stores.contains(s));
+    // A pipeline runs rewrite rules, which may reach hosts: after, like http.
+    if reads_something
+        && !reads_written
+        && p.grants_of("http").is_empty()
+        && p.grants_of("pipeline").is_empty()
+    {
         ValidatorPhase::Before
     } else {
         ValidatorPhase::After
@@ -902,6 +927,8 @@ pub fn parse(
         trust.keys.insert(key, reviewer);
     }
 
+    let step_names: std::collections::BTreeSet<String> =
+        raw.steps.iter().map(|s| s.name.clone()).collect();
     let mut plugins = BTreeMap::new();
     for (name, p) in raw.plugins {
         let path = p.path.get_ref();
@@ -946,35 +973,49 @@ pub fn parse(
                 }
             }
         };
-        let mut sql_grants = BTreeMap::new();
-        for (label, conn) in p.grants.sql {
-            if !connections.contains_key(conn.get_ref()) {
-                return Err(at(
-                    conn.span(),
-                    format!("no connection named {:?}", conn.get_ref()),
-                ));
+        // Each kind's grants name resources of one project section.
+        let pipeline: BTreeMap<String, Spanned<String>> = p
+            .grants
+            .pipeline
+            .into_iter()
+            .map(|s| (s.get_ref().clone(), s))
+            .collect();
+        let kinds = [
+            ("sql", p.grants.sql),
+            ("blob", p.grants.blob),
+            ("http", p.grants.http),
+            ("pipeline", pipeline),
+        ];
+        let mut grants = BTreeMap::new();
+        for (kind, given) in kinds {
+            let section = GRANTABLE
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map(|(_, s)| *s)
+                .expect("every kind is listed in GRANTABLE");
+            let known = |name: &str| match section {
+                "connections" => connections.contains_key(name),
+                "stores" => stores.contains_key(name),
+                "hosts" => hosts.contains_key(name),
+                _ => step_names.contains(name),
+            };
+            let mut resolved = BTreeMap::new();
+            for (label, res) in given {
+                if !known(res.get_ref()) {
+                    let name = res.get_ref();
+                    let msg = match section {
+                        "connections" => format!("no connection named {name:?}"),
+                        "stores" => format!("no store named {name:?}"),
+                        "hosts" => format!("no host named {name:?} under [hosts]"),
+                        _ => format!("no step named {name:?} (grants.pipeline lists steps)"),
+                    };
+                    return Err(at(res.span(), msg));
+                }
+                resolved.insert(label, res.into_inner());
             }
-            sql_grants.insert(label, conn.into_inner());
-        }
-        let mut blob_grants = BTreeMap::new();
-        for (label, store) in p.grants.blob {
-            if !stores.contains_key(store.get_ref()) {
-                return Err(at(
-                    store.span(),
-                    format!("no store named {:?}", store.get_ref()),
-                ));
+            if !resolved.is_empty() {
+                grants.insert(kind.to_owned(), resolved);
             }
-            blob_grants.insert(label, store.into_inner());
-        }
-        let mut http_grants = BTreeMap::new();
-        for (label, host) in p.grants.http {
-            if !hosts.contains_key(host.get_ref()) {
-                return Err(at(
-                    host.span(),
-                    format!("no host named {:?} under [hosts]", host.get_ref()),
-                ));
-            }
-            http_grants.insert(label, host.into_inner());
         }
         let params_json = serde_json::to_string(&p.params)
             .map_err(|e| Error::project(format!("plugin {name}: params: {e}")))?;
@@ -983,9 +1024,7 @@ pub fn parse(
             PluginInstance {
                 name,
                 source,
-                sql_grants,
-                blob_grants,
-                http_grants,
+                grants,
                 params_json,
                 limits: LimitsSpec {
                     memory_mib: p.limits.memory_mib,

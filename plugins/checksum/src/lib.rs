@@ -16,13 +16,24 @@
 //! integers (text keys sort by each side's collation) and compared by
 //! meaning (`same_meaning`: the same number, text, instant, bytes); columns
 //! whose kind of value a cast changed are left out and named.
+//!
+//! With the step's pipeline granted (contract 0.3, `grants.pipeline =
+//! ["<step>"]`), source rows are compared as the run wrote them: each
+//! batch read from the source goes through `pipeline.apply` (the step's
+//! casts, rewrite rules, NUL-byte and zero-date policies) before it is
+//! compared, so a rewritten path matches its copy and cast columns are
+//! compared too. A table whose columns the pipeline changes is streamed
+//! (the in-database hashes cannot apply a rule); rows the pipeline refuses
+//! are expected to be absent from the target and counted.
 
 use godwit_sdk::params::Configured;
 use std::collections::BTreeMap;
 
-use godwit_sdk::caps::sql::{self, Dialect};
-use godwit_sdk::db::{query_rows, quote};
-use godwit_sdk::validator::{
+use godwit_sdk::caps::sql::Dialect;
+use godwit_sdk::db::{query_rows, quote, SqlConnection};
+use godwit_sdk_v0_3::caps::sql;
+use godwit_sdk_v0_3::validator::pipeline::{self, TablePipeline};
+use godwit_sdk_v0_3::validator::{
     CapabilityKind, CapabilityRequest, Finding, PluginInfo, Severity, TablePair, Validator,
 };
 use godwit_sdk::values::as_i64;
@@ -108,11 +119,42 @@ impl Validator for Checksum {
                 continue;
             }
             let mut note = String::new();
-            let outcome = match (src.dialect(), dst.dialect()) {
-                (Dialect::Postgres, Dialect::Postgres) => postgres_diff(&src, &dst, t, &p)?,
+            // The step's pipeline, where granted: source rows as written.
+            let pipe = match pipeline::open(&t.source) {
+                Ok(p) => Some(p),
+                Err(Error::AccessDenied(_) | Error::NotFound(_)) => None,
+                Err(e) => return Err(e),
+            };
+            let changed = pipe.as_ref().map(|p| p.changed_columns()).unwrap_or_default();
+            if let Some(k) = t
+                .source_def
+                .primary_key
+                .iter()
+                .find(|k| changed.contains(k))
+            {
+                findings.push(finding(
+                    Severity::Warning,
+                    format!("not compared: its key column {k} is changed by the step's pipeline (cast or rewrite), so the two sides are not in the same order"),
+                ));
+                continue;
+            }
+            if !changed.is_empty() {
+                note = format!(
+                    "; source values as the step's pipeline writes them ({} changed by a cast or rule)",
+                    changed.join(", ")
+                );
+            }
+            let dialects = (
+                SqlConnection::dialect(&src),
+                SqlConnection::dialect(&dst),
+            );
+            let outcome = match dialects {
+                (Dialect::Postgres, Dialect::Postgres) if changed.is_empty() => {
+                    postgres_diff(&src, &dst, t, &p)?
+                }
                 (a, b) if a == b => {
                     let cols = same_columns(t);
-                    stream_diff(&src, &dst, t, &cols, Compare::Exact)?
+                    stream_diff(&src, &dst, t, &cols, Compare::Exact, pipe.as_ref())?
                 }
                 _ => {
                     // Both sides ordered by the key: the same order in every
@@ -135,18 +177,32 @@ impl Validator for Checksum {
                         ));
                         continue;
                     }
-                    let (cols, skipped) = comparable_columns(t);
+                    // Through the pipeline, a cast column holds the cast value.
+                    let (cols, skipped) = comparable_columns(t, pipe.is_some());
                     if !skipped.is_empty() {
                         note = format!(
                             "; not compared: {} (type changed by a cast)",
                             skipped.join(", ")
                         );
                     }
-                    let mut o = stream_diff(&src, &dst, t, &cols, Compare::AcrossDialects)?;
+                    let mut o = stream_diff(
+                        &src,
+                        &dst,
+                        t,
+                        &cols,
+                        Compare::AcrossDialects,
+                        pipe.as_ref(),
+                    )?;
                     o.across = true;
                     o
                 }
             };
+            if outcome.refused > 0 {
+                note.push_str(&format!(
+                    "; {} source rows the pipeline refuses (so the run rejected them) are not expected in the target",
+                    outcome.refused
+                ));
+            }
             findings.push(if outcome.differing.is_empty() {
                 finding(
                     Severity::Info,
@@ -196,6 +252,8 @@ struct Outcome {
     sampled: bool,
     /// Compared across dialects (values by meaning, not form).
     across: bool,
+    /// Source rows the step's pipeline refuses (left out of the comparison).
+    refused: u64,
 }
 
 /// The primary key of row `r` as one text value (`a|b` for composite keys).
@@ -305,6 +363,7 @@ fn postgres_diff(
         differing: Vec::new(),
         sampled,
         across: false,
+        refused: 0,
     };
     // (level, partition) pairs still to narrow.
     let mut todo: Vec<(u32, u64, i64)> = candidates
@@ -363,13 +422,16 @@ fn postgres_diff(
     Ok(out)
 }
 
-/// Same-dialect comparison by streaming both sides in key order.
+/// Comparison by streaming both sides in key order; with `pipe`, every
+/// source column is read and each batch goes through the step's pipeline
+/// before the compared columns are taken from it.
 fn stream_diff(
     src: &sql::Connection,
     dst: &sql::Connection,
     t: &TablePair,
     cols: &[(String, String)],
     mode: Compare,
+    pipe: Option<&TablePipeline>,
 ) -> Result<Outcome, Error> {
     let select = |conn: &sql::Connection, table: &str, names: &[&String], key: &[&String]| {
         let list = names
@@ -394,9 +456,28 @@ fn stream_diff(
     let dst_names: Vec<&String> = cols.iter().map(|(_, d)| d).collect();
     let src_key: Vec<&String> = key_idx.iter().map(|&i| &cols[i].0).collect();
     let dst_key: Vec<&String> = key_idx.iter().map(|&i| &cols[i].1).collect();
-    let a = src.query(&select(src, &t.source, &src_names, &src_key), &[])?;
+    let a = match pipe {
+        Some(_) => {
+            let all: Vec<&String> = t.source_def.columns.iter().map(|c| &c.name).collect();
+            src.query(&select(src, &t.source, &all, &src_key), &[])?
+        }
+        None => src.query(&select(src, &t.source, &src_names, &src_key), &[])?,
+    };
     let b = dst.query(&select(dst, &t.target, &dst_names, &dst_key), &[])?;
     let mut ra = Cursor::new(a);
+    if let Some(pipe) = pipe {
+        let picked = cols
+            .iter()
+            .map(|(s, _)| {
+                t.source_def
+                    .columns
+                    .iter()
+                    .position(|c| &c.name == s)
+                    .expect("compared columns are source columns")
+            })
+            .collect();
+        ra.through = Some((pipe, picked));
+    }
     let mut rb = Cursor::new(b);
     let mut out = Outcome {
         rows: 0,
@@ -404,6 +485,7 @@ fn stream_diff(
         differing: Vec::new(),
         sampled: false,
         across: false,
+        refused: 0,
     };
     let key =
         |row: &[Value]| -> Vec<String> { key_idx.iter().map(|&i| text_key(&row[i])).collect() };
@@ -465,6 +547,7 @@ fn stream_diff(
             }
         }
     }
+    out.refused = ra.refused;
     Ok(out)
 }
 
@@ -490,8 +573,9 @@ fn same_columns(t: &TablePair) -> Vec<(String, String)> {
 /// The columns compared across dialects: source columns matched to target
 /// columns by name (case-insensitively: targets may fold case), except those
 /// whose kind of value changed (an epoch number cast to a timestamp), which
-/// are returned as the second list.
-fn comparable_columns(t: &TablePair) -> (Vec<(String, String)>, Vec<String>) {
+/// are returned as the second list — unless `cast_applied` (the source values
+/// went through the step's pipeline, casts included).
+fn comparable_columns(t: &TablePair, cast_applied: bool) -> (Vec<(String, String)>, Vec<String>) {
     use godwit_sdk::LogicalType as L;
     let kind = |l: &L| match l {
         L::Boolean | L::Int(_) | L::Uint(_) | L::Float(_) | L::Decimal(_) => 0,
@@ -520,7 +604,8 @@ fn comparable_columns(t: &TablePair) -> (Vec<(String, String)>, Vec<String>) {
         };
         let loose =
             matches!(c.logical, L::Any | L::Text(_)) || matches!(d.logical, L::Any | L::Text(_));
-        if kind(&c.logical) == kind(&d.logical)
+        if cast_applied
+            || kind(&c.logical) == kind(&d.logical)
             || loose
             || t.source_def.primary_key.contains(&c.name)
         {
@@ -683,27 +768,49 @@ fn text_key(v: &Value) -> String {
 }
 
 /// A row stream with one row of look-ahead.
-struct Cursor {
+struct Cursor<'p> {
     rows: sql::Rows,
     buf: std::collections::VecDeque<Vec<Value>>,
     done: bool,
+    /// The step's pipeline and the columns (source indexes) kept after it.
+    through: Option<(&'p TablePipeline, Vec<usize>)>,
+    /// Rows the pipeline refused.
+    refused: u64,
 }
 
-impl Cursor {
+impl<'p> Cursor<'p> {
     fn new(rows: sql::Rows) -> Self {
         Self {
             rows,
             buf: Default::default(),
             done: false,
+            through: None,
+            refused: 0,
         }
     }
     fn peek(&mut self) -> Result<Option<&Vec<Value>>, Error> {
-        if self.buf.is_empty() && !self.done {
+        // A batch the pipeline refuses whole leaves the buffer empty: read on.
+        while self.buf.is_empty() && !self.done {
             match self.rows.next_batch(
                 godwit_sdk::db::QUERY_BATCH_ROWS,
                 godwit_sdk::db::QUERY_BATCH_BYTES,
             )? {
-                Some(b) => self.buf.extend(godwit_sdk::values::rows(&b)),
+                Some(b) => match &self.through {
+                    None => self.buf.extend(godwit_sdk::values::rows(&b)),
+                    Some((pipe, picked)) => {
+                        for row in pipe.apply(&b)? {
+                            match row {
+                                Ok(mut values) => self.buf.push_back(
+                                    picked
+                                        .iter()
+                                        .map(|&i| std::mem::replace(&mut values[i], Value::Null))
+                                        .collect(),
+                                ),
+                                Err(_) => self.refused += 1,
+                            }
+                        }
+                    }
+                },
                 None => self.done = true,
             }
         }
@@ -714,4 +821,4 @@ impl Cursor {
     }
 }
 
-godwit_sdk::validator::export_validator!(Checksum);
+godwit_sdk_v0_3::validator::export_validator!(Checksum);

@@ -141,5 +141,8 @@ kind_module_v0_3!(
         pub use self::exports::godwit::plugin::validation::{
             Finding, Guest as Validator, Severity, TablePair,
         };
+        /// The step's own value pipeline (capability `pipeline`, granted
+        /// by step): `pipeline::open(table)?.apply(batch)`.
+        pub use self::godwit::plugin::pipeline;
     }
 );

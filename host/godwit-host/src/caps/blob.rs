@@ -23,6 +23,19 @@ use crate::error::{Error, Result};
 use crate::model::ObjectMeta;
 use crate::project::{Store, StoreKind};
 
+/// The kind's name in manifests and grants.
+pub const KIND: &str = "blob";
+
+/// Binds a granted store to the plugin's label.
+pub(crate) fn bind(
+    ctx: &mut super::PluginContext,
+    res: &super::Resources<'_>,
+    label: &str,
+    name: &str,
+) {
+    ctx.blob.insert(label.to_owned(), res.stores[name].clone());
+}
+
 /// Largest chunk a plugin may read or write per call: big enough for
 /// throughput, small enough that one call cannot pin much host memory.
 pub const MAX_CHUNK_BYTES: u32 = 4 << 20;

@@ -19,6 +19,23 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::model::{HttpRequest as Request, HttpResponse as Response};
 use crate::project::HttpHost;
 
+/// The kind's name in manifests and grants.
+pub const KIND: &str = "http";
+
+/// Binds a granted host (base URL and secret headers) to the plugin's label.
+pub(crate) fn bind(
+    ctx: &mut super::PluginContext,
+    res: &super::Resources<'_>,
+    label: &str,
+    name: &str,
+) {
+    let target = HttpTarget {
+        name: name.to_owned(),
+        host: res.hosts[name].clone(),
+    };
+    ctx.http.insert(label.to_owned(), Arc::new(target));
+}
+
 /// Largest response body handed to a plugin; the rest is cut (`truncated`).
 pub const MAX_RESPONSE_BYTES: usize = 1 << 20;
 /// Largest request body a plugin may send.

@@ -1,4 +1,5 @@
-//! Host capabilities offered to plugins: `sql`, `blob`, `http`, `log`, `progress`.
+//! Host capabilities offered to plugins: `sql`, `blob`, `http`, `log`,
+//! `progress`, and (0.3 validators) `pipeline`.
 //!
 //! Every `open(label)` is checked against the plugin's resolved grants (labels
 //! it requested AND the project granted); anything else is `access-denied`,
@@ -8,6 +9,7 @@
 pub mod blob;
 pub mod folder;
 pub mod http;
+pub mod pipeline;
 pub mod sql;
 mod state;
 pub mod v0_2;
@@ -25,6 +27,47 @@ use blob::{ListerHandle, StoreHandle, WriterHandle};
 use sql::{ConnectionHandle, RowsHandle};
 
 type WResult<T> = wasmtime::Result<Result<T, WErr>>;
+
+/// The project's resources that grants name, for [`bind`].
+pub struct Resources<'a> {
+    /// The project's connections, by name.
+    pub connections: &'a std::collections::BTreeMap<String, std::sync::Arc<sql::LazyDatabase>>,
+    /// Its stores, by name.
+    pub stores: &'a std::collections::BTreeMap<String, std::sync::Arc<blob::BlobStore>>,
+    /// Its hosts, by name.
+    pub hosts: &'a std::collections::BTreeMap<String, crate::project::HttpHost>,
+}
+
+/// How one capability puts a granted resource into a plugin's context.
+type Bind = fn(&mut PluginContext, &Resources<'_>, &str, &str);
+
+/// The capabilities a manifest requests by label, one line each (kind,
+/// binding). Adding one is a folder with `KIND` and `bind`, a line here,
+/// and its section in `project::GRANTABLE`. (`pipeline` is granted by step,
+/// not by label; the engine binds it, since it builds the pipelines.)
+pub const BY_LABEL: &[(&str, Bind)] = &[
+    (sql::KIND, sql::bind),
+    (blob::KIND, blob::bind),
+    (http::KIND, http::bind),
+];
+
+/// Binds resource `name`, granted for `kind` under `label`, into `ctx`;
+/// false for a kind that is not requested by label.
+pub fn bind(
+    kind: &str,
+    ctx: &mut PluginContext,
+    res: &Resources<'_>,
+    label: &str,
+    name: &str,
+) -> bool {
+    match BY_LABEL.iter().find(|(k, _)| *k == kind) {
+        Some((_, b)) => {
+            b(ctx, res, label, name);
+            true
+        }
+        None => false,
+    }
+}
 
 /// Runs a host operation under the plugin's host-call timeout.
 async fn bounded<T>(

@@ -30,6 +30,9 @@ pub struct PluginContext {
     pub blob: BTreeMap<String, Arc<BlobStore>>,
     /// `label -> base URL`, only labels requested AND granted.
     pub http: BTreeMap<String, Arc<super::http::HttpTarget>>,
+    /// `step -> its pipelines`, in grant order: the steps whose value
+    /// pipeline this plugin may run (`pipeline` capability).
+    pub pipelines: Vec<(String, Arc<dyn super::pipeline::StepPipeline>)>,
     /// Deadline per host call.
     pub host_call_timeout: std::time::Duration,
     /// Receives plugin progress reports.

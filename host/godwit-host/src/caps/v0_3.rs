@@ -24,6 +24,7 @@ wasmtime::component::bindgen!({
         "godwit:plugin/blob@0.3.0.store": crate::caps::blob::StoreHandle,
         "godwit:plugin/blob@0.3.0.lister": crate::caps::blob::ListerHandle,
         "godwit:plugin/blob@0.3.0.writer": crate::caps::blob::WriterHandle,
+        "godwit:plugin/pipeline@0.3.0.table-pipeline": crate::caps::pipeline::PipelineHandle,
     },
 });
 

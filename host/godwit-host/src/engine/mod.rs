@@ -10,6 +10,7 @@ mod copy;
 mod fill;
 mod mapping;
 mod order;
+mod pipeline;
 mod plan;
 pub mod profile;
 mod report;
@@ -167,7 +168,7 @@ fn writable_connections(project: &Project) -> std::collections::BTreeSet<String>
         .steps
         .iter()
         .filter_map(|s| project.plugins.get(&s.target))
-        .flat_map(|p| p.sql_grants.values().cloned())
+        .flat_map(|p| p.grants_of("sql").values().cloned())
         .collect()
 }
 
@@ -234,7 +235,7 @@ impl Session {
             .project
             .plugins
             .values()
-            .flat_map(|p| p.sql_grants.values())
+            .flat_map(|p| p.grants_of("sql").values())
             .collect();
         for name in granted {
             if !writable.contains(name) {
@@ -395,28 +396,18 @@ impl Session {
             ..PluginContext::default()
         };
         let (mut granted, mut not_granted, mut unrequested) = (Vec::new(), Vec::new(), Vec::new());
+        let resources = crate::caps::Resources {
+            connections: &self.connections,
+            stores: &self.stores,
+            hosts: &self.project.hosts,
+        };
         for r in &info.requests {
-            let bound = match r.kind.as_str() {
-                "sql" => spec.sql_grants.get(&r.label).map(|c| {
-                    ctx.sql.insert(r.label.clone(), self.connections[c].clone());
-                    c.clone()
-                }),
-                "blob" => spec.blob_grants.get(&r.label).map(|s| {
-                    ctx.blob.insert(r.label.clone(), self.stores[s].clone());
-                    s.clone()
-                }),
-                "http" => spec.http_grants.get(&r.label).map(|h| {
-                    let target = crate::caps::http::HttpTarget {
-                        name: h.clone(),
-                        host: self.project.hosts[h].clone(),
-                    };
-                    ctx.http.insert(r.label.clone(), Arc::new(target));
-                    h.clone()
-                }),
-                _ => None,
-            };
+            let bound = spec
+                .grants_of(&r.kind)
+                .get(&r.label)
+                .filter(|res| crate::caps::bind(&r.kind, &mut ctx, &resources, &r.label, res));
             match bound {
-                Some(res) => granted.push((r.kind.clone(), r.label.clone(), res)),
+                Some(res) => granted.push((r.kind.clone(), r.label.clone(), res.clone())),
                 None => not_granted.push((r.kind.clone(), r.label.clone())),
             }
         }
@@ -425,30 +416,29 @@ impl Session {
                 .iter()
                 .any(|r| r.kind == kind && r.label == label)
         };
-        for label in spec.sql_grants.keys().filter(|l| !requested("sql", l)) {
-            tracing::warn!(
-                plugin = name,
-                label,
-                "granted sql label was not requested by the plugin; ignored"
-            );
-            unrequested.push(("sql".to_owned(), label.clone()));
+        for (kind, labels) in &spec.grants {
+            if kind == crate::caps::pipeline::KIND {
+                continue;
+            }
+            for label in labels.keys().filter(|l| !requested(kind, l)) {
+                tracing::warn!(
+                    plugin = name,
+                    kind = %kind,
+                    label,
+                    "granted label was not requested by the plugin; ignored"
+                );
+                unrequested.push((kind.clone(), label.clone()));
+            }
         }
-        for label in spec.http_grants.keys().filter(|l| !requested("http", l)) {
-            tracing::warn!(
-                plugin = name,
-                label,
-                "granted http label was not requested by the plugin; ignored"
-            );
-            unrequested.push(("http".to_owned(), label.clone()));
-        }
-        for label in spec.blob_grants.keys().filter(|l| !requested("blob", l)) {
-            tracing::warn!(
-                plugin = name,
-                label,
-                "granted blob label was not requested by the plugin; ignored"
-            );
-            unrequested.push(("blob".to_owned(), label.clone()));
-        }
+        self.bind_pipelines(
+            name,
+            &plugin,
+            &spec,
+            &mut ctx,
+            &mut granted,
+            &mut unrequested,
+        )
+        .await?;
         // A grant under a label the plugin does not request, while a label
         // it does request of the same kind goes ungranted, is a typo that
         // would only surface as access-denied in the middle of a run.
@@ -506,6 +496,75 @@ impl Session {
             .await
             .insert(name.to_owned(), loaded.clone());
         Ok(loaded)
+    }
+
+    /// The `pipeline` grants of plugin `name`: for each granted step, its
+    /// source and rules are loaded and the step's pipelines put into `ctx`.
+    /// The component's import of the interface is its request. A plugin
+    /// that takes part in a step (source, target, rule) cannot be granted
+    /// a pipeline: its own calls would wait on themselves.
+    async fn bind_pipelines(
+        &self,
+        name: &str,
+        plugin: &crate::runtime::Plugin,
+        spec: &crate::project::PluginInstance,
+        ctx: &mut PluginContext,
+        granted: &mut Vec<(String, String, String)>,
+        unrequested: &mut Vec<(String, String)>,
+    ) -> Result<()> {
+        use crate::caps::pipeline::KIND;
+        let steps = spec.grants_of(KIND);
+        if steps.is_empty() {
+            return Ok(());
+        }
+        if !plugin.imports(KIND) {
+            for step in steps.keys() {
+                tracing::warn!(
+                    plugin = name,
+                    step,
+                    "granted a step's pipeline, but the plugin does not import the pipeline interface; ignored"
+                );
+                unrequested.push((KIND.to_owned(), step.clone()));
+            }
+            return Ok(());
+        }
+        let takes_part = self.project.steps.iter().find(|s| {
+            s.source == name || s.target == name || s.rewrites.iter().any(|r| r.rule == name)
+        });
+        if let Some(s) = takes_part {
+            return Err(Error::project(format!(
+                "plugin {name}: grants.pipeline is for validators, and {name} takes part in step {}                  (as its source, target or a rule); give the validator an instance of its own",
+                s.name
+            )));
+        }
+        for step_name in steps.keys() {
+            let step = self
+                .project
+                .steps
+                .iter()
+                .find(|s| &s.name == step_name)
+                .expect("checked by the project parser");
+            // Boxed: loading a plugin loads these, which never have a
+            // pipeline grant themselves (checked above), so this recursion
+            // is one level deep.
+            let source = Box::pin(self.plugin(&step.source, Kind::Source)).await?;
+            let mut rules = BTreeMap::new();
+            for r in &step.rewrites {
+                if !rules.contains_key(&r.rule) {
+                    let rule = Box::pin(self.plugin(&r.rule, Kind::Rewrite)).await?;
+                    rules.insert(r.rule.clone(), rule);
+                }
+            }
+            let pipes = pipeline::GrantedStep {
+                step: step.clone(),
+                source,
+                rules,
+                tables: Default::default(),
+            };
+            ctx.pipelines.push((step_name.clone(), Arc::new(pipes)));
+            granted.push((KIND.to_owned(), step_name.clone(), step_name.clone()));
+        }
+        Ok(())
     }
 
     async fn check_kind(&self, p: Arc<Loaded>, name: &str, kind: Kind) -> Result<Arc<Loaded>> {

@@ -24,13 +24,11 @@ use super::{select_tables, Loaded, Session};
 use crate::caps::sql::{Database, RowStream};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Dialect;
-use crate::model::Outcome;
 use crate::model::ReadPlan;
 use crate::model::{self as wit, SqlWritePlan as WritePlan, Staging};
 use crate::model::{LogicalType, TableDef, Value};
 use crate::project::{
-    IdentifierCase, NulPolicy, OrphanPolicy, Step, TypePolicy, ValidatorPhase, WriteMode,
-    ZeroDatePolicy,
+    IdentifierCase, OrphanPolicy, Step, TypePolicy, ValidatorPhase, WriteMode, ZeroDatePolicy,
 };
 use crate::runtime::Kind;
 use crate::value::{excerpt, row_size};
@@ -53,6 +51,22 @@ pub const LOAD_QUEUE_BATCHES: usize = 2;
 struct Prepared {
     rows: Vec<Vec<Value>>,
     keys: Vec<Value>,
+}
+
+/// The reject-file record of a row the value pipeline refused.
+fn refusal_record(step: &Step, table: &str, r: super::pipeline::Refusal) -> serde_json::Value {
+    match r.rule {
+        Some(rule) => json!({
+            "step": step.name, "table": table, "key": r.key,
+            "column": r.column, "value": r.value,
+            "stage": r.stage, "rule": rule, "reason": r.reason,
+        }),
+        None => json!({
+            "step": step.name, "table": table, "key": r.key,
+            "column": r.column, "value": r.value,
+            "stage": r.stage, "reason": r.reason,
+        }),
+    }
 }
 
 pub(crate) fn wit_mode(m: WriteMode) -> wit::WriteMode {
@@ -1812,18 +1826,7 @@ impl Session {
                 self.plugin(&r.rule, Kind::Rewrite).await?,
             ));
         }
-        let mut casts: Vec<(usize, String, crate::project::Cast)> = p
-            .source
-            .columns
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| {
-                step.casts
-                    .iter()
-                    .find(|r| r.applies(table, &c.name, &c.native_type))
-                    .map(|r| (i, c.name.clone(), r.clone()))
-            })
-            .collect();
+        let mut casts = super::pipeline::step_casts(step, &p.source);
         // Casts implied by an existing target table's column types.
         casts.extend(p.mapping.casts.iter().map(|(i, to)| {
             let name = p.mapping.column_name(&p.source, *i).to_owned();
@@ -1835,6 +1838,11 @@ impl Session {
             };
             (*i, name, rule)
         }));
+        let values = super::pipeline::ValuePipeline {
+            casts,
+            nul_bytes: step.nul_bytes,
+            rules,
+        };
         let project_rows = p.mapping.keep.len() != p.source.columns.len()
             || p.mapping.keep.iter().enumerate().any(|(k, i)| k != *i);
         let key_idx = identifying_columns(&p.source);
@@ -1883,19 +1891,8 @@ impl Session {
             _ => Vec::new(),
         };
         // Date and time columns: MySQL's zero dates arrive as text.
-        let temporal: Vec<usize> = p
-            .target
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| {
-                matches!(
-                    c.logical,
-                    LogicalType::Date | LogicalType::Timestamp | LogicalType::Timestamptz
-                )
-            })
-            .map(|(i, _)| i)
-            .collect();
+        let temporal = super::pipeline::temporal_columns(&p.target);
+        let names: Vec<String> = p.source.columns.iter().map(|c| c.name.clone()).collect();
         let nulled = AtomicU64::new(0);
         // Values each rule changed, per column: counted, the first few kept
         // as `before -> after` for the report.
@@ -2018,80 +2015,18 @@ impl Session {
                         }
                     }
                 }
-                for (idx, column, rule) in &casts {
-                    for (i, row) in rows.iter_mut().enumerate() {
-                        let v = std::mem::replace(&mut row[*idx], Value::Null);
-                        match super::cast::convert(v.clone(), rule.to, rule.from, rule.zone_secs) {
-                            Ok(new) => row[*idx] = new,
-                            Err(reason) => {
-                                row[*idx] = v;
-                                reject(
-                                    &mut keep[i],
-                                    json!({
-                                        "step": step.name, "table": table, "key": key_of(row, i),
-                                        "column": column, "value": excerpt(&row[*idx]),
-                                        "stage": "cast", "reason": reason,
-                                    }),
-                                )?;
-                            }
-                        }
-                    }
+                let mut refused = Vec::new();
+                let changes = values.apply(&mut rows, &key_of, &mut refused).await?;
+                for r in refused.drain(..) {
+                    reject(&mut keep[r.row], refusal_record(step, table, r))?;
                 }
-                if step.nul_bytes != NulPolicy::Reject {
-                    for row in rows.iter_mut() {
-                        for cell in row.iter_mut() {
-                            if let Value::Text(s) = cell {
-                                if s.contains('\0') {
-                                    let v = std::mem::replace(cell, Value::Null);
-                                    *cell = super::cast::nul_bytes(v, step.nul_bytes)
-                                        .expect("strip and replace never fail");
-                                }
-                            }
-                        }
-                    }
-                }
-                for (idx, column, rule, plugin) in &rules {
-                    // The column's values move out for the call and back after
-                    // it (the outcome count is checked against the values), so
-                    // nothing is cloned.
-                    let values: Vec<Value> = rows
-                        .iter_mut()
-                        .map(|r| std::mem::replace(&mut r[*idx], Value::Null))
-                        .collect();
-                    let outcomes = plugin.plugin.lock().await.rewrite(&values).await?;
-                    let (mut changed, mut examples) = (0u64, Vec::new());
-                    for (i, (o, old)) in outcomes.into_iter().zip(values).enumerate() {
-                        match o {
-                            Outcome::Unchanged => rows[i][*idx] = old,
-                            Outcome::Replaced(v) if v == old => rows[i][*idx] = v,
-                            Outcome::Replaced(v) => {
-                                changed += 1;
-                                if examples.len() < super::report::REWRITE_EXAMPLES {
-                                    examples.push(format!("{} -> {}", excerpt(&old), excerpt(&v)));
-                                }
-                                rows[i][*idx] = v;
-                            }
-                            Outcome::Rejected(reason) => {
-                                rows[i][*idx] = old;
-                                let reason =
-                                    crate::text::plugin_text(&reason, crate::text::MAX_PLUGIN_TEXT);
-                                reject(
-                                    &mut keep[i],
-                                    json!({
-                                        "step": step.name, "table": table, "key": key_of(&rows[i], i),
-                                        "column": column, "value": excerpt(&rows[i][*idx]),
-                                        "stage": "rewrite", "rule": rule, "reason": reason,
-                                    }),
-                                )?;
-                            }
-                        }
-                    }
-                    if changed > 0 {
-                        let mut all = rewritten.lock().unwrap_or_else(|e| e.into_inner());
+                if !changes.is_empty() {
+                    let mut all = rewritten.lock().unwrap_or_else(|e| e.into_inner());
+                    for (column, rule, changed, examples) in changes {
                         let column = format!("{table}.{column}");
                         match all
                             .iter_mut()
-                            .find(|r| r.column == column && &r.rule == rule)
+                            .find(|r| r.column == column && r.rule == rule)
                         {
                             Some(r) => {
                                 r.values += changed;
@@ -2101,7 +2036,7 @@ impl Session {
                             }
                             None => all.push(super::report::RewriteReport {
                                 column,
-                                rule: rule.clone(),
+                                rule,
                                 values: changed,
                                 examples,
                             }),
@@ -2127,30 +2062,17 @@ impl Session {
                         }
                     }
                 }
-                for idx in &temporal {
-                    for (r, row) in rows.iter_mut().enumerate() {
-                        let Value::Text(text) = &row[*idx] else {
-                            continue;
-                        };
-                        if !super::cast::is_zero_date(text) {
-                            continue;
-                        }
-                        match step.zero_dates {
-                            ZeroDatePolicy::Null => {
-                                row[*idx] = Value::Null;
-                                nulled.fetch_add(1, Ordering::Relaxed);
-                            }
-                            ZeroDatePolicy::Reject => reject(
-                                &mut keep[r],
-                                json!({
-                                    "step": step.name, "table": table, "key": key_of(row, r),
-                                    "column": p.source.columns[*idx].name, "value": excerpt(&row[*idx]),
-                                    "stage": "type",
-                                    "reason": "a MySQL zero date, which no other database stores (zero_dates = \"null\" loads NULL instead)",
-                                }),
-                            )?,
-                        }
-                    }
+                let n = super::pipeline::zero_dates(
+                    &mut rows,
+                    &temporal,
+                    &names,
+                    step.zero_dates,
+                    &key_of,
+                    &mut refused,
+                );
+                nulled.fetch_add(n, Ordering::Relaxed);
+                for r in refused.drain(..) {
+                    reject(&mut keep[r.row], refusal_record(step, table, r))?;
                 }
                 for (idx, limit) in &p.mapping.max_chars {
                     for (r, row) in rows.iter().enumerate() {

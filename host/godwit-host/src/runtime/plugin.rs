@@ -229,6 +229,9 @@ pub struct Plugin {
     pub limits: Limits,
     /// The contract version it speaks.
     pub contract: Contract,
+    /// The godwit interfaces it imports (`sql`, `pipeline`, ...), without
+    /// package and version.
+    imports: Vec<String>,
     store: Store<HostState>,
     stderr: Capture,
     guests: Guests,
@@ -237,6 +240,17 @@ pub struct Plugin {
 }
 
 impl Plugin {
+    /// Whether the component imports godwit interface `iface` (`"pipeline"`).
+    pub fn imports(&self, iface: &str) -> bool {
+        self.imports.iter().any(|i| i == iface)
+    }
+
+    /// The godwit interfaces the component imports (what it can ask the
+    /// host for at all; `plugins inspect` shows them to reviewers).
+    pub fn imported(&self) -> &[String] {
+        &self.imports
+    }
+
     pub(super) async fn instantiate(
         engine: &Engine,
         linker: &Linker<HostState>,
@@ -315,6 +329,15 @@ impl Plugin {
             kinds: compiled.kinds.clone(),
             limits,
             contract: compiled.contract,
+            imports: compiled
+                .component
+                .component_type()
+                .imports(engine)
+                .filter_map(|(name, _)| {
+                    let rest = name.strip_prefix("godwit:plugin/")?;
+                    Some(rest.split_once('@').map_or(rest, |(i, _)| i).to_owned())
+                })
+                .collect(),
             store,
             stderr,
             guests,

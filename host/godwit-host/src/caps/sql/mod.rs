@@ -260,6 +260,20 @@ use crate::model::Value;
 use crate::model::{ColumnInfo, Dialect};
 use crate::project::Secret;
 
+/// The kind's name in manifests and grants.
+pub const KIND: &str = "sql";
+
+/// Binds a granted connection to the plugin's label.
+pub(crate) fn bind(
+    ctx: &mut super::PluginContext,
+    res: &super::Resources<'_>,
+    label: &str,
+    name: &str,
+) {
+    ctx.sql
+        .insert(label.to_owned(), res.connections[name].clone());
+}
+
 /// Rows per chunk handed from a query's producer to its reader. Rows cross
 /// the channel in chunks, not one by one: a per-row hand-off (a wake-up and a
 /// lock per row) cost more than decoding the row did.
