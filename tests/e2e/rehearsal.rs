@@ -1112,3 +1112,25 @@ fn a_pipeline_grant_naming_no_step_is_refused_with_its_place() {
         plan.all()
     );
 }
+
+/// Left last time: `godwit validate` before the first run failed on the
+/// checks after writing (the target has no tables yet) with the database's
+/// message alone. Now the error says the check runs after writing and
+/// names `validate --before`, which passes on the same project.
+#[test]
+fn validate_before_the_first_run_names_the_checks_before_writing() {
+    let f = Fixture::example("staging-assets");
+    let r = f.godwit(&["--json", "validate", &f.arg()]);
+    assert_eq!(r.code, 3, "{}", r.all());
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("no such table")
+            && msg.contains("this check runs after writing")
+            && msg.contains("`godwit validate --before`"),
+        "{msg}"
+    );
+    assert_eq!(v["error"]["code"], "not-found", "{v}");
+    let before = f.godwit(&["validate", "--before", &f.arg()]);
+    assert_eq!(before.code, 0, "{}", before.all());
+}

@@ -58,7 +58,8 @@ pub struct Error {
     pub retryable: bool,
     /// The database's own code for a SQL error: PostgreSQL's SQLSTATE
     /// (`42P07`), MySQL's error number (`1061`) or SQLite's extended result
-    /// code (`1555`).
+    /// code (`1555`); for a plugin's error value, its WIT error case
+    /// (`not-found`).
     pub code: Option<String>,
 }
 

@@ -97,7 +97,23 @@ impl Session {
                 pairs.extend(self.table_pairs(s, report).await?);
             }
             let plugin = self.plugin(&v.plugin, Kind::Validator).await?;
-            let found = plugin.plugin.lock().await.validate(&pairs).await?;
+            let found = match plugin.plugin.lock().await.validate(&pairs).await {
+                Ok(found) => found,
+                // `godwit validate` before the first run: a check after
+                // writing finds no target tables.
+                Err(e)
+                    if ran.is_none()
+                        && v.when == ValidatorPhase::After
+                        && e.code.as_deref() == Some("not-found") =>
+                {
+                    return Err(e.context_after(
+                        "this check runs after writing: if the target is not written yet, \
+                         `godwit validate --before` runs the checks that need no target alone \
+                         (`godwit plan` lists which run when)",
+                    ))
+                }
+                Err(e) => return Err(e),
+            };
             let total = found.len();
             // Every field is plugin text: escaped and bounded.
             let t = |s: String| crate::text::plugin_text(&s, crate::text::MAX_PLUGIN_TEXT);

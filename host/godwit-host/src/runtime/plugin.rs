@@ -437,14 +437,17 @@ impl Plugin {
             types::Error::Internal(m) => ("internal", m),
         };
         let msg = crate::text::plugin_text(&msg, crate::text::MAX_PLUGIN_TEXT);
-        Error::new(
+        let mut e = Error::new(
             ErrorKind::PluginError,
             format!(
                 "plugin {} (sha256:{}) failed in {call}: {kind}: {msg}",
                 self.name,
                 self.short_digest()
             ),
-        )
+        );
+        // The WIT error case, so the host can act on it (and reports show it).
+        e.code = Some(kind.to_owned());
+        e
     }
 
     fn missing(&self, kind: Kind) -> Error {
