@@ -1241,3 +1241,60 @@ async fn sqlite_to_sqlite_keeps_mixed_columns_as_they_are() {
         dump(&f.path().join("src.db"), &["shapes"]).await
     );
 }
+
+/// Item 13 (left last time): `replace` into MySQL/MariaDB when the tables
+/// reference each other in a cycle (meetings <-> summaries) and the target
+/// already holds them from an earlier run. The second run must replace
+/// both tables, keep the cycle's foreign keys, and leave the new rows.
+#[tokio::test]
+async fn replace_into_mariadb_with_a_foreign_key_cycle_runs_twice() {
+    let my = godwit_tests::mariadb::server();
+    let f = Fixture::empty();
+    sqlite_with(
+        &f.path().join("src.db"),
+        &[
+            "CREATE TABLE meetings (id INTEGER PRIMARY KEY, title TEXT, summary_id INTEGER REFERENCES summaries (id))",
+            "CREATE TABLE summaries (id INTEGER PRIMARY KEY, meeting_id INTEGER NOT NULL REFERENCES meetings (id), body TEXT)",
+            "INSERT INTO meetings VALUES (1, 'a', NULL), (2, 'b', NULL)",
+            "INSERT INTO summaries VALUES (10, 1, 'x'), (20, 2, 'y')",
+            "UPDATE meetings SET summary_id = id * 10",
+        ],
+    )
+    .await
+    .close()
+    .await;
+    let url = my.create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    f.write(
+        "godwit.toml",
+        &copy_project(
+            "sqlite://src.db",
+            "sqlite-source",
+            &url,
+            "mysql-target",
+            "mode = \"replace\"",
+            false,
+        ),
+    );
+    for round in 0..2 {
+        let run = f.godwit(&["run", &f.arg()]);
+        assert_eq!(run.code, 0, "round {round}: {}", run.all());
+    }
+    let got = my.sql(
+        &db,
+        "SELECT m.id, m.summary_id, s.meeting_id FROM meetings m JOIN summaries s ON s.id = m.summary_id ORDER BY m.id",
+    );
+    assert_eq!(got.trim(), "1\t10\t1\n2\t20\t2");
+    let fks = my.sql(
+        &db,
+        "SELECT table_name, referenced_table_name FROM information_schema.referential_constraints \
+         WHERE constraint_schema = DATABASE() ORDER BY table_name",
+    );
+    assert_eq!(fks.trim(), "meetings\tsummaries\nsummaries\tmeetings");
+    // No table built beside the old ones is left over.
+    let tables = my.sql(
+        &db,
+        "SELECT group_concat(table_name ORDER BY table_name) FROM information_schema.tables WHERE table_schema = DATABASE()",
+    );
+    assert_eq!(tables.trim(), "meetings,summaries");
+}

@@ -134,6 +134,7 @@ pub(super) async fn swap_in(
     let quote = |s: &str| format!("`{}`", s.replace('`', "``"));
     let mut renames = Vec::new();
     let mut olds = Vec::new();
+    let mut pending = Vec::new();
     for s in swaps {
         if !relation_exists(pool, name, &s.name).await? {
             tracing::warn!(
@@ -143,10 +144,16 @@ pub(super) async fn swap_in(
             );
             continue;
         }
+        pending.push(s);
+    }
+    // Old tables a killed run left behind (between its swap and its drops).
+    let stale: Vec<String> = pending
+        .iter()
+        .map(|s| format!("{}__gw_old", s.final_name))
+        .collect();
+    drop_old_tables(pool, name, &stale).await?;
+    for s in pending {
         let old = format!("{}__gw_old", s.final_name);
-        pool.execute(format!("DROP TABLE IF EXISTS {}", quote(&old)).as_str())
-            .await
-            .map_err(err)?;
         if relation_exists(pool, name, &s.final_name).await? {
             renames.push(format!("{} TO {}", s.final_table, quote(&old)));
             olds.push(old);
@@ -159,6 +166,41 @@ pub(super) async fn swap_in(
     pool.execute(format!("RENAME TABLE {}", renames.join(", ")).as_str())
         .await
         .map_err(err)?;
+    drop_old_tables(pool, name, &olds).await?;
+    Ok(())
+}
+
+/// Drops the replaced tables `olds` (those that exist). They keep their
+/// foreign keys, pointing at each other's old names after the swap; in a
+/// cycle (a <-> b) neither could be dropped first, so their keys go first.
+/// A key of a table outside the step still holds an old table, and its
+/// DROP fails as it should.
+async fn drop_old_tables(pool: &MySqlPool, name: &str, olds: &[String]) -> Result<()> {
+    use sqlx::Executor as _;
+    let err = |e| classify(name, e);
+    let quote = |s: &str| format!("`{}`", s.replace('`', "``"));
+    for old in olds {
+        let keys: Vec<(String,)> = sqlx::query_as(
+            "SELECT CAST(constraint_name AS CHAR) FROM information_schema.referential_constraints \
+             WHERE constraint_schema = DATABASE() AND table_name = ?",
+        )
+        .bind(old)
+        .fetch_all(pool)
+        .await
+        .map_err(err)?;
+        for (key,) in keys {
+            pool.execute(
+                format!(
+                    "ALTER TABLE {} DROP FOREIGN KEY {}",
+                    quote(old),
+                    quote(&key)
+                )
+                .as_str(),
+            )
+            .await
+            .map_err(err)?;
+        }
+    }
     for old in olds.iter().rev() {
         pool.execute(format!("DROP TABLE IF EXISTS {}", quote(old)).as_str())
             .await
