@@ -43,7 +43,8 @@ type Bind = fn(&mut PluginContext, &Resources<'_>, &str, &str);
 
 /// The capabilities a manifest requests by label, one line each (kind,
 /// binding). Adding one is a folder with `KIND` and `bind`, a line here,
-/// and its section in `project::GRANTABLE`. (`pipeline` is granted by step,
+/// its section in `project::GRANTABLE` and its field in the file schema
+/// (`project::FileGrants`). (`pipeline` is granted by step,
 /// not by label; the engine binds it, since it builds the pipelines.)
 pub const BY_LABEL: &[(&str, Bind)] = &[
     (sql::KIND, sql::bind),
