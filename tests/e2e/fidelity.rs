@@ -1298,3 +1298,95 @@ async fn replace_into_mariadb_with_a_foreign_key_cycle_runs_twice() {
     );
     assert_eq!(tables.trim(), "meetings,summaries");
 }
+
+/// Items 8 and 13: PostgreSQL → PostgreSQL with a column of a type the
+/// application created (an enum). The CREATE TABLE failed in the middle of
+/// the run (exit 3, other tables already committed). Now `plan` and `run`
+/// refuse before any write, naming the column, its type and the ways out;
+/// with the type created in the target, the column keeps it; with a cast
+/// to text, the values arrive as text.
+#[tokio::test]
+async fn postgres_types_the_target_lacks_are_refused_before_any_write() {
+    let pg = godwit_tests::pg::server();
+    let (src, dst) = (pg.create_db(), pg.create_db());
+    let name = |url: &str| url.rsplit('/').next().unwrap().to_owned();
+    pg.psql(
+        &name(&src),
+        "CREATE TYPE mood AS ENUM ('ok', 'sad', 'happy'); \
+         CREATE TABLE a_plain (id int PRIMARY KEY); INSERT INTO a_plain VALUES (1); \
+         CREATE TABLE people (id int PRIMARY KEY, m mood NOT NULL); \
+         INSERT INTO people VALUES (1, 'sad'), (2, 'happy')",
+    );
+    let f = Fixture::empty();
+    let project = |extra: &str| {
+        copy_project(
+            &src,
+            "postgres-source",
+            &dst,
+            "postgres-target",
+            extra,
+            false,
+        )
+    };
+    f.write("godwit.toml", &project(""));
+    let tables = || {
+        pg.psql(
+            &name(&dst),
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+        )
+        .trim()
+        .to_owned()
+    };
+    for cmd in ["plan", "run"] {
+        let r = f.godwit(&[cmd, &f.arg()]);
+        assert_ne!(r.code, 0, "{cmd}: {}", r.all());
+        assert!(
+            r.all()
+                .contains("the target database has no type for people.m (mood)")
+                && r.all().contains("CREATE TYPE")
+                && r.all()
+                    .contains("casts = [{ column = \"people.m\", to = \"text\" }]"),
+            "{cmd}: {}",
+            r.all()
+        );
+        assert_eq!(tables(), "0", "{cmd} wrote a table");
+    }
+    // The type created first: the column keeps it.
+    pg.psql(
+        &name(&dst),
+        "CREATE TYPE mood AS ENUM ('ok', 'sad', 'happy')",
+    );
+    let r = f.godwit(&["run", &f.arg()]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(
+        pg.psql(
+            &name(&dst),
+            "SELECT string_agg(m::text || ':' || pg_typeof(m)::text, ',' ORDER BY id) FROM people"
+        )
+        .trim(),
+        "sad:mood,happy:mood"
+    );
+    // Or cast to text, into a database without the type.
+    let other = pg.create_db();
+    f.write(
+        "godwit.toml",
+        &copy_project(
+            &src,
+            "postgres-source",
+            &other,
+            "postgres-target",
+            "casts = [{ column = \"people.m\", to = \"text\" }]",
+            false,
+        ),
+    );
+    let r = f.godwit(&["run", &f.arg()]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(
+        pg.psql(
+            &name(&other),
+            "SELECT string_agg(m || ':' || pg_typeof(m)::text, ',' ORDER BY id) FROM people"
+        )
+        .trim(),
+        "sad:text,happy:text"
+    );
+}

@@ -18,7 +18,7 @@ use godwit_sdk::params::Configured;
 use godwit_sdk::target::{
     CapabilityKind, CapabilityRequest, PluginInfo, Target, WriteMode, WritePlan,
 };
-use godwit_sdk::values::quote_double as q;
+use godwit_sdk::values::{as_str, quote_double as q};
 use godwit_sdk::{ColumnDef, Error, LogicalType, TableDef, Value};
 
 /// The connection label this plugin requests.
@@ -96,6 +96,7 @@ impl Target for PostgresTarget {
                 WriteMode::Replace => pre.push(format!("DROP TABLE IF EXISTS {name} CASCADE")),
                 _ => {}
             }
+            missing_types(&table)?;
             let inline_pk = mode == WriteMode::Upsert;
             pre.push(create_table(&name, &table, identity.as_deref(), inline_pk));
             if !inline_pk && !table.primary_key.is_empty() {
@@ -207,6 +208,62 @@ fn table_exists(schema: Option<&str>, table: &str) -> Result<bool, Error> {
         )?,
     };
     Ok(!rows.is_empty())
+}
+
+/// From PostgreSQL, columns keep their declared types verbatim; a type the
+/// target database does not have (an enum or domain the application
+/// created, a type from an extension such as pgvector's `vector`) would fail
+/// the CREATE TABLE in the middle of the run. Refused here, in `plan` and
+/// before `run` writes anything, naming each column, its type and the ways
+/// out. (Copying the types themselves needs schema objects in the contract;
+/// docs/contract-0.3.md.)
+fn missing_types(t: &TableDef) -> Result<(), Error> {
+    if t.native_dialect != "postgres" {
+        return Ok(());
+    }
+    let declared: Vec<&ColumnDef> = t
+        .columns
+        .iter()
+        .filter(|c| !c.native_type.is_empty())
+        .collect();
+    if declared.is_empty() {
+        return Ok(());
+    }
+    let literal = |s: &str| format!("('{}')", s.replace('\'', "''"));
+    let sql = format!(
+        "SELECT x FROM (VALUES {}) v(x) WHERE to_regtype(x) IS NULL",
+        declared
+            .iter()
+            .map(|c| literal(&c.native_type))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let conn = sql::open(LABEL)?;
+    let missing: Vec<String> = query_rows(&conn, &sql, &[])?
+        .into_iter()
+        .filter_map(|r| as_str(&r[0]).map(str::to_owned))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let cols: Vec<String> = declared
+        .iter()
+        .filter(|c| missing.contains(&c.native_type))
+        .map(|c| format!("{}.{} ({})", t.name, c.name, c.native_type))
+        .collect();
+    let first = declared
+        .iter()
+        .find(|c| missing.contains(&c.native_type))
+        .expect("one is missing");
+    Err(Error::InvalidInput(format!(
+        "the target database has no type for {}: a type the source's application or an extension \
+         created (an enum, a domain, pgvector's vector, ...). Create it in the target first \
+         (CREATE TYPE ..., CREATE EXTENSION ...), or cast the column to a type the target has: \
+         casts = [{{ column = \"{}.{}\", to = \"text\" }}]",
+        cols.join(", "),
+        t.name,
+        first.name
+    )))
 }
 
 /// The column that becomes an identity: an auto-increment column, or SQLite's
