@@ -4,7 +4,8 @@
 //! `public`): columns with their exact declared types, defaults, identity,
 //! comments; primary keys, unique and check constraints, foreign keys (with
 //! actions, deferrability and `NOT VALID`), indexes (with full definitions);
-//! views are reported. Reading is a `SELECT` the host runs itself; columns of
+//! views are reported; tables an extension owns are left out with a warning
+//! (the extension creates them). Reading is a `SELECT` the host runs itself; columns of
 //! types the host does not decode natively (arrays, enums, intervals, network
 //! types, ...) are read as their text form, which PostgreSQL accepts back.
 
@@ -97,15 +98,33 @@ impl Source for PostgresSource {
     fn discover() -> Result<Vec<TableDef>, Error> {
         let conn = sql::open(LABEL)?;
         let s = Value::Text(schema());
+        // A table an extension owns (PostGIS's spatial_ref_sys) is created,
+        // with its rows, by `CREATE EXTENSION` in the target; copied as user
+        // data it would block that statement. Left out, and said.
         let tables = query_rows(
             &conn,
-            "SELECT c.relname::text, c.relkind::text, obj_description(c.oid, 'pg_class'), c.reltuples::int8 \
+            "SELECT c.relname::text, c.relkind::text, obj_description(c.oid, 'pg_class'), c.reltuples::int8, \
+                    (SELECT e.extname::text FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid \
+                     WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e' \
+                       AND d.refclassid = 'pg_extension'::regclass LIMIT 1) \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm') ORDER BY 1",
             &[s],
         )?;
+        for r in &tables {
+            if let Some(ext) = opt_text(&r[4]) {
+                godwit_sdk::caps::log::emit(
+                    godwit_sdk::caps::log::Level::Warn,
+                    &format!(
+                        "table {} belongs to extension {ext}: not copied (CREATE EXTENSION {ext} in the target creates it with its rows)",
+                        text(&r[0])
+                    ),
+                );
+            }
+        }
         tables
             .iter()
+            .filter(|r| opt_text(&r[4]).is_none())
             .map(|r| {
                 let name = text(&r[0]);
                 let kind = text(&r[1]);
