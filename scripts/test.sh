@@ -61,8 +61,9 @@ for t in project_file bundle batch jsonl_row; do
 done
 
 # The SDK's own unit tests (the JSON Lines codec round trips every value
-# kind), on the host target.
-cargo test --manifest-path sdk/Cargo.toml --features jsonl --lib --locked
+# kind; CHECK translation and the function calls found in PostgreSQL text),
+# on the host target.
+cargo test --manifest-path sdk/Cargo.toml --features jsonl,checks --lib --locked
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

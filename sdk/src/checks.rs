@@ -253,9 +253,107 @@ impl Writer<'_> {
     }
 }
 
+/// Words that are followed by `(` in PostgreSQL text without being a call
+/// of a function in `pg_proc`: syntax that looks like a call (`CAST (`,
+/// `COALESCE (`, `IN (`), and the places an index definition puts a name
+/// before a parenthesis (`USING btree (`, `INCLUDE (`, `WITH (`).
+const NOT_CALLS: &[&str] = &[
+    "all", "any", "array", "as", "between", "cast", "coalesce", "collate", "exists",
+    "extract", "filter", "greatest", "grouping", "in", "include", "least", "normalize",
+    "nullif", "on", "over", "overlay", "position", "row", "some", "substring", "treat", "trim",
+    "using", "values", "where", "with", "within", "xmlelement", "xmlforest", "xmlpi",
+];
+
+/// The functions a PostgreSQL expression or statement (a column default,
+/// `pg_get_indexdef`'s `CREATE INDEX ...`, a CHECK) calls: `(schema, name)`,
+/// names folded to lower case unless quoted, each once. Found from the
+/// tokens (`sqlparser`'s tokenizer: quoting, strings and comments are its
+/// business): a name directly followed by `(`, unless it is syntax
+/// ([`NOT_CALLS`]), a type after `::` or `AS` (`varchar(10)`), or the table
+/// of `ON t (`. Used to refuse, before any write, a copy whose defaults or
+/// indexes call functions the target database does not have.
+pub fn called_functions(text: &str) -> Vec<(Option<String>, String)> {
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, text).tokenize() else {
+        return Vec::new();
+    };
+    let tokens: Vec<&Token> = tokens
+        .iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let name = |w: &sqlparser::tokenizer::Word| {
+        if w.quote_style.is_some() {
+            w.value.clone()
+        } else {
+            w.value.to_lowercase()
+        }
+    };
+    let mut out: Vec<(Option<String>, String)> = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        let Token::Word(w) = t else { continue };
+        if !matches!(tokens.get(i + 1), Some(Token::LParen)) {
+            continue;
+        }
+        if w.quote_style.is_none() && NOT_CALLS.contains(&w.value.to_lowercase().as_str()) {
+            continue;
+        }
+        // `schema.name (`: the qualifier, and what comes before the name.
+        let (schema, before) = match (i.checked_sub(1).map(|j| tokens[j]), i.checked_sub(2)) {
+            (Some(Token::Period), Some(j)) => match tokens[j] {
+                Token::Word(s) => (Some(name(s)), j.checked_sub(1).map(|k| tokens[k])),
+                _ => continue,
+            },
+            (prev, _) => (None, prev),
+        };
+        let after_type_position = match before {
+            Some(Token::DoubleColon) => true,
+            Some(Token::Word(p)) => {
+                p.quote_style.is_none()
+                    && ["as", "on", "using", "index", "table"].contains(&p.value.to_lowercase().as_str())
+            }
+            _ => false,
+        };
+        if after_type_position {
+            continue;
+        }
+        let f = (schema, name(w));
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::portable_check as p;
+
+    #[test]
+    fn called_functions_are_the_calls_not_the_syntax() {
+        let f = |s: &str| -> Vec<String> {
+            super::called_functions(s)
+                .into_iter()
+                .map(|(schema, n)| match schema {
+                    Some(s) => format!("{s}.{n}"),
+                    None => n,
+                })
+                .collect()
+        };
+        assert_eq!(
+            f("CREATE INDEX people_norm ON public.people USING btree (app.norm(email), lower((name)::text)) INCLUDE (id) WHERE (COALESCE(x, 0) > 0)"),
+            ["app.norm", "lower"]
+        );
+        assert_eq!(
+            f("nextval('people_id_seq'::regclass)"),
+            ["nextval"]
+        );
+        assert_eq!(
+            f("CAST(now() AS timestamp(3)) + '1 day'::interval(0)"),
+            ["now"]
+        );
+        assert_eq!(f("\"MyFn\"(a) + myfn(b) + 'f(x)'"), ["MyFn", "myfn"]);
+        assert_eq!(f("(x IN (1, 2)) AND EXISTS (SELECT 1)"), Vec::<String>::new());
+    }
     use crate::{ColumnDef, LogicalType};
 
     fn cols() -> Vec<ColumnDef> {

@@ -1445,3 +1445,57 @@ async fn tables_an_extension_owns_are_left_to_the_extension() {
         "Zürich:citext:true"
     );
 }
+
+/// Item 8: PostgreSQL → PostgreSQL, an expression index and a default that
+/// call a function the application created. The index failed after the
+/// rows were loaded (`function norm(text) does not exist`, exit 3). Now
+/// `plan` and `run` refuse before any write, naming each function and what
+/// calls it; with the function created in the target, both are kept.
+#[tokio::test]
+async fn functions_the_target_lacks_are_refused_before_any_write() {
+    let pg = godwit_tests::pg::server();
+    let (src, dst) = (pg.create_db(), pg.create_db());
+    let name = |url: &str| url.rsplit('/').next().unwrap().to_owned();
+    let function = "CREATE FUNCTION norm(text) RETURNS text IMMUTABLE LANGUAGE sql AS 'SELECT lower(trim($1))'";
+    pg.psql(
+        &name(&src),
+        &format!(
+            "{function}; \
+             CREATE TABLE people (id serial PRIMARY KEY, email text, code text DEFAULT norm(' X ')); \
+             CREATE INDEX people_norm ON people (norm(email)); \
+             INSERT INTO people (email) VALUES (' Ann@Example.org ')"
+        ),
+    );
+    let f = Fixture::empty();
+    f.write(
+        "godwit.toml",
+        &copy_project(&src, "postgres-source", &dst, "postgres-target", "", false),
+    );
+    for cmd in ["plan", "run"] {
+        let r = f.godwit(&[cmd, &f.arg()]);
+        assert_ne!(r.code, 0, "{cmd}: {}", r.all());
+        assert!(
+            r.all().contains(
+                "the target database has no function norm() (called by the default of people.code)"
+            ),
+            "{cmd}: {}",
+            r.all()
+        );
+        let tables = pg.psql(
+            &name(&dst),
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+        );
+        assert_eq!(tables.trim(), "0", "{cmd} wrote a table");
+    }
+    pg.psql(&name(&dst), function);
+    let r = f.godwit(&["run", &f.arg()]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(
+        pg.psql(
+            &name(&dst),
+            "SELECT code || '|' || (SELECT count(*) FROM pg_indexes WHERE indexname = 'people_norm') FROM people"
+        )
+        .trim(),
+        "x|1"
+    );
+}

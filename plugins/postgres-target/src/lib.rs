@@ -97,6 +97,7 @@ impl Target for PostgresTarget {
                 _ => {}
             }
             missing_types(&table)?;
+            missing_functions(&table)?;
             let inline_pk = mode == WriteMode::Upsert;
             pre.push(create_table(&name, &table, identity.as_deref(), inline_pk));
             if !inline_pk && !table.primary_key.is_empty() {
@@ -263,6 +264,88 @@ fn missing_types(t: &TableDef) -> Result<(), Error> {
         cols.join(", "),
         t.name,
         first.name
+    )))
+}
+
+/// From PostgreSQL, defaults, CHECKs and index definitions are kept
+/// verbatim; one that calls a function the target database does not have
+/// (a function the application created, one from an extension) would fail
+/// after the rows were loaded. Refused here instead, naming each function
+/// and what calls it. (Built-ins resolve through `pg_catalog`.)
+fn missing_functions(t: &TableDef) -> Result<(), Error> {
+    if t.native_dialect != "postgres" {
+        return Ok(());
+    }
+    // (function, what calls it), in the order met.
+    let mut calls: Vec<((Option<String>, String), String)> = Vec::new();
+    let mut add = |text: &str, what: String| {
+        for f in godwit_sdk::checks::called_functions(text) {
+            if !calls.iter().any(|(g, _)| g == &f) {
+                calls.push((f, what.clone()));
+            }
+        }
+    };
+    for c in &t.columns {
+        if let Some(d) = &c.default {
+            add(d, format!("the default of {}.{}", t.name, c.name));
+        }
+    }
+    for c in &t.checks {
+        add(
+            &c.expression,
+            format!(
+                "check {} of {}",
+                c.name.as_deref().unwrap_or("(unnamed)"),
+                t.name
+            ),
+        );
+    }
+    for i in &t.indexes {
+        if let Some(def) = &i.definition {
+            add(def, format!("index {} of {}", i.name, t.name));
+        }
+    }
+    if calls.is_empty() {
+        return Ok(());
+    }
+    let literal = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let values = calls
+        .iter()
+        .enumerate()
+        .map(|(k, ((schema, name), _))| {
+            format!(
+                "({k}, {}, {})",
+                literal(schema.as_deref().unwrap_or("")),
+                literal(name)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT v.k FROM (VALUES {values}) v(k, s, n) WHERE NOT EXISTS (\
+           SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace ns ON ns.oid = p.pronamespace \
+           WHERE p.proname = v.n AND (ns.nspname = v.s OR (v.s = '' AND ns.nspname = ANY (current_schemas(true))))) \
+         ORDER BY v.k"
+    );
+    let conn = sql::open(LABEL)?;
+    let missing: Vec<String> = query_rows(&conn, &sql, &[])?
+        .into_iter()
+        .filter_map(|r| godwit_sdk::values::as_i64(&r[0]))
+        .map(|k| {
+            let ((schema, name), what) = &calls[k as usize];
+            match schema {
+                Some(s) => format!("{s}.{name}() (called by {what})"),
+                None => format!("{name}() (called by {what})"),
+            }
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::InvalidInput(format!(
+        "the target database has no function {}: one the source's application or an extension \
+         created. Create it in the target first (CREATE FUNCTION ..., or CREATE EXTENSION ...)",
+        missing.join(", ")
     )))
 }
 
