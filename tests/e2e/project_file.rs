@@ -249,3 +249,29 @@ fn options_that_name_nothing_are_refused_before_anything_runs() {
         r.stderr
     );
 }
+
+/// Issue 20 (small): `godwit plan dir/godwit.toml` failed with
+/// `…/godwit.toml/godwit.toml: Not a directory`; the file's folder is the
+/// project. `--help` opened with "a thin layer over godwit-host".
+#[test]
+fn the_project_file_itself_names_its_project_and_help_says_what_godwit_does() {
+    let f = Fixture::example("quickstart");
+    let file = f.path().join("godwit.toml").display().to_string();
+    let by_file = f.godwit(&["--json", "plan", &file]);
+    assert_eq!(by_file.code, 0, "{}", by_file.all());
+    let by_dir = f.godwit(&["--json", "plan", &f.arg()]);
+    assert_eq!(by_dir.code, 0, "{}", by_dir.all());
+    let steps = |r: &godwit_tests::Run| -> serde_json::Value {
+        serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()["steps"].clone()
+    };
+    assert_eq!(steps(&by_file), steps(&by_dir));
+    assert_eq!(steps(&by_file)[0]["tables"].as_array().unwrap().len(), 4);
+    let help = f.godwit(&["--help"]);
+    assert_eq!(help.code, 0, "{}", help.all());
+    let first = help.stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("moves data between databases and object stores")
+            && !help.stdout.contains("thin layer"),
+        "{first}"
+    );
+}

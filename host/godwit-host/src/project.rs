@@ -837,9 +837,15 @@ pub const MAX_COPY_CONCURRENCY: usize = 64;
 
 pub use crate::value::MAX_BATCH_ROWS;
 
-/// Loads and validates `DIR/godwit.toml`.
-pub fn load(dir: &Path) -> Result<Project> {
-    let file = dir.join(PROJECT_FILE);
+/// Loads and validates `DIR/godwit.toml` (or the project file `path` names).
+pub fn load(path: &Path) -> Result<Project> {
+    // `godwit run some/dir/godwit.toml` means the project in `some/dir`.
+    let (dir, file) = if path.is_file() {
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        (parent.unwrap_or(Path::new(".")), path.to_path_buf())
+    } else {
+        (path, path.join(PROJECT_FILE))
+    };
     let text = std::fs::read_to_string(&file)
         .map_err(|e| Error::project(format!("cannot read {}: {e}", file.display())))?;
     parse(dir, &file, &text, &|name| std::env::var(name).ok())
