@@ -1299,6 +1299,25 @@ async fn replace_into_mariadb_with_a_foreign_key_cycle_runs_twice() {
     assert_eq!(tables.trim(), "meetings,summaries");
 }
 
+/// Two fresh PostgreSQL databases, the source set up by `setup`, and a
+/// project copying one into the other: `(fixture, source url, target url)`.
+fn pg_to_pg(setup: &str) -> (Fixture, String, String) {
+    let pg = godwit_tests::pg::server();
+    let (src, dst) = (pg.create_db(), pg.create_db());
+    pg.psql(db_of(&src), setup);
+    let f = Fixture::empty();
+    f.write(
+        "godwit.toml",
+        &copy_project(&src, "postgres-source", &dst, "postgres-target", "", false),
+    );
+    (f, src, dst)
+}
+
+/// The database name of a URL.
+fn db_of(url: &str) -> &str {
+    url.rsplit('/').next().unwrap()
+}
+
 /// Items 8 and 13: PostgreSQL → PostgreSQL with a column of a type the
 /// application created (an enum). The CREATE TABLE failed in the middle of
 /// the run (exit 3, other tables already committed). Now `plan` and `run`
@@ -1308,27 +1327,13 @@ async fn replace_into_mariadb_with_a_foreign_key_cycle_runs_twice() {
 #[tokio::test]
 async fn postgres_types_the_target_lacks_are_refused_before_any_write() {
     let pg = godwit_tests::pg::server();
-    let (src, dst) = (pg.create_db(), pg.create_db());
-    let name = |url: &str| url.rsplit('/').next().unwrap().to_owned();
-    pg.psql(
-        &name(&src),
+    let (f, src, dst) = pg_to_pg(
         "CREATE TYPE mood AS ENUM ('ok', 'sad', 'happy'); \
          CREATE TABLE a_plain (id int PRIMARY KEY); INSERT INTO a_plain VALUES (1); \
          CREATE TABLE people (id int PRIMARY KEY, m mood NOT NULL); \
          INSERT INTO people VALUES (1, 'sad'), (2, 'happy')",
     );
-    let f = Fixture::empty();
-    let project = |extra: &str| {
-        copy_project(
-            &src,
-            "postgres-source",
-            &dst,
-            "postgres-target",
-            extra,
-            false,
-        )
-    };
-    f.write("godwit.toml", &project(""));
+    let name = |url: &str| db_of(url).to_owned();
     let tables = || {
         pg.psql(
             &name(&dst),
@@ -1400,21 +1405,14 @@ async fn postgres_types_the_target_lacks_are_refused_before_any_write() {
 #[tokio::test]
 async fn tables_an_extension_owns_are_left_to_the_extension() {
     let pg = godwit_tests::pg::server();
-    let (src, dst) = (pg.create_db(), pg.create_db());
-    let name = |url: &str| url.rsplit('/').next().unwrap().to_owned();
-    pg.psql(
-        &name(&src),
+    let (f, _, dst) = pg_to_pg(
         "CREATE EXTENSION citext; \
          CREATE TABLE ref_sys (srid int PRIMARY KEY, name text); INSERT INTO ref_sys VALUES (4326, 'WGS 84'); \
          ALTER EXTENSION citext ADD TABLE ref_sys; \
          CREATE TABLE places (id int PRIMARY KEY, srid int, name citext); \
          INSERT INTO places VALUES (1, 4326, 'Zürich')",
     );
-    let f = Fixture::empty();
-    f.write(
-        "godwit.toml",
-        &copy_project(&src, "postgres-source", &dst, "postgres-target", "", false),
-    );
+    let name = |url: &str| db_of(url).to_owned();
     let plan = f.godwit(&["plan", &f.arg()]);
     assert_ne!(plan.code, 0, "{}", plan.all());
     assert!(
@@ -1454,11 +1452,8 @@ async fn tables_an_extension_owns_are_left_to_the_extension() {
 #[tokio::test]
 async fn functions_the_target_lacks_are_refused_before_any_write() {
     let pg = godwit_tests::pg::server();
-    let (src, dst) = (pg.create_db(), pg.create_db());
-    let name = |url: &str| url.rsplit('/').next().unwrap().to_owned();
     let function = "CREATE FUNCTION norm(text) RETURNS text IMMUTABLE LANGUAGE sql AS 'SELECT lower(trim($1))'";
-    pg.psql(
-        &name(&src),
+    let (f, _, dst) = pg_to_pg(
         &format!(
             "{function}; \
              CREATE TABLE people (id serial PRIMARY KEY, email text, code text DEFAULT norm(' X ')); \
@@ -1466,11 +1461,7 @@ async fn functions_the_target_lacks_are_refused_before_any_write() {
              INSERT INTO people (email) VALUES (' Ann@Example.org ')"
         ),
     );
-    let f = Fixture::empty();
-    f.write(
-        "godwit.toml",
-        &copy_project(&src, "postgres-source", &dst, "postgres-target", "", false),
-    );
+    let name = |url: &str| db_of(url).to_owned();
     for cmd in ["plan", "run"] {
         let r = f.godwit(&[cmd, &f.arg()]);
         assert_ne!(r.code, 0, "{cmd}: {}", r.all());
