@@ -7,8 +7,11 @@
 //! `engine::pipeline`); this folder holds the grant (`grants.pipeline =
 //! [steps]`, bound per plugin in [`PluginContext::pipelines`]), the handle
 //! and the bounds of a call: at most [`MAX_BATCH_ROWS`] rows in, the
-//! plugin's `max_result_bytes` out, the host-call timeout over the whole
-//! call (the rules' own calls are bounded by their own limits too).
+//! plugin's `max_result_bytes` out. Its time is the time of plugin calls
+//! (the source's `discover`, each rule's `rewrite`), each bounded by that
+//! plugin's own call timeout, which traps the call and disables the
+//! instance; no outer timeout drops one of them half-way (a dropped call
+//! would leave its instance in an unknown state).
 //!
 //! [`PluginContext::pipelines`]: super::PluginContext
 
@@ -67,20 +70,19 @@ impl HostState {
         if let Err(e) = self.take_handle() {
             return Ok(Err(e));
         }
-        let limit = self.ctx.host_call_timeout;
         let steps: Vec<_> = self.ctx.pipelines.clone();
-        let found = tokio::time::timeout(limit, async {
+        let found = async {
             for (_, step) in &steps {
                 if let Some(p) = step.open(&table).await? {
                     return Ok(Some(p));
                 }
             }
             Ok(None)
-        })
+        }
         .await;
         let result = match found {
-            Ok(Ok(Some(pipe))) => return Ok(Ok(self.table.push(PipelineHandle { pipe })?)),
-            Ok(Ok(None)) => WErr::NotFound(format!(
+            Ok(Some(pipe)) => return Ok(Ok(self.table.push(PipelineHandle { pipe })?)),
+            Ok(None) => WErr::NotFound(format!(
                 "no step granted to plugin {} reads a table {table:?} (granted: {})",
                 self.ctx.name,
                 steps
@@ -89,11 +91,7 @@ impl HostState {
                     .collect::<Vec<_>>()
                     .join(", ")
             )),
-            Ok(Err(e)) => e,
-            Err(_) => WErr::Timeout(format!(
-                "opening the pipeline of {table:?} took longer than {} ms",
-                limit.as_millis()
-            )),
+            Err(e) => e,
         };
         self.release_handle();
         Ok(Err(result))
@@ -106,7 +104,8 @@ impl HostState {
         Ok(self.table.get(this)?.pipe.changed_columns())
     }
 
-    /// `table-pipeline.apply`, bounded in rows in, bytes out and time.
+    /// `table-pipeline.apply`, bounded in rows in and bytes out (its time is
+    /// the rules' calls, each under its own limit).
     pub(crate) async fn pipeline_apply(
         &mut self,
         this: &Resource<PipelineHandle>,
@@ -130,15 +129,7 @@ impl HostState {
             Ok(r) => r,
             Err(e) => return Ok(Err(WErr::InvalidInput(e))),
         };
-        let limit = self.ctx.host_call_timeout;
-        let out = match tokio::time::timeout(limit, pipe.apply(rows)).await {
-            Ok(r) => r,
-            Err(_) => Err(WErr::Timeout(format!(
-                "apply took longer than {} ms",
-                limit.as_millis()
-            ))),
-        };
-        let out = match out {
+        let out = match pipe.apply(rows).await {
             Ok(o) => o,
             Err(e) => return Ok(Err(e)),
         };
