@@ -480,10 +480,11 @@ async fn postgres_indexes_follow_their_table_into_a_target_schema() {
 }
 
 /// Case 12: every SQL error was of kind `io`, and "finishing X" did not
-/// name the statement. A foreign key the data breaks now fails with kind
-/// `constraint`, the SQLSTATE, and the statement's first line. (The
-/// parent is a table the target already holds, outside the step: orphans
-/// between a step's own tables are its `orphans` policy's, rehearsal.rs.)
+/// name the statement. A CHECK the data breaks (SQLite let the row in with
+/// `ignore_check_constraints`) now fails with kind `constraint`, the
+/// SQLSTATE, and the statement's first line. (Until orphans of keys to
+/// tables outside the step followed the step's policy, this case was a
+/// foreign key; rehearsal.rs has that now.)
 #[tokio::test]
 async fn sql_errors_are_classified_and_name_their_statement() {
     let pg = godwit_tests::pg::server();
@@ -491,23 +492,16 @@ async fn sql_errors_are_classified_and_name_their_statement() {
     sqlite_with(
         &f.path().join("src.db"),
         &[
-            // Orphans: SQLite enforces foreign keys only when asked to.
-            "PRAGMA foreign_keys = OFF",
-            "CREATE TABLE p (id INTEGER PRIMARY KEY)",
-            "CREATE TABLE ch (id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p(id))",
-            "INSERT INTO p VALUES (1)",
-            "INSERT INTO ch VALUES (1, 1), (2, 99)",
+            // A row the CHECK refuses: SQLite skips CHECKs when asked to.
+            "PRAGMA ignore_check_constraints = ON",
+            "CREATE TABLE ch (id INTEGER PRIMARY KEY, n INTEGER CHECK (n > 0))",
+            "INSERT INTO ch VALUES (1, 1), (2, -1)",
         ],
     )
     .await
     .close()
     .await;
     let url = pg.create_db();
-    let db = url.rsplit('/').next().unwrap().to_owned();
-    pg.psql(
-        &db,
-        "CREATE TABLE p (id bigint PRIMARY KEY); INSERT INTO p VALUES (1)",
-    );
     f.write(
         "godwit.toml",
         &copy_project(
@@ -515,7 +509,7 @@ async fn sql_errors_are_classified_and_name_their_statement() {
             "sqlite-source",
             &url,
             "postgres-target",
-            "tables = [\"ch\"]",
+            "",
             false,
         ),
     );
@@ -523,7 +517,7 @@ async fn sql_errors_are_classified_and_name_their_statement() {
     assert_eq!(run.code, 3, "{}", run.all());
     let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON error");
     assert_eq!(v["error"]["kind"], "constraint", "{v}");
-    assert_eq!(v["error"]["code"], "23503", "{v}");
+    assert_eq!(v["error"]["code"], "23514", "{v}");
     let msg = v["error"]["message"].as_str().unwrap();
     assert!(
         msg.contains("finishing ch (ALTER TABLE \"ch\" ADD CONSTRAINT"),

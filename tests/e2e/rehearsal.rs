@@ -1134,3 +1134,83 @@ fn validate_before_the_first_run_names_the_checks_before_writing() {
     let before = f.godwit(&["validate", "--before", &f.arg()]);
     assert_eq!(before.code, 0, "{}", before.all());
 }
+
+/// Item 2, the case left last time: a foreign key to a table outside the
+/// step (here the application's own `posts`, already in the target). Its
+/// orphans failed the foreign-key statement (exit 3) after the rows were
+/// written; now the step's policy applies to it as to keys between the
+/// step's tables: the orphan is rejected with the missing parent key, and
+/// the key is added over the rows that remain.
+async fn orphans_of_a_parent_outside_the_step(
+    url: &str,
+    sql: &dyn Fn(&str) -> String,
+    target: &str,
+    keys: &str,
+) {
+    let f = Fixture::empty();
+    // Foreign keys unenforced in the source, as in most SQLite applications.
+    use sqlx::ConnectOptions as _;
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(f.path().join("src.db"))
+        .create_if_missing(true)
+        .foreign_keys(false)
+        .connect()
+        .await
+        .unwrap();
+    for stmt in [
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE comments (id INTEGER PRIMARY KEY, post_id INTEGER REFERENCES posts (id), body TEXT)",
+        "INSERT INTO comments VALUES (1, 1, 'a'), (2, 99, 'orphan'), (3, NULL, 'no post')",
+    ] {
+        sqlx::query(stmt).execute(&mut conn).await.unwrap();
+    }
+    sql("CREATE TABLE posts (id bigint PRIMARY KEY); INSERT INTO posts VALUES (1), (2)");
+    f.write(
+        "godwit.toml",
+        &copy_project(
+            "sqlite://src.db",
+            "sqlite-source",
+            url,
+            target,
+            "tables = [\"comments\"]\nmax_rejects = 5",
+            false,
+        ),
+    );
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let rejects = orphan_rejects(&f);
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    assert_eq!(rejects[0]["key"], serde_json::json!({"id": 2}));
+    assert_eq!(rejects[0]["value"], "99");
+    assert_eq!(rejects[0]["reason"], "no row of posts with id = 99");
+    assert_eq!(sql("SELECT count(*) FROM comments").trim(), "2");
+    assert_eq!(sql(keys).trim(), "1");
+}
+
+#[tokio::test]
+async fn orphans_of_a_parent_outside_the_step_follow_the_policy_in_postgres() {
+    let pg = godwit_tests::pg::server();
+    let url = pg.create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    orphans_of_a_parent_outside_the_step(
+        &url,
+        &|q| pg.psql(&db, q),
+        "postgres-target",
+        "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND convalidated",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn orphans_of_a_parent_outside_the_step_follow_the_policy_in_mariadb() {
+    let my = godwit_tests::mariadb::server();
+    let url = my.create_db();
+    let db = url.rsplit('/').next().unwrap().to_owned();
+    orphans_of_a_parent_outside_the_step(
+        &url,
+        &|q| my.sql(&db, q),
+        "mysql-target",
+        "SELECT count(*) FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()",
+    )
+    .await;
+}

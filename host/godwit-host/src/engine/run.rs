@@ -1543,9 +1543,21 @@ impl Session {
                     continue;
                 }
                 for fk in &p.target.foreign_keys {
-                    let Some(parent) = plans.iter().find(|q| q.target.name == fk.ref_table) else {
-                        continue;
-                    };
+                    // The parent: a table of this step, or one outside it (the
+                    // application's, another step's) in the child's schema.
+                    let (parent, outside) =
+                        match plans.iter().find(|q| q.target.name == fk.ref_table) {
+                            Some(parent) => (final_table(parent).to_owned(), false),
+                            None => {
+                                let (table, bare) = match &p.staging {
+                                    Some(s) => (s.final_table.as_str(), s.final_name.as_str()),
+                                    None => (p.write.table.as_str(), p.target.name.as_str()),
+                                };
+                                let schema =
+                                    table.strip_suffix(&db.quote_ident(bare)).unwrap_or("");
+                                (format!("{schema}{}", db.quote_ident(&fk.ref_table)), true)
+                            }
+                        };
                     if fk.columns.is_empty()
                         || fk.columns.len() != fk.ref_columns.len()
                         || !fk
@@ -1565,15 +1577,21 @@ impl Session {
                         child: final_table(p),
                         child_key: &p.target.primary_key,
                         columns: &fk.columns,
-                        parent: final_table(parent),
+                        parent: &parent,
                         ref_columns: &fk.ref_columns,
                     };
-                    let found = db.count_orphans(&check).await.map_err(|e| {
-                        e.context(format!(
-                            "step {}: looking for orphans of {} ({label})",
-                            step.name, p.target.name
-                        ))
-                    })?;
+                    let found = match db.count_orphans(&check).await {
+                        Ok(n) => n,
+                        // A parent outside the step that the target does not
+                        // have: the foreign key itself will say so.
+                        Err(e) if e.kind == ErrorKind::NotFound && outside => continue,
+                        Err(e) => {
+                            return Err(e.context(format!(
+                                "step {}: looking for orphans of {} ({label})",
+                                step.name, p.target.name
+                            )))
+                        }
+                    };
                     if found == 0 {
                         continue;
                     }
