@@ -20,7 +20,7 @@ use sqlparser::ast::{
 use sqlparser::dialect::{Dialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::parser::Parser;
 
-use crate::{ColumnDef, LogicalType};
+use crate::{ColumnDef, LogicalType, TableDef};
 
 /// What a sub-expression yields, for the checks that keep a translation
 /// meaning the same (a text column compared with a number does not).
@@ -251,6 +251,35 @@ impl Writer<'_> {
             _ => return None,
         })
     }
+}
+
+/// A CHECK of table `t` (written in `t.native_dialect`) for a target of
+/// dialect `target` (`"sqlite"`, `"mysql"`, `"postgres"`): verbatim within a
+/// dialect, else [`portable_check`]; a CHECK that does not translate is
+/// named in the log as not created and `None` returned. One function for
+/// every SQL target, so they skip and say the same.
+pub fn check_for(t: &TableDef, expression: &str, target: &str) -> Option<String> {
+    if t.native_dialect == target {
+        return Some(expression.to_owned());
+    }
+    let out = portable_check(expression, &t.native_dialect, target, &t.columns);
+    if out.is_none() {
+        let name = match target {
+            "postgres" => "PostgreSQL",
+            "mysql" => "MySQL",
+            "sqlite" => "SQLite",
+            other => other,
+        };
+        crate::log(
+            crate::caps::log::Level::Warn,
+            &format!(
+                "CHECK ({expression}) on {} is written for {} and uses something that means \
+                 otherwise in {name}; not created",
+                t.name, t.native_dialect
+            ),
+        );
+    }
+    out
 }
 
 /// Words that are followed by `(` in PostgreSQL text without being a call

@@ -104,7 +104,7 @@ impl Target for MysqlTarget {
                 });
             }
             for (i, c) in table.checks.iter().enumerate() {
-                let Some(expr) = check_for(&table, &c.expression) else {
+                let Some(expr) = godwit_sdk::checks::check_for(&table, &c.expression, "mysql") else {
                     continue;
                 };
                 let cname = match &c.name {
@@ -243,27 +243,6 @@ fn keyed(t: &TableDef, col: &str) -> bool {
         || t.uniques.iter().any(|u| has(&u.columns))
         || t.indexes.iter().any(|i| has(&i.columns))
         || t.foreign_keys.iter().any(|f| has(&f.columns))
-}
-
-/// A CHECK of `t` as MySQL writes it: as is from MySQL, translated when its
-/// meaning is the same (`godwit_sdk::checks`), or `None`, said in the log.
-fn check_for(t: &TableDef, expression: &str) -> Option<String> {
-    if t.native_dialect == "mysql" {
-        return Some(expression.to_owned());
-    }
-    let out =
-        godwit_sdk::checks::portable_check(expression, &t.native_dialect, "mysql", &t.columns);
-    if out.is_none() {
-        godwit_sdk::log(
-            godwit_sdk::caps::log::Level::Warn,
-            &format!(
-                "CHECK ({expression}) on {} is written for {} and uses something that means \
-                 otherwise in MySQL; not created",
-                t.name, t.native_dialect
-            ),
-        );
-    }
-    out
 }
 
 /// InnoDB's limit on the bytes of one index key (DYNAMIC rows).

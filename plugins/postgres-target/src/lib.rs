@@ -471,27 +471,6 @@ fn default_expr(t: &TableDef, c: &ColumnDef) -> Option<String> {
     }
 }
 
-/// A CHECK of `t` as `target` writes it: as is from the same dialect,
-/// translated when its meaning is the same (`godwit_sdk::checks`), or
-/// `None`, said in the log.
-pub(crate) fn check_for(t: &TableDef, expression: &str, target: &str) -> Option<String> {
-    if t.native_dialect == target {
-        return Some(expression.to_owned());
-    }
-    let out = godwit_sdk::checks::portable_check(expression, &t.native_dialect, target, &t.columns);
-    if out.is_none() {
-        godwit_sdk::log(
-            godwit_sdk::caps::log::Level::Warn,
-            &format!(
-                "CHECK ({expression}) on {} is written for {} and uses something that means \
-                 otherwise in {target}; not created",
-                t.name, t.native_dialect
-            ),
-        );
-    }
-    out
-}
-
 fn keys_and_indexes(name: &str, t: &TableDef) -> Vec<String> {
     let mut out = Vec::new();
     for u in &t.uniques {
@@ -511,7 +490,7 @@ fn keys_and_indexes(name: &str, t: &TableDef) -> Vec<String> {
         });
     }
     for (i, c) in t.checks.iter().enumerate() {
-        let Some(expr) = check_for(t, &c.expression, "postgres") else {
+        let Some(expr) = godwit_sdk::checks::check_for(t, &c.expression, "postgres") else {
             continue;
         };
         let not_valid = if c.validated { "" } else { " NOT VALID" };

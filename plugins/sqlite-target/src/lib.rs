@@ -144,27 +144,7 @@ fn create_table(t: &TableDef) -> String {
         parts.push(format!("UNIQUE ({})", list(&u.columns)));
     }
     for c in &t.checks {
-        let expr = if t.native_dialect == "sqlite" {
-            Some(c.expression.clone())
-        } else {
-            let out = godwit_sdk::checks::portable_check(
-                &c.expression,
-                &t.native_dialect,
-                "sqlite",
-                &t.columns,
-            );
-            if out.is_none() {
-                godwit_sdk::log(
-                    godwit_sdk::caps::log::Level::Warn,
-                    &format!(
-                        "CHECK ({}) on {} is written for {} and uses something that means \
-                         otherwise in SQLite; not created",
-                        c.expression, t.name, t.native_dialect
-                    ),
-                );
-            }
-            out
-        };
+        let expr = godwit_sdk::checks::check_for(t, &c.expression, "sqlite");
         if let Some(expr) = expr {
             parts.push(match &c.name {
                 Some(n) => format!("CONSTRAINT {} CHECK ({expr})", q(n)),
