@@ -63,29 +63,38 @@ async fn loads_into_an_existing_schema_follow_the_targets_foreign_keys() {
     assert_eq!(got.trim(), "20000|20000");
 }
 
-/// posts <- comments <- replies, declared: comment 3 points at post 99,
-/// which does not exist, and reply 1 points at comment 3.
-async fn orphaned_source(f: &Fixture) {
-    // Foreign keys unenforced, as in most SQLite applications (sqlx turns
-    // them on by default).
+/// A SQLite database at `path` made by `statements` with foreign keys
+/// unenforced, as in most SQLite applications (sqlx turns them on by
+/// default), so it can hold orphans.
+async fn sqlite_unenforced(path: &std::path::Path, statements: &[&str]) {
     use sqlx::ConnectOptions as _;
     let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(f.path().join("src.db"))
+        .filename(path)
         .create_if_missing(true)
         .foreign_keys(false)
         .connect()
         .await
         .unwrap();
-    for stmt in [
+    for stmt in statements {
+        sqlx::query(stmt)
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{stmt}: {e}"));
+    }
+}
+
+/// posts <- comments <- replies, declared: comment 3 points at post 99,
+/// which does not exist, and reply 1 points at comment 3.
+async fn orphaned_source(f: &Fixture) {
+    sqlite_unenforced(&f.path().join("src.db"), &[
             "CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT)",
             "CREATE TABLE comments (id INTEGER PRIMARY KEY, post_id INTEGER REFERENCES posts (id), body TEXT)",
             "CREATE TABLE replies (id INTEGER PRIMARY KEY, comment_id INTEGER NOT NULL REFERENCES comments (id))",
             "INSERT INTO posts VALUES (1, 'a'), (2, 'b')",
             "INSERT INTO comments VALUES (1, 1, 'x'), (2, 2, 'y'), (3, 99, 'orphan'), (4, NULL, 'no post')",
             "INSERT INTO replies VALUES (1, 3), (2, 1)",
-    ] {
-        sqlx::query(stmt).execute(&mut conn).await.unwrap();
-    }
+    ])
+    .await;
 }
 
 fn orphan_rejects(f: &Fixture) -> Vec<serde_json::Value> {
@@ -941,23 +950,14 @@ fn files_nobody_may_read_are_named_when_copied() {
 /// not two (the count of written rows stays right).
 #[tokio::test]
 async fn a_row_breaking_two_foreign_keys_is_rejected_once() {
-    use sqlx::ConnectOptions as _;
     let f = Fixture::empty();
-    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(f.path().join("src.db"))
-        .create_if_missing(true)
-        .foreign_keys(false)
-        .connect()
-        .await
-        .unwrap();
-    for stmt in [
+    sqlite_unenforced(&f.path().join("src.db"), &[
         "CREATE TABLE a (id INTEGER PRIMARY KEY)",
         "CREATE TABLE b (id INTEGER PRIMARY KEY)",
         "CREATE TABLE c (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id), b_id INTEGER REFERENCES b (id))",
         "INSERT INTO c VALUES (1, 7, 8)",
-    ] {
-        sqlx::query(stmt).execute(&mut conn).await.unwrap();
-    }
+    ])
+    .await;
     f.write(
         "godwit.toml",
         &copy_project(
@@ -1148,22 +1148,12 @@ async fn orphans_of_a_parent_outside_the_step(
     keys: &str,
 ) {
     let f = Fixture::empty();
-    // Foreign keys unenforced in the source, as in most SQLite applications.
-    use sqlx::ConnectOptions as _;
-    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(f.path().join("src.db"))
-        .create_if_missing(true)
-        .foreign_keys(false)
-        .connect()
-        .await
-        .unwrap();
-    for stmt in [
+    sqlite_unenforced(&f.path().join("src.db"), &[
         "CREATE TABLE posts (id INTEGER PRIMARY KEY)",
         "CREATE TABLE comments (id INTEGER PRIMARY KEY, post_id INTEGER REFERENCES posts (id), body TEXT)",
         "INSERT INTO comments VALUES (1, 1, 'a'), (2, 99, 'orphan'), (3, NULL, 'no post')",
-    ] {
-        sqlx::query(stmt).execute(&mut conn).await.unwrap();
-    }
+    ])
+    .await;
     sql("CREATE TABLE posts (id bigint PRIMARY KEY); INSERT INTO posts VALUES (1), (2)");
     f.write(
         "godwit.toml",
