@@ -55,7 +55,7 @@ cargo clippy --manifest-path sdk/Cargo.toml --workspace --all-features --release
 # each here (libFuzzer; RUSTC_BOOTSTRAP lets cargo-fuzz's -Z flags through on
 # our stable toolchain). Longer, with AddressSanitizer, on demand:
 #   (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run project_file -- -max_total_time=3600)
-for t in project_file bundle batch jsonl_row; do
+for t in project_file bundle batch jsonl_row csv_record; do
   (cd fuzz && RUSTC_BOOTSTRAP=1 "$tools/bin/cargo-fuzz" run -O --sanitizer none "$t" -- \
      -max_total_time="${GODWIT_FUZZ_SECONDS:-15}" -print_final_stats=0 2>&1 | tail -n 2)
 done
@@ -63,7 +63,7 @@ done
 # The SDK's own unit tests (the JSON Lines codec round trips every value
 # kind; CHECK translation and the function calls found in PostgreSQL text),
 # on the host target.
-cargo test --manifest-path sdk/Cargo.toml --features jsonl,checks --lib --locked
+cargo test --manifest-path sdk/Cargo.toml --features jsonl,checks,csv --lib --locked
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -25,6 +25,10 @@ use base64::Engine as _;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value as Json};
 
+use crate::textforms::{
+    format_date, format_time, format_timestamp, format_uuid, parse_date, parse_time,
+    parse_timestamp, parse_uuid,
+};
 use crate::{
     CheckConstraint, ColumnDef, DecimalSpec, ForeignKey, IndexDef, LogicalType, TableDef,
     UniqueConstraint, Value,
@@ -130,47 +134,9 @@ pub fn parse_type(text: &str) -> Result<LogicalType, String> {
     })
 }
 
-/// The name of a value's kind (the tag of a tagged value).
-pub fn kind_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Boolean(_) => "boolean",
-        Value::Int(_) => "int",
-        Value::Uint(_) => "uint",
-        Value::Float(_) => "float",
-        Value::Decimal(_) => "decimal",
-        Value::Text(_) => "text",
-        Value::Bytes(_) => "bytes",
-        Value::Json(_) => "json",
-        Value::Timestamp(_) => "timestamp",
-        Value::Timestamptz(_) => "timestamptz",
-        Value::Date(_) => "date",
-        Value::Time(_) => "time",
-        Value::Uuid(_) => "uuid",
-        Value::Vector(_) => "vector",
-    }
-}
+pub use crate::values::kind_name;
 
-/// The value kind a column of this type holds (`None` for `any`).
-fn natural_kind(t: &LogicalType) -> Option<&'static str> {
-    Some(match t {
-        LogicalType::Boolean => "boolean",
-        LogicalType::Int(_) => "int",
-        LogicalType::Uint(_) => "uint",
-        LogicalType::Float(_) => "float",
-        LogicalType::Decimal(_) => "decimal",
-        LogicalType::Text(_) => "text",
-        LogicalType::Bytes(_) => "bytes",
-        LogicalType::Json => "json",
-        LogicalType::Timestamp => "timestamp",
-        LogicalType::Timestamptz => "timestamptz",
-        LogicalType::Date => "date",
-        LogicalType::Time => "time",
-        LogicalType::Uuid => "uuid",
-        LogicalType::Vector(_) => "vector",
-        LogicalType::Any => return None,
-    })
-}
+use crate::values::natural_kind;
 
 /// Appends `s` as a JSON string.
 pub fn write_string(out: &mut Vec<u8>, s: &str) {
@@ -354,7 +320,7 @@ fn decode_plain(raw: &RawValue, kind: &str) -> Result<Value, String> {
             "\"NaN\"" => f64::NAN,
             "\"Infinity\"" => f64::INFINITY,
             "\"-Infinity\"" => f64::NEG_INFINITY,
-            _ => serde_json::from_str::<f64>(text)
+            _ => crate::textforms::parse_float(text)
                 .map_err(|_| format!("expected a number, found {}", excerpt(text)))?,
         }),
         "decimal" => Value::Decimal(string()?),
@@ -396,163 +362,43 @@ fn decode_plain(raw: &RawValue, kind: &str) -> Result<Value, String> {
     })
 }
 
-// --- dates and times -------------------------------------------------------
-// Days from 1970-01-01 to a proleptic Gregorian date and back (H. Hinnant's
-// `days_from_civil` / `civil_from_days`), exact for every `i32` day, which no
-// date crate covers (PostgreSQL dates reach year 5874897).
-
-const MICROS_PER_DAY: i64 = 86_400_000_000;
-
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn format_year(y: i64) -> String {
-    if (0..=9999).contains(&y) {
-        format!("{y:04}")
-    } else if y > 9999 {
-        format!("+{y}")
-    } else {
-        format!("-{:04}", -y)
-    }
-}
-
-fn format_date(days: i32) -> String {
-    let (y, m, d) = civil_from_days(i64::from(days));
-    format!("{}-{m:02}-{d:02}", format_year(y))
-}
-
-fn format_time(us: i64) -> String {
-    let (secs, frac) = (us.div_euclid(1_000_000), us.rem_euclid(1_000_000));
-    let (h, mi, s) = (secs / 3600, secs / 60 % 60, secs % 60);
-    if frac == 0 {
-        format!("{h:02}:{mi:02}:{s:02}")
-    } else {
-        format!("{h:02}:{mi:02}:{s:02}.{frac:06}")
-    }
-}
-
-fn format_timestamp(us: i64, utc: bool) -> String {
-    let (days, time) = (us.div_euclid(MICROS_PER_DAY), us.rem_euclid(MICROS_PER_DAY));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{}-{m:02}-{d:02}T{}{}",
-        format_year(y),
-        format_time(time),
-        if utc { "Z" } else { "" }
-    )
-}
-
-fn parse_date_parts(s: &str) -> Result<i64, String> {
-    let bad = || format!("{s:?} is not a date (YYYY-MM-DD)");
-    let (sign, body) = match s.as_bytes().first() {
-        Some(b'+') => (1, &s[1..]),
-        Some(b'-') => (-1, &s[1..]),
-        _ => (1, s),
-    };
-    let mut parts = body.splitn(3, '-');
-    let (y, m, d) = (parts.next(), parts.next(), parts.next());
-    let y: i64 = y.and_then(|y| y.parse().ok()).ok_or_else(bad)?;
-    let m: u32 = m.and_then(|m| m.parse().ok()).ok_or_else(bad)?;
-    let d: u32 = d.and_then(|d| d.parse().ok()).ok_or_else(bad)?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return Err(bad());
-    }
-    let days = days_from_civil(sign * y, m, d);
-    // 31 February and the like: the date must read back as written.
-    if civil_from_days(days) != (sign * y, m, d) {
-        return Err(bad());
-    }
-    Ok(days)
-}
-
-fn parse_date(s: &str) -> Result<i32, String> {
-    i32::try_from(parse_date_parts(s)?).map_err(|_| format!("{s:?} is out of range"))
-}
-
-fn parse_time(s: &str) -> Result<i64, String> {
-    let bad = || format!("{s:?} is not a time (HH:MM:SS[.ffffff])");
-    let (hms, frac) = s.split_once('.').unwrap_or((s, ""));
-    let mut parts = hms.split(':');
-    let mut next =
-        || -> Result<i64, String> { parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad) };
-    let (h, m, sec) = (next()?, next()?, next()?);
-    if frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) || m > 59 || sec > 60 || h > 24 {
-        return Err(bad());
-    }
-    let micros: i64 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<6}").parse().map_err(|_| bad())?
-    };
-    Ok(((h * 60 + m) * 60 + sec) * 1_000_000 + micros)
-}
-
-fn parse_timestamp(s: &str, utc: bool) -> Result<i64, String> {
-    let body = if utc {
-        s.strip_suffix('Z')
-            .ok_or_else(|| format!("{s:?} is not a UTC timestamp (ending in Z)"))?
-    } else {
-        s
-    };
-    // The date's own '-' may lead (negative years): split at the 'T'.
-    let (date, time) = body
-        .split_once('T')
-        .ok_or_else(|| format!("{s:?} is not a timestamp (YYYY-MM-DDTHH:MM:SS)"))?;
-    let days = parse_date_parts(date)?;
-    days.checked_mul(MICROS_PER_DAY)
-        .and_then(|d| d.checked_add(parse_time(time).ok()?))
-        .ok_or_else(|| format!("{s:?} is out of range"))
-}
-
-fn format_uuid(hi: u64, lo: u64) -> String {
-    let h = format!("{hi:016x}{lo:016x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
-fn parse_uuid(s: &str) -> Result<(u64, u64), String> {
-    let hex: String = s.chars().filter(|c| *c != '-').collect();
-    if hex.len() != 32 || s.len() != 36 {
-        return Err(format!("{s:?} is not a UUID"));
-    }
-    let hi = u64::from_str_radix(&hex[..16], 16).map_err(|_| format!("{s:?} is not a UUID"))?;
-    let lo = u64::from_str_radix(&hex[16..], 16).map_err(|_| format!("{s:?} is not a UUID"))?;
-    Ok((hi, lo))
-}
-
 // --- schema ----------------------------------------------------------------
 
 /// The table definition as a JSON document (the schema file beside the
-/// rows).
+/// rows), for rows in JSON Lines.
 pub fn schema_json(t: &TableDef) -> String {
-    let doc = json!({
+    schema_json_for(t, &FileSchema::default())
+}
+
+/// What a schema document says of its rows file beyond the table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileSchema {
+    /// The rows' file format (`jsonl`, `csv`); an older document without
+    /// `"rows"` is JSON Lines.
+    pub rows: String,
+    /// Columns whose cells hold values of another kind than their type's
+    /// (`[("d", "text")]`: a SQLite `DATE` column holding text), for
+    /// formats that cannot tag a value (CSV). Empty for JSON Lines.
+    pub cell_kinds: Vec<(String, String)>,
+}
+
+impl Default for FileSchema {
+    fn default() -> Self {
+        FileSchema {
+            rows: "jsonl".into(),
+            cell_kinds: Vec::new(),
+        }
+    }
+}
+
+/// The schema document for rows written as `file` says: the same
+/// document, with `"rows"` naming the format (so a source of one format
+/// never takes another format's table for its own) and `"cell_kinds"`
+/// when there are any.
+pub fn schema_json_for(t: &TableDef, file: &FileSchema) -> String {
+    let mut doc = json!({
         "format": "godwit-jsonl/1",
+        "rows": file.rows,
         "schema": t.schema,
         "name": t.name,
         "columns": t.columns.iter().map(|c| json!({
@@ -571,11 +417,24 @@ pub fn schema_json(t: &TableDef) -> String {
         "comment": t.comment,
         "native_dialect": t.native_dialect,
     });
+    if !file.cell_kinds.is_empty() {
+        let kinds: Map<String, Json> = file
+            .cell_kinds
+            .iter()
+            .map(|(c, k)| (c.clone(), Json::from(k.as_str())))
+            .collect();
+        doc["cell_kinds"] = Json::Object(kinds);
+    }
     serde_json::to_string_pretty(&doc).expect("a JSON value serialises")
 }
 
 /// Reads [`schema_json`]'s document back; `estimated_rows` is the caller's.
 pub fn parse_schema(text: &str) -> Result<TableDef, String> {
+    parse_schema_for(text).map(|(def, _)| def)
+}
+
+/// Reads [`schema_json_for`]'s document back, with what it says of the rows.
+pub fn parse_schema_for(text: &str) -> Result<(TableDef, FileSchema), String> {
     let doc: Json = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
     let obj = doc.as_object().ok_or("not a JSON object")?;
     if obj.get("format").and_then(Json::as_str) != Some("godwit-jsonl/1") {
@@ -622,7 +481,19 @@ pub fn parse_schema(text: &str) -> Result<TableDef, String> {
     if columns.is_empty() {
         return Err("the schema has no columns".into());
     }
-    Ok(TableDef {
+    let file = FileSchema {
+        rows: os(obj, "rows").unwrap_or_else(|| "jsonl".into()),
+        cell_kinds: obj
+            .get("cell_kinds")
+            .and_then(Json::as_object)
+            .map(|m| {
+                m.iter()
+                    .map(|(c, k)| (c.clone(), k.as_str().unwrap_or_default().to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let def = TableDef {
         schema: os(obj, "schema"),
         name: s(obj, "name")?,
         columns,
@@ -675,7 +546,8 @@ pub fn parse_schema(text: &str) -> Result<TableDef, String> {
         is_view: false,
         triggers: Vec::new(),
         native_dialect: os(obj, "native_dialect").unwrap_or_default(),
-    })
+    };
+    Ok((def, file))
 }
 
 #[cfg(test)]
@@ -775,6 +647,28 @@ mod tests {
                     (Value::Float(x), Value::Float(y)) => assert_eq!(x.to_bits(), y.to_bits()),
                     _ => assert_eq!(format!("{a:?}"), format!("{b:?}"), "{text}"),
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn floats_read_back_bit_for_bit_where_a_fast_parser_is_off() {
+        // Found by fuzzing the CSV codec: serde_json's default parser reads
+        // these a unit in the last place off; floats in any column kind,
+        // tagged or in a vector, must come back as written.
+        let cols = vec![col("f", LogicalType::Float(64)), col("v", LogicalType::Vector(None))];
+        for f in [2.6666666666666666e17_f64, 8.988465674311579e307, 1.0000000000000002] {
+            let mut line = Vec::new();
+            let x = f as f32;
+            let x = if x.is_finite() { x } else { 3.4028235e38 };
+            encode_row(&mut line, &cols, &[Value::Float(f), Value::Vector(vec![x])]).unwrap();
+            let back = decode_row(std::str::from_utf8(&line).unwrap().trim_end(), &cols).unwrap();
+            match &back[..] {
+                [Value::Float(g), Value::Vector(v)] => {
+                    assert_eq!(g.to_bits(), f.to_bits(), "{f}");
+                    assert_eq!(v[0].to_bits(), x.to_bits(), "{f}");
+                }
+                other => panic!("{other:?}"),
             }
         }
     }

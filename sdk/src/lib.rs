@@ -115,10 +115,13 @@ kind_module!(
 
 #[cfg(feature = "checks")]
 pub mod checks;
+#[cfg(feature = "csv")]
+pub mod csv;
 pub mod dialect;
 #[cfg(feature = "jsonl")]
 pub mod jsonl;
 pub mod params;
+pub mod textforms;
 pub mod values;
 
 /// Logs through the host (`log` capability, always granted).

@@ -1,7 +1,7 @@
 //! Helpers for values and batches: reading cells out of a columnar batch,
 //! building batches from rows, quoting identifiers.
 
-use crate::{Batch, Column, ColumnValues, Value};
+use crate::{Batch, Column, ColumnValues, LogicalType, Value};
 
 /// The value of row `row` in `column`, as a [`Value`] (NULL-aware).
 pub fn cell(column: &Column, row: usize) -> Value {
@@ -184,4 +184,46 @@ mod sql_text_tests {
         assert_eq!(sql_text(&Value::Date(-1)), "1969-12-31");
         assert_eq!(sql_text(&Value::Null), "NULL");
     }
+}
+
+/// The name of a value's kind (the tag of a tagged value).
+pub fn kind_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Boolean(_) => "boolean",
+        Value::Int(_) => "int",
+        Value::Uint(_) => "uint",
+        Value::Float(_) => "float",
+        Value::Decimal(_) => "decimal",
+        Value::Text(_) => "text",
+        Value::Bytes(_) => "bytes",
+        Value::Json(_) => "json",
+        Value::Timestamp(_) => "timestamp",
+        Value::Timestamptz(_) => "timestamptz",
+        Value::Date(_) => "date",
+        Value::Time(_) => "time",
+        Value::Uuid(_) => "uuid",
+        Value::Vector(_) => "vector",
+    }
+}
+
+/// The value kind a column of this type holds (`None` for `any`).
+pub fn natural_kind(t: &LogicalType) -> Option<&'static str> {
+    Some(match t {
+        LogicalType::Boolean => "boolean",
+        LogicalType::Int(_) => "int",
+        LogicalType::Uint(_) => "uint",
+        LogicalType::Float(_) => "float",
+        LogicalType::Decimal(_) => "decimal",
+        LogicalType::Text(_) => "text",
+        LogicalType::Bytes(_) => "bytes",
+        LogicalType::Json => "json",
+        LogicalType::Timestamp => "timestamp",
+        LogicalType::Timestamptz => "timestamptz",
+        LogicalType::Date => "date",
+        LogicalType::Time => "time",
+        LogicalType::Uuid => "uuid",
+        LogicalType::Vector(_) => "vector",
+        LogicalType::Any => return None,
+    })
 }

@@ -34,6 +34,10 @@ pub enum Kind {
     JsonlFolder,
     /// `jsonl-target` / `jsonl-source` on a real S3-compatible server.
     JsonlS3,
+    /// `csv-target` / `csv-source` (contract 0.3) on a local folder.
+    CsvFolder,
+    /// `csv-target` / `csv-source` on a real S3-compatible server.
+    CsvS3,
 }
 
 /// One fresh place of a [`Kind`]: the project-file sections that declare
@@ -76,7 +80,7 @@ impl Kind {
             )),
             Kind::Postgres => sql(pg::server().create_db()),
             Kind::Mariadb => sql(godwit_tests::mariadb::server().create_db()),
-            Kind::JsonlFolder => Place {
+            Kind::JsonlFolder | Kind::CsvFolder => Place {
                 kind: self,
                 decl: format!(
                     "[stores.x]\ntype = \"fs\"\nroot = \"{}\"\n",
@@ -84,7 +88,7 @@ impl Kind {
                 ),
                 dsn: None,
             },
-            Kind::JsonlS3 => Place {
+            Kind::JsonlS3 | Kind::CsvS3 => Place {
                 kind: self,
                 decl: format!(
                     "[stores.x]\ntype = \"s3\"\nbucket = \"{}\"\nendpoint = \"{}\"\n\
@@ -116,6 +120,7 @@ impl Kind {
             Kind::JsonlFolder | Kind::JsonlS3 => {
                 ("jsonl", "blob", "params = { prefix = \"tables/\" }\n")
             }
+            Kind::CsvFolder | Kind::CsvS3 => ("csv", "blob", "params = { prefix = \"tables/\" }\n"),
         };
         let (role, label) = match (target, capability) {
             (true, "sql") => ("target", "target"),
@@ -535,7 +540,9 @@ pub async fn rejects(kind: Kind) {
             let db = dsn.rsplit('/').next().unwrap();
             godwit_tests::mariadb::server().sql(db, ddl);
         }
-        Kind::JsonlFolder | Kind::JsonlS3 => unreachable!("files refuse no row"),
+        Kind::JsonlFolder | Kind::JsonlS3 | Kind::CsvFolder | Kind::CsvS3 => {
+            unreachable!("files have no constraint to refuse a row with")
+        }
     }
     let toml = into_project(&f, &place, "append", "max_rejects = 10\n");
     let run = run_in(&f, "into", &toml, &[]);
@@ -595,4 +602,8 @@ conformance! {
     // checked by `contract::rows_a_plugin_writer_refuses_go_to_the_reject_file_with_their_keys`.
     jsonl_folder => Kind::JsonlFolder;
     jsonl_s3 => Kind::JsonlS3;
+    // CSV refuses the rows it cannot keep exactly (a value of another kind
+    // than its column's): `contract::csv_*` checks that path.
+    csv_folder => Kind::CsvFolder;
+    csv_s3 => Kind::CsvS3;
 }

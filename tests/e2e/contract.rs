@@ -47,11 +47,12 @@ fn s3_store(bucket: &str) -> String {
 
 /// Project text: `sqlite-source` (0.2) into `jsonl-target` (0.3), folder `export`.
 fn export_project(mode: &str) -> String {
-    export_project_to(mode, FOLDER_STORE)
+    export_project_to(mode, FOLDER_STORE, "jsonl")
 }
 
-/// As [`export_project`], into the given `[stores.export]`.
-fn export_project_to(mode: &str, store: &str) -> String {
+/// As [`export_project`], into the given `[stores.export]`, with
+/// `<format>-target` (`jsonl`, `csv`).
+fn export_project_to(mode: &str, store: &str, format: &str) -> String {
     format!(
         r#"[project]
 name = "export"
@@ -65,7 +66,7 @@ path = "builtin:sqlite-source"
 grants.sql = {{ source = "app" }}
 
 [plugins.files]
-path = "builtin:jsonl-target"
+path = "builtin:{format}-target"
 grants.blob = {{ out = "export" }}
 params = {{ prefix = "tables/" }}
 
@@ -80,11 +81,12 @@ mode = "{mode}"
 
 /// Project text: `jsonl-source` (0.3) into `postgres-target` (0.2).
 fn import_project(url: &str) -> String {
-    import_project_from(url, FOLDER_STORE)
+    import_project_from(url, FOLDER_STORE, "jsonl")
 }
 
-/// As [`import_project`], from the given `[stores.export]`.
-fn import_project_from(url: &str, store: &str) -> String {
+/// As [`import_project`], from the given `[stores.export]`, with
+/// `<format>-source`.
+fn import_project_from(url: &str, store: &str, format: &str) -> String {
     format!(
         r#"[project]
 name = "import"
@@ -94,7 +96,7 @@ dsn = "{url}"
 
 {store}
 [plugins.files]
-path = "builtin:jsonl-source"
+path = "builtin:{format}-source"
 grants.blob = {{ in = "export" }}
 params = {{ prefix = "tables/" }}
 
@@ -249,22 +251,33 @@ async fn sqlite_to_jsonl_files_and_back_to_postgres_equals_the_direct_copy() {
 
 #[tokio::test]
 async fn sqlite_to_jsonl_in_s3_and_back_to_postgres_is_exact() {
+    files_in_s3_and_back_to_postgres("jsonl").await
+}
+
+#[tokio::test]
+async fn sqlite_to_csv_in_s3_and_back_to_postgres_is_exact() {
+    files_in_s3_and_back_to_postgres("csv").await
+}
+
+/// SQLite → `<format>` files in S3 → PostgreSQL equals SQLite →
+/// PostgreSQL, cell by cell and type by type.
+async fn files_in_s3_and_back_to_postgres(format: &str) {
     let f = Fixture::empty();
     make_source(&f).await;
     let env = [("S3_KEY", s3::ACCESS_KEY), ("S3_SECRET", s3::SECRET_KEY)];
     let store = s3_store(&s3::server().create_bucket());
-    f.write("godwit.toml", &export_project_to("replace", &store));
+    f.write("godwit.toml", &export_project_to("replace", &store, format));
     let run = f.godwit_env(&["run", &f.arg()], &env);
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(
         run.stdout
-            .contains("authors written to tables/authors.jsonl"),
+            .contains(&format!("authors written to tables/authors.{format}")),
         "{}",
         run.stdout
     );
 
     let via_s3 = pg::server().create_db();
-    f.write("godwit.toml", &import_project_from(&via_s3, &store));
+    f.write("godwit.toml", &import_project_from(&via_s3, &store, format));
     let run = f.godwit_env(&["run", &f.arg(), "--fresh"], &env);
     assert_eq!(run.code, 0, "{}", run.all());
 
@@ -283,10 +296,10 @@ async fn sqlite_to_jsonl_in_s3_and_back_to_postgres_is_exact() {
     assert_eq!(f.godwit(&["run", &f.arg(), "--fresh"]).code, 0);
     let (a, b) = (pg_contents(&via_s3).await, pg_contents(&direct).await);
     assert_eq!(a.len(), 3, "{a:?}");
-    assert_eq!(a, b, "through JSON Lines in S3 vs direct");
+    assert_eq!(a, b, "through {format} in S3 vs direct");
 
     // Run again: the export replaces its objects and the data is the same.
-    f.write("godwit.toml", &export_project_to("replace", &store));
+    f.write("godwit.toml", &export_project_to("replace", &store, format));
     let run = f.godwit_env(&["run", &f.arg(), "--fresh"], &env);
     assert_eq!(run.code, 0, "{}", run.all());
 }
@@ -563,4 +576,186 @@ async fn a_killed_export_resumes_to_the_same_files_as_a_clean_one() {
             "{at}: contents differ from a clean export"
         );
     }
+}
+
+/// CSV files as `csv-target` writes them load into PostgreSQL with its own
+/// `COPY … (FORMAT csv, HEADER true)`, as they are: NULL vs empty text,
+/// `bytea` hex, booleans, JSON, timestamps and extreme floats arrive as a
+/// direct copy holds them.
+#[tokio::test]
+async fn csv_files_load_into_postgres_with_its_own_copy_as_they_are() {
+    let f = Fixture::empty();
+    make_source(&f).await;
+    f.write(
+        "godwit.toml",
+        &export_project_to("replace", FOLDER_STORE, "csv"),
+    );
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+
+    // The direct copy's tables, emptied, then filled by COPY from the files.
+    let direct = pg::server().create_db();
+    f.write(
+        "godwit.toml",
+        &copy_project(
+            "sqlite://app.db?mode=ro",
+            "sqlite-source",
+            &direct,
+            "postgres-target",
+            "",
+            false,
+        ),
+    );
+    assert_eq!(f.godwit(&["run", &f.arg(), "--fresh"]).code, 0);
+    let want = pg_contents(&direct).await;
+    use sqlx::postgres::PgPoolCopyExt as _;
+    let pool = sqlx::PgPool::connect(&direct).await.unwrap();
+    sqlx::query("TRUNCATE books, authors, empty_one")
+        .execute(&pool)
+        .await
+        .unwrap();
+    for t in ["authors", "books", "empty_one"] {
+        let bytes = std::fs::read(f.path().join(format!("export/tables/{t}.csv"))).unwrap();
+        let mut copy = pool
+            .copy_in_raw(&format!(
+                "COPY \"{t}\" FROM STDIN WITH (FORMAT csv, HEADER true)"
+            ))
+            .await
+            .unwrap();
+        copy.send(bytes).await.unwrap();
+        copy.finish()
+            .await
+            .unwrap_or_else(|e| panic!("COPY {t}: {e}"));
+    }
+    pool.close().await;
+    assert_eq!(
+        pg_contents(&direct).await,
+        want,
+        "COPY from the CSV files vs direct"
+    );
+}
+
+/// A value CSV cannot hold in its column's type (text that is no date in
+/// a DATE column) is rejected with its key and the reason; values SQLite
+/// keeps as another kind that convert exactly (0/1 in BOOLEAN, integers
+/// in NUMERIC, date text in DATE) are written in the column's type; the
+/// run exits 1, and the file holds exactly the rows written.
+#[tokio::test]
+async fn a_value_a_csv_cell_cannot_hold_is_rejected_with_its_reason() {
+    let f = Fixture::empty();
+    sqlite_with(
+        &f.path().join("app.db"),
+        &[
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, flag BOOLEAN, d DATE, amount NUMERIC(10,2))",
+            "INSERT INTO t VALUES (1, 1, '2024-01-01', 19.99), (2, 0, NULL, 0), \
+             (3, 0, 'soon', 1), (4, NULL, NULL, NULL), (5, 0, '1999-12-31', '3.50')",
+        ],
+    )
+    .await
+    .close()
+    .await;
+    let mut toml = export_project_to("replace", FOLDER_STORE, "csv");
+    toml.push_str("max_rejects = 10\n");
+    f.write("godwit.toml", &toml);
+    let run = f.godwit(&["--json", "run", &f.arg()]);
+    assert_eq!(run.code, 1, "{}", run.all());
+    let rejects = rejects_under(f.path());
+    let got: Vec<(String, String)> = rejects
+        .iter()
+        .map(|r| {
+            (
+                r["key"].to_string(),
+                r["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, r#"{"id":3}"#);
+    assert!(
+        got[0]
+            .1
+            .contains("column d: a text value \"soon\" does not convert exactly to date")
+            && got[0].1.contains("JSON Lines"),
+        "{got:?}"
+    );
+    let text = std::fs::read_to_string(f.path().join("export/tables/t.csv")).unwrap();
+    assert_eq!(
+        text,
+        "id,flag,d,amount\n1,true,2024-01-01,19.99\n2,false,,0\n4,,,\n5,false,1999-12-31,3.5\n",
+        "header, then the rows written in the columns' types"
+    );
+}
+
+/// A CSV file whose header is not its schema's, or that ends inside a
+/// quoted cell (cut short), fails the import with the file and line, and
+/// the table it was going into holds nothing. A table written in another
+/// format is not taken for CSV.
+#[tokio::test]
+async fn a_corrupt_csv_file_fails_the_import_with_its_line_and_loads_nothing() {
+    let f = Fixture::empty();
+    make_source(&f).await;
+    f.write(
+        "godwit.toml",
+        &export_project_to("replace", FOLDER_STORE, "csv"),
+    );
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    let path = f.path().join("export/tables/authors.csv");
+    let good = std::fs::read_to_string(&path).unwrap();
+    let books_count = |url: String| async move {
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'authors'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        n
+    };
+    for (corrupt, want) in [
+        (
+            good.replacen("id,name,", "id,nom,", 1),
+            "authors.csv line 1: the header names the columns",
+        ),
+        (
+            // Cut inside the quoted name of the second row (a newline in it).
+            good[..good.find("\"tab").unwrap() + 5].to_owned(),
+            "authors.csv line 3: the file ends inside a quoted cell",
+        ),
+    ] {
+        std::fs::write(&path, &corrupt).unwrap();
+        let url = pg::server().create_db();
+        f.write(
+            "godwit.toml",
+            &import_project_from(&url, FOLDER_STORE, "csv"),
+        );
+        let run = f.godwit(&["run", &f.arg(), "--fresh"]);
+        assert_ne!(run.code, 0, "{}", run.all());
+        assert!(run.stderr.contains(want), "{want}: {}", run.stderr);
+        assert_eq!(
+            books_count(url).await,
+            0,
+            "a partly read table was left behind"
+        );
+    }
+
+    // JSON Lines in the same place: csv-source names them and takes none.
+    f.write(
+        "godwit.toml",
+        &export_project_to("replace", FOLDER_STORE, "jsonl"),
+    );
+    assert_eq!(f.godwit(&["run", &f.arg(), "--fresh"]).code, 0);
+    let url = pg::server().create_db();
+    f.write(
+        "godwit.toml",
+        &import_project_from(&url, FOLDER_STORE, "csv"),
+    );
+    let run = f.godwit(&["plan", &f.arg()]);
+    assert!(
+        run.all()
+            .contains("table authors is in jsonl, not csv; skipped (read it with jsonl-source)"),
+        "{}",
+        run.all()
+    );
 }

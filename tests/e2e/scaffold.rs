@@ -21,6 +21,8 @@ fn every_builtin_can_be_inspected() {
             "builtin:asset-sample",
             "builtin:case-collisions",
             "builtin:checksum",
+            "builtin:csv-source",
+            "builtin:csv-target",
             "builtin:jsonl-source",
             "builtin:jsonl-target",
             "builtin:mysql-source",
@@ -49,6 +51,8 @@ fn every_builtin_can_be_inspected() {
         ("sqlite-target", "target", Some("target")),
         ("jsonl-target", "target", Some("out")),
         ("jsonl-source", "source", Some("in")),
+        ("csv-target", "target", Some("out")),
+        ("csv-source", "source", Some("in")),
         ("prefix-rewrite", "rewrite", None),
         ("row-count", "validator", Some("target")),
         ("orphans", "validator", Some("target")),
@@ -64,7 +68,11 @@ fn every_builtin_can_be_inspected() {
         let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
         assert_eq!(v["worlds"][0], world);
         assert!(v["digest"].as_str().unwrap().starts_with("sha256:"));
-        let contract = if name.starts_with("jsonl-") || name == "row-count" || name == "checksum" {
+        let contract = if name.starts_with("jsonl-")
+            || name.starts_with("csv-")
+            || name == "row-count"
+            || name == "checksum"
+        {
             "godwit:plugin@0.3.0"
         } else {
             "godwit:plugin@0.2.0"

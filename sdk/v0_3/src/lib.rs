@@ -23,6 +23,9 @@ pub use godwit_sdk::{
     params, values, Batch, Column, ColumnDef, ColumnValues, Error, TableDef, Value,
 };
 
+#[cfg(feature = "files")]
+pub mod files;
+
 /// Shared bindings of 0.3: its host capabilities over the crate's types.
 pub mod bindings {
     wit_bindgen::generate!({
