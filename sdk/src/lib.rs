@@ -115,6 +115,8 @@ kind_module!(
 
 #[cfg(feature = "checks")]
 pub mod checks;
+#[cfg(feature = "checks")]
+pub mod ddl;
 #[cfg(feature = "csv")]
 pub mod csv;
 pub mod dialect;

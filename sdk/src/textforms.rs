@@ -329,7 +329,10 @@ mod tests {
         // Found by fuzzing: serde_json's default parser reads this one a
         // unit in the last place off.
         let f = 2.6666666666666666e17_f64;
-        assert_eq!(parse_float(&format_float(f)).unwrap().to_bits(), f.to_bits());
+        assert_eq!(
+            parse_float(&format_float(f)).unwrap().to_bits(),
+            f.to_bits()
+        );
         assert!(parse_date("2023-02-29").is_err());
         let noon = parse_timestamp("2024-01-01T12:00:00", false).unwrap();
         assert_eq!(

@@ -13,6 +13,7 @@
 
 use godwit_sdk::caps::sql;
 use godwit_sdk::db::query_rows;
+use godwit_sdk::ddl::{Ddl, SqlDialect};
 use godwit_sdk::target::{
     CapabilityKind, CapabilityRequest, PluginInfo, Target, WriteMode, WritePlan,
 };
@@ -21,6 +22,8 @@ use godwit_sdk::{ColumnDef, Error, LogicalType, TableDef, Value};
 
 /// The connection label this plugin requests.
 const LABEL: &str = "target";
+/// Keys, constraints and indexes, as every SQL target writes them.
+const DDL: Ddl = Ddl::new(SqlDialect::Mysql);
 
 struct MysqlTarget;
 
@@ -76,7 +79,7 @@ impl Target for MysqlTarget {
                 WriteMode::Replace => pre.push(format!("DROP TABLE IF EXISTS {name}")),
                 _ => {}
             }
-            let identity = identity_column(&table);
+            let identity = DDL.identity_column(&table);
             let inline_pk = identity.is_some() || mode == WriteMode::Upsert;
             pre.push(create_table(&name, &table, identity.as_deref(), inline_pk));
             if !inline_pk && !table.primary_key.is_empty() {
@@ -85,69 +88,32 @@ impl Target for MysqlTarget {
                     list(&table.primary_key)
                 ));
             }
-            for u in &table.uniques {
-                post.push(match &u.name {
-                    Some(n) => format!(
-                        "ALTER TABLE {name} ADD CONSTRAINT {} UNIQUE ({})",
-                        q(n),
-                        list(&u.columns)
-                    ),
-                    None => format!(
-                        "ALTER TABLE {name} ADD CONSTRAINT {} UNIQUE ({})",
-                        q(&godwit_sdk::dialect::constraint_name(
-                            &table.name,
-                            &u.columns,
-                            "key"
-                        )),
-                        list(&u.columns)
-                    ),
-                });
-            }
-            for (i, c) in table.checks.iter().enumerate() {
-                let Some(expr) = godwit_sdk::checks::check_for(&table, &c.expression, "mysql") else {
-                    continue;
-                };
-                let cname = match &c.name {
-                    Some(n) => n.clone(),
-                    None => godwit_sdk::dialect::constraint_name(
-                        &table.name,
-                        &[format!("{i}")],
-                        "check",
-                    ),
-                };
-                post.push(format!(
-                    "ALTER TABLE {name} ADD CONSTRAINT {} CHECK ({expr})",
-                    q(&cname)
-                ));
-            }
-            for i in table.indexes.iter().filter(|i| !i.columns.is_empty()) {
-                post.push(format!(
-                    "CREATE {}INDEX {} ON {name} ({})",
-                    if i.unique { "UNIQUE " } else { "" },
-                    q(&i.name),
-                    list(&i.columns)
-                ));
-            }
-            for f in &table.foreign_keys {
-                let mut s = format!("ALTER TABLE {name} ADD ");
-                let fk_name = f.name.clone().unwrap_or_else(|| {
-                    godwit_sdk::dialect::constraint_name(&table.name, &f.columns, "fkey")
-                });
-                s.push_str(&format!("CONSTRAINT {} ", q(&fk_name)));
-                s.push_str(&format!(
-                    "FOREIGN KEY ({}) REFERENCES {} ({})",
-                    list(&f.columns),
-                    q(&f.ref_table),
-                    list(&f.ref_columns)
-                ));
-                for (word, action) in [("DELETE", &f.on_delete), ("UPDATE", &f.on_update)] {
-                    let a = action.to_ascii_uppercase();
-                    if matches!(a.as_str(), "CASCADE" | "SET NULL" | "RESTRICT") {
-                        s.push_str(&format!(" ON {word} {a}"));
-                    }
-                }
-                constraints.push(s);
-            }
+            post.extend(
+                table
+                    .uniques
+                    .iter()
+                    .map(|u| DDL.add_unique(&name, &table, u)),
+            );
+            post.extend(
+                table
+                    .checks
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, c)| DDL.add_check(&name, &table, i, c)),
+            );
+            // Expression indexes of another dialect are not carried.
+            post.extend(
+                table
+                    .indexes
+                    .iter()
+                    .filter_map(|i| DDL.create_index(&name, i, false)),
+            );
+            constraints.extend(
+                table
+                    .foreign_keys
+                    .iter()
+                    .map(|f| DDL.add_foreign_key(&name, &table, f, &q(&f.ref_table))),
+            );
         }
         let upsert_key = if mode == WriteMode::Upsert {
             if table.primary_key.is_empty() {
@@ -220,21 +186,6 @@ fn table_exists(table: &str) -> Result<bool, Error> {
 }
 
 /// See postgres-target: auto-increment, or SQLite's `INTEGER PRIMARY KEY`.
-fn identity_column(t: &TableDef) -> Option<String> {
-    if let Some(c) = t.columns.iter().find(|c| {
-        c.auto_increment && matches!(c.logical, LogicalType::Int(_) | LogicalType::Uint(_))
-    }) {
-        return Some(c.name.clone());
-    }
-    if t.native_dialect == "sqlite" && t.primary_key.len() == 1 {
-        let c = t.columns.iter().find(|c| c.name == t.primary_key[0])?;
-        if c.native_type.eq_ignore_ascii_case("INTEGER") {
-            return Some(c.name.clone());
-        }
-    }
-    None
-}
-
 /// True when a column takes part in a key or index (MySQL cannot index
 /// unbounded text or blobs without a prefix length).
 fn keyed(t: &TableDef, col: &str) -> bool {
@@ -421,7 +372,7 @@ fn default_expr(t: &TableDef, c: &ColumnDef) -> Option<String> {
 }
 
 fn list(cols: &[String]) -> String {
-    cols.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ")
+    DDL.list(cols)
 }
 
 godwit_sdk::target::export_target!(MysqlTarget);

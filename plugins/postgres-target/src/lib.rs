@@ -14,6 +14,7 @@
 
 use godwit_sdk::caps::sql;
 use godwit_sdk::db::query_rows;
+use godwit_sdk::ddl::{Ddl, SqlDialect};
 use godwit_sdk::params::Configured;
 use godwit_sdk::target::{
     CapabilityKind, CapabilityRequest, PluginInfo, Target, WriteMode, WritePlan,
@@ -23,6 +24,8 @@ use godwit_sdk::{ColumnDef, Error, LogicalType, TableDef, Value};
 
 /// The connection label this plugin requests.
 const LABEL: &str = "target";
+/// Keys, constraints and indexes, as every SQL target writes them.
+const DDL: Ddl = Ddl::new(SqlDialect::Postgres);
 
 #[derive(serde::Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
@@ -81,7 +84,7 @@ impl Target for PostgresTarget {
             );
         let mut pre = Vec::new();
         let (mut post, mut constraints) = (Vec::new(), Vec::new());
-        let identity = identity_column(&table);
+        let identity = DDL.identity_column(&table);
         if keep {
             if mode == WriteMode::Truncate {
                 pre.push(format!("DELETE FROM {name}"));
@@ -352,23 +355,6 @@ fn missing_functions(t: &TableDef) -> Result<(), Error> {
 /// The column that becomes an identity: an auto-increment column, or SQLite's
 /// single-column `INTEGER PRIMARY KEY` (an alias of the rowid, which SQLite
 /// assigns automatically).
-fn identity_column(t: &TableDef) -> Option<String> {
-    if let Some(c) = t
-        .columns
-        .iter()
-        .find(|c| c.auto_increment && matches!(c.logical, LogicalType::Int(_)))
-    {
-        return Some(c.name.clone());
-    }
-    if t.native_dialect == "sqlite" && t.primary_key.len() == 1 {
-        let c = t.columns.iter().find(|c| c.name == t.primary_key[0])?;
-        if c.native_type.eq_ignore_ascii_case("INTEGER") {
-            return Some(c.name.clone());
-        }
-    }
-    None
-}
-
 fn create_table(name: &str, t: &TableDef, identity: Option<&str>, inline_pk: bool) -> String {
     let mut parts: Vec<String> = t
         .columns
@@ -473,36 +459,13 @@ fn default_expr(t: &TableDef, c: &ColumnDef) -> Option<String> {
 
 fn keys_and_indexes(name: &str, t: &TableDef) -> Vec<String> {
     let mut out = Vec::new();
-    for u in &t.uniques {
-        out.push(match &u.name {
-            Some(n) => format!(
-                "ALTER TABLE {name} ADD CONSTRAINT {} UNIQUE ({})",
-                q(n),
-                list(&u.columns)
-            ),
-            None => format!(
-                "ALTER TABLE {name} ADD CONSTRAINT {} UNIQUE ({})",
-                q(&godwit_sdk::dialect::constraint_name(
-                    &t.name, &u.columns, "key"
-                )),
-                list(&u.columns)
-            ),
-        });
-    }
-    for (i, c) in t.checks.iter().enumerate() {
-        let Some(expr) = godwit_sdk::checks::check_for(t, &c.expression, "postgres") else {
-            continue;
-        };
-        let not_valid = if c.validated { "" } else { " NOT VALID" };
-        let cname = match &c.name {
-            Some(n) => n.clone(),
-            None => godwit_sdk::dialect::constraint_name(&t.name, &[format!("{i}")], "check"),
-        };
-        out.push(format!(
-            "ALTER TABLE {name} ADD CONSTRAINT {} CHECK ({expr}){not_valid}",
-            q(&cname)
-        ));
-    }
+    out.extend(t.uniques.iter().map(|u| DDL.add_unique(name, t, u)));
+    out.extend(
+        t.checks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| DDL.add_check(name, t, i, c)),
+    );
     for i in &t.indexes {
         match (&i.definition, t.native_dialect.as_str()) {
             // Re-aimed at this table: the source's schema and name (`ON
@@ -513,12 +476,7 @@ fn keys_and_indexes(name: &str, t: &TableDef) -> Vec<String> {
                     None => out.push(def.clone()),
                 }
             }
-            _ if !i.columns.is_empty() => out.push(format!(
-                "CREATE {}INDEX {} ON {name} ({})",
-                if i.unique { "UNIQUE " } else { "" },
-                q(&i.name),
-                list(&i.columns)
-            )),
+            _ if !i.columns.is_empty() => out.extend(DDL.create_index(name, i, false)),
             _ => godwit_sdk::log(
                 godwit_sdk::caps::log::Level::Warn,
                 &format!(
@@ -539,32 +497,7 @@ fn foreign_keys(name: &str, t: &TableDef, schema: Option<&str>) -> Vec<String> {
                 Some(s) => format!("{}.{}", q(s), q(&f.ref_table)),
                 None => q(&f.ref_table),
             };
-            let mut s = format!("ALTER TABLE {name} ADD ");
-            let fk_name = f.name.clone().unwrap_or_else(|| {
-                godwit_sdk::dialect::constraint_name(&t.name, &f.columns, "fkey")
-            });
-            s.push_str(&format!("CONSTRAINT {} ", q(&fk_name)));
-            s.push_str(&format!(
-                "FOREIGN KEY ({}) REFERENCES {target} ({})",
-                list(&f.columns),
-                list(&f.ref_columns)
-            ));
-            for (word, action) in [("DELETE", &f.on_delete), ("UPDATE", &f.on_update)] {
-                let a = action.to_ascii_uppercase();
-                if matches!(
-                    a.as_str(),
-                    "CASCADE" | "SET NULL" | "SET DEFAULT" | "RESTRICT"
-                ) {
-                    s.push_str(&format!(" ON {word} {a}"));
-                }
-            }
-            if f.deferrable {
-                s.push_str(" DEFERRABLE INITIALLY DEFERRED");
-            }
-            if !f.validated {
-                s.push_str(" NOT VALID");
-            }
-            s
+            DDL.add_foreign_key(name, t, f, &target)
         })
         .collect()
 }
@@ -598,7 +531,7 @@ fn reset_identity(name: &str, col: &str) -> String {
 }
 
 fn list(cols: &[String]) -> String {
-    cols.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ")
+    DDL.list(cols)
 }
 
 godwit_sdk::target::export_target!(PostgresTarget);

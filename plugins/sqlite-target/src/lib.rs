@@ -5,6 +5,7 @@
 //! the data. Declared types from a SQLite source are kept verbatim (exact
 //! round trip); other dialects' types are mapped from the logical type.
 
+use godwit_sdk::ddl::{Ddl, SqlDialect};
 use godwit_sdk::source::CapabilityKind;
 use godwit_sdk::target::{CapabilityRequest, PluginInfo, Target, WriteMode, WritePlan};
 use godwit_sdk::values::quote_double as q;
@@ -12,6 +13,8 @@ use godwit_sdk::{ColumnDef, Error, LogicalType, TableDef};
 
 /// The connection label this plugin requests.
 const LABEL: &str = "target";
+/// Keys, constraints and indexes, as every SQL target writes them.
+const DDL: Ddl = Ddl::new(SqlDialect::Sqlite);
 
 struct SqliteTarget;
 
@@ -77,7 +80,7 @@ impl Target for SqliteTarget {
         let post = table
             .indexes
             .iter()
-            .map(|i| index_ddl(&table, i, keep_existing))
+            .filter_map(|i| index_ddl(&table, i, keep_existing))
             .collect();
         let existing = if matches!(
             mode,
@@ -144,8 +147,7 @@ fn create_table(t: &TableDef) -> String {
         parts.push(format!("UNIQUE ({})", list(&u.columns)));
     }
     for c in &t.checks {
-        let expr = godwit_sdk::checks::check_for(t, &c.expression, "sqlite");
-        if let Some(expr) = expr {
+        if let Some(expr) = DDL.check_expression(t, c) {
             parts.push(match &c.name {
                 Some(n) => format!("CONSTRAINT {} CHECK ({expr})", q(n)),
                 None => format!("CHECK ({expr})"),
@@ -153,21 +155,7 @@ fn create_table(t: &TableDef) -> String {
         }
     }
     for f in &t.foreign_keys {
-        let mut s = format!(
-            "FOREIGN KEY ({}) REFERENCES {} ({})",
-            list(&f.columns),
-            q(&f.ref_table),
-            list(&f.ref_columns)
-        );
-        for (word, action) in [("DELETE", &f.on_delete), ("UPDATE", &f.on_update)] {
-            if !action.is_empty() && !action.eq_ignore_ascii_case("NO ACTION") {
-                s.push_str(&format!(" ON {word} {action}"));
-            }
-        }
-        if f.deferrable {
-            s.push_str(" DEFERRABLE INITIALLY DEFERRED");
-        }
-        parts.push(s);
+        parts.push(DDL.foreign_key(f, &q(&f.ref_table)));
     }
     format!(
         "CREATE TABLE {} (\n  {}\n)",
@@ -243,23 +231,20 @@ fn sqlite_type(l: &LogicalType) -> String {
     }
 }
 
-fn index_ddl(t: &TableDef, i: &godwit_sdk::IndexDef, if_not_exists: bool) -> String {
-    let guard = if if_not_exists { "IF NOT EXISTS " } else { "" };
+/// An index: a SQLite source's own definition, or one from its columns
+/// (`None`: an expression index of another dialect, not carried).
+fn index_ddl(t: &TableDef, i: &godwit_sdk::IndexDef, if_not_exists: bool) -> Option<String> {
     match (&i.definition, t.native_dialect.as_str()) {
-        (Some(def), "sqlite") if if_not_exists => def.replacen("INDEX", "INDEX IF NOT EXISTS", 1),
-        (Some(def), "sqlite") => def.clone(),
-        _ => format!(
-            "CREATE {}INDEX {guard}{} ON {} ({})",
-            if i.unique { "UNIQUE " } else { "" },
-            q(&i.name),
-            q(&t.name),
-            list(&i.columns)
-        ),
+        (Some(def), "sqlite") if if_not_exists => {
+            Some(def.replacen("INDEX", "INDEX IF NOT EXISTS", 1))
+        }
+        (Some(def), "sqlite") => Some(def.clone()),
+        _ => DDL.create_index(&q(&t.name), i, if_not_exists),
     }
 }
 
 fn list(cols: &[String]) -> String {
-    cols.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ")
+    DDL.list(cols)
 }
 
 godwit_sdk::target::export_target!(SqliteTarget);
