@@ -1484,3 +1484,57 @@ async fn functions_the_target_lacks_are_refused_before_any_write() {
         "x|1"
     );
 }
+
+/// A PostgreSQL expression index (`lower(email)`) has no columns to carry
+/// into another dialect. `sqlite-target` wrote it as `CREATE INDEX … ()`,
+/// which SQLite refuses, after the rows were loaded; now it is named in a
+/// warning and left out, and the table's column indexes are created.
+#[tokio::test]
+async fn an_expression_index_of_another_dialect_is_named_and_left_out() {
+    let pg = godwit_tests::pg::server();
+    let src = pg.create_db();
+    pg.psql(
+        db_of(&src),
+        "CREATE TABLE people (id int PRIMARY KEY, email text, team int); \
+         CREATE INDEX people_email_lower ON people (lower(email)); \
+         CREATE INDEX people_team ON people (team); \
+         INSERT INTO people VALUES (1, 'A@x', 1), (2, 'b@x', NULL);",
+    );
+    let f = Fixture::empty();
+    f.write(
+        "godwit.toml",
+        &copy_project(
+            &src,
+            "postgres-source",
+            "sqlite://out.db?mode=rwc",
+            "sqlite-target",
+            "",
+            false,
+        ),
+    );
+    let run = f.godwit(&["run", &f.arg()]);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.all()
+            .contains("index people_email_lower on people is an expression index in another dialect; not created"),
+        "{}",
+        run.all()
+    );
+    let pool =
+        sqlx::SqlitePool::connect(&format!("sqlite://{}", f.path().join("out.db").display()))
+            .await
+            .unwrap();
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(indexes, ["people_team"]);
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM people")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 2);
+    pool.close().await;
+}

@@ -239,7 +239,19 @@ fn index_ddl(t: &TableDef, i: &godwit_sdk::IndexDef, if_not_exists: bool) -> Opt
             Some(def.replacen("INDEX", "INDEX IF NOT EXISTS", 1))
         }
         (Some(def), "sqlite") => Some(def.clone()),
-        _ => DDL.create_index(&q(&t.name), i, if_not_exists),
+        _ => {
+            let ddl = DDL.create_index(&q(&t.name), i, if_not_exists);
+            if ddl.is_none() {
+                godwit_sdk::log(
+                    godwit_sdk::caps::log::Level::Warn,
+                    &format!(
+                        "index {} on {} is an expression index in another dialect; not created",
+                        i.name, t.name
+                    ),
+                );
+            }
+            ddl
+        }
     }
 }
 
