@@ -107,10 +107,24 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
     let bad = || format!("{s:?} is not a time (HH:MM:SS[.ffffff])");
     let (hms, frac) = s.split_once('.').unwrap_or((s, ""));
     let mut parts = hms.split(':');
-    let mut next =
-        || -> Result<i64, String> { parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad) };
+    // One or two digits, no sign: `str::parse` alone takes "-5" and
+    // "+05", which would make a time before midnight that no reader
+    // writes back the same way (found by the csv_record fuzz target).
+    let mut next = || -> Result<i64, String> {
+        parts
+            .next()
+            .filter(|p| (1..=2).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(bad)
+    };
     let (h, m, sec) = (next()?, next()?, next()?);
-    if frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) || m > 59 || sec > 60 || h > 24 {
+    if parts.next().is_some()
+        || frac.len() > 6
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || m > 59
+        || sec > 60
+        || h > 24
+    {
         return Err(bad());
     }
     let micros: i64 = if frac.is_empty() {
@@ -118,7 +132,13 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
     } else {
         format!("{frac:0<6}").parse().map_err(|_| bad())?
     };
-    Ok(((h * 60 + m) * 60 + sec) * 1_000_000 + micros)
+    let us = ((h * 60 + m) * 60 + sec) * 1_000_000 + micros;
+    // 24:00:00 is the end of the day (PostgreSQL's `time` takes it, and a
+    // leap second 23:59:60 is the same instant); nothing after it is a time.
+    if us > MICROS_PER_DAY {
+        return Err(bad());
+    }
+    Ok(us)
 }
 
 pub fn parse_timestamp(s: &str, utc: bool) -> Result<i64, String> {
@@ -285,6 +305,34 @@ fn is_json_number(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_time_is_between_midnight_and_the_end_of_the_day() {
+        assert_eq!(parse_time("00:00:00"), Ok(0));
+        assert_eq!(parse_time("7:05:09.5"), Ok(25_509_500_000));
+        assert_eq!(parse_time("24:00:00"), Ok(MICROS_PER_DAY));
+        assert_eq!(parse_time("23:59:60"), Ok(MICROS_PER_DAY), "a leap second");
+        // Each of these read as a time before midnight or after the day,
+        // whose text form is another string (the fuzz target's finding:
+        // "-444…:44:0" came back as "1960604266:41:30.717184").
+        for s in [
+            "-4444444444444422222:44:0",
+            "-5:00:00",
+            "+5:00:00",
+            "05:-1:00",
+            "05:00:+1",
+            "24:00:01",
+            "23:59:60.5",
+            "123:00:00",
+            "05:00:00:00",
+            "05::00",
+        ] {
+            assert!(parse_time(s).is_err(), "{s}");
+        }
+        for us in [0, 1, 45_000_000_001, MICROS_PER_DAY - 1, MICROS_PER_DAY] {
+            assert_eq!(parse_time(&format_time(us)), Ok(us));
+        }
+    }
 
     #[test]
     fn texts_read_back_exactly() {
