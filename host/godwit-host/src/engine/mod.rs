@@ -16,6 +16,7 @@ pub mod profile;
 mod report;
 mod run;
 mod sink;
+mod stages;
 pub use crate::model::Staging;
 mod state;
 mod validate;

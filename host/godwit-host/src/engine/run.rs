@@ -19,6 +19,9 @@ use futures::StreamExt;
 use super::order::load_order;
 use super::report::{RunReport, Skipped, StepReport, TableReport};
 use super::sink::{PluginWriter, Sink};
+use super::stages::{
+    FillStage, LengthLimits, Prepared, Project, RowKeys, Shape, TableStages, TypeFits, ZeroDates,
+};
 use super::state::{Progress, StepState};
 use super::{select_tables, Loaded, Session};
 use crate::caps::sql::{Database, RowStream};
@@ -45,29 +48,6 @@ pub const BATCH_BYTES: usize = 8 << 20;
 /// Prepared batches waiting for the target: two keep the load stage busy
 /// while the next is prepared; memory stays a few batches.
 pub const LOAD_QUEUE_BATCHES: usize = 2;
-
-/// A batch ready for the target, with the primary-key values of its rows
-/// (flattened, in key order) for the reject file.
-struct Prepared {
-    rows: Vec<Vec<Value>>,
-    keys: Vec<Value>,
-}
-
-/// The reject-file record of a row the value pipeline refused.
-fn refusal_record(step: &Step, table: &str, r: super::pipeline::Refusal) -> serde_json::Value {
-    match r.rule {
-        Some(rule) => json!({
-            "step": step.name, "table": table, "key": r.key,
-            "column": r.column, "value": r.value,
-            "stage": r.stage, "rule": rule, "reason": r.reason,
-        }),
-        None => json!({
-            "step": step.name, "table": table, "key": r.key,
-            "column": r.column, "value": r.value,
-            "stage": r.stage, "reason": r.reason,
-        }),
-    }
-}
 
 pub(crate) fn wit_mode(m: WriteMode) -> wit::WriteMode {
     match m {
@@ -832,37 +812,6 @@ impl StepPlan {
             })
             .collect()
     }
-}
-
-/// The key of reject records for rows without key columns: the row's
-/// ordinal (1-based) in the order the source read them.
-pub const ROW_ORDINAL: &str = "#row";
-
-/// The columns that identify a source row in reject records: the primary
-/// key; else the first unique index whose columns are all NOT NULL; else
-/// the first unique index (a NULL there still narrows it down); else none
-/// (the row's ordinal is used, [`ROW_ORDINAL`]).
-fn identifying_columns(t: &TableDef) -> Vec<usize> {
-    let positions = |cols: &[String]| -> Option<Vec<usize>> {
-        cols.iter()
-            .map(|k| t.columns.iter().position(|c| &c.name == k))
-            .collect()
-    };
-    if let Some(k) = positions(&t.primary_key).filter(|k| !k.is_empty()) {
-        return k;
-    }
-    let unique: Vec<Vec<usize>> = t
-        .indexes
-        .iter()
-        .filter(|i| i.unique && !i.columns.is_empty())
-        .filter_map(|i| positions(&i.columns))
-        .collect();
-    unique
-        .iter()
-        .find(|k| k.iter().all(|&i| !t.columns[i].nullable))
-        .or_else(|| unique.first())
-        .cloned()
-        .unwrap_or_default()
 }
 
 /// Rows coming from a source, whichever way it reads.
@@ -1863,54 +1812,55 @@ impl Session {
         };
         let project_rows = p.mapping.keep.len() != p.source.columns.len()
             || p.mapping.keep.iter().enumerate().any(|(k, i)| k != *i);
-        let key_idx = identifying_columns(&p.source);
-        // The ordinal (1-based, in the source's read order) of the row a
-        // key is asked for, when no columns identify rows.
-        let ordinals = key_idx.is_empty();
-        let key_width = if ordinals { 1 } else { key_idx.len() };
-        // A row's key for the reject file: `{column: value}` of the columns
-        // that identify it (see `identifying_columns`), or `{"#row": n}`.
-        let key_json = |values: &[Value]| -> serde_json::Value {
-            if ordinals {
-                json!({ ROW_ORDINAL: values.first().cloned().map(|v| excerpt(&v)) })
-            } else {
-                serde_json::Value::Object(
-                    key_idx
-                        .iter()
-                        .zip(values)
-                        .map(|(&i, v)| (p.source.columns[i].name.clone(), excerpt(v)))
-                        .collect(),
-                )
-            }
-        };
-        // Rows read before this batch, for ordinals.
-        let read_before = AtomicU64::new(0);
-        let key_values = |row: &[Value], r: usize| -> Vec<Value> {
-            if ordinals {
-                let n = read_before.load(Ordering::Relaxed) + r as u64 + 1;
-                vec![Value::Int(n as i64)]
-            } else {
-                key_idx.iter().map(|&i| row[i].clone()).collect()
-            }
-        };
-        let key_of =
-            |row: &[Value], r: usize| -> serde_json::Value { key_json(&key_values(row, r)) };
-
-        // Sources typing values per row (SQLite): each value is checked
-        // against its column's type before the target sees it.
-        let fits: Vec<(usize, super::profile::Fit)> = match (&p.types, &p.write.existing) {
-            (Some(_), None) => p
-                .target
-                .columns
-                .iter()
-                .enumerate()
-                .filter_map(|(i, c)| super::profile::Fit::of(&c.logical).map(|f| (i, f)))
-                .collect(),
-            _ => Vec::new(),
-        };
-        // Date and time columns: MySQL's zero dates arrive as text.
-        let temporal = super::pipeline::temporal_columns(&p.target);
+        let keys = RowKeys::of(&p.source);
+        let key_width = keys.width();
         let names: Vec<String> = p.source.columns.iter().map(|c| c.name.clone()).collect();
+        let stages = TableStages {
+            step: &step.name,
+            table,
+            keys: keys.clone(),
+            shape: Shape {
+                width: p.source.columns.len(),
+            },
+            fills: FillStage {
+                fills: &p.mapping.fills,
+            },
+            values,
+            // Sources typing values per row (SQLite): each value is checked
+            // against its column's type before the target sees it.
+            fits: TypeFits {
+                fits: match (&p.types, &p.write.existing) {
+                    (Some(_), None) => p
+                        .target
+                        .columns
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, c)| {
+                            super::profile::Fit::of(&c.logical)
+                                .map(|f| (i, f, p.source.columns[i].name.clone()))
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                },
+            },
+            // Date and time columns: MySQL's zero dates arrive as text.
+            zero_dates: ZeroDates {
+                temporal: super::pipeline::temporal_columns(&p.target),
+                names,
+                policy: step.zero_dates,
+            },
+            limits: LengthLimits {
+                limits: p
+                    .mapping
+                    .max_chars
+                    .iter()
+                    .map(|(i, n)| (*i, *n, p.mapping.column_name(&p.source, *i).to_owned()))
+                    .collect(),
+            },
+            project: Project {
+                keep: project_rows.then_some(p.mapping.keep.as_slice()),
+            },
+        };
         let nulled = AtomicU64::new(0);
         // Values each rule changed, per column: counted, the first few kept
         // as `before -> after` for the report.
@@ -1992,55 +1942,19 @@ impl Session {
             // queue closes, the worker stops, and the load stage ends too.
             let queue_tx = queue_tx;
             let (mut read, mut bytes) = (0u64, 0u64);
-            while let Some((mut rows, size)) = source.next(batch_rows).await? {
-                read_before.store(read, Ordering::Relaxed);
+            while let Some((rows, size)) = source.next(batch_rows).await? {
+                let before = read;
                 read += rows.len() as u64;
                 bytes += size as u64;
-                let width = p.source.columns.len();
-                if let Some(bad) = rows.iter().find(|r| r.len() != width) {
-                    return Err(Error::new(
-                        ErrorKind::PluginError,
-                        format!(
-                            "{table}: the source returned rows of {} values for {width} columns",
-                            bad.len()
-                        ),
-                    ));
+                let staged = stages.run(rows, before).await?;
+                for record in staged.rejects {
+                    rejects.write(record)?;
+                    rejected_here.fetch_add(1, Ordering::Relaxed);
                 }
-                let mut keep = vec![true; rows.len()];
-                let reject = |keep: &mut bool, record: serde_json::Value| -> Result<()> {
-                    if *keep {
-                        *keep = false;
-                        rejects.write(record)?;
-                        rejected_here.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Ok(())
-                };
-                // Filled target columns: computed from the row as read, and
-                // appended to it (index `width + k`), so the casts to the
-                // target's types and the length checks apply to them too.
-                if !p.mapping.fills.list.is_empty() {
-                    for (r, row) in rows.iter_mut().enumerate() {
-                        if let Err((k, reason)) = p.mapping.fills.apply(row) {
-                            let fill = &p.mapping.fills.list[k];
-                            reject(
-                                &mut keep[r],
-                                json!({
-                                    "step": step.name, "table": table, "key": key_of(row, r),
-                                    "column": fill.column, "value": null,
-                                    "stage": "fill", "fill": fill.text, "reason": reason,
-                                }),
-                            )?;
-                        }
-                    }
-                }
-                let mut refused = Vec::new();
-                let changes = values.apply(&mut rows, &key_of, &mut refused).await?;
-                for r in refused.drain(..) {
-                    reject(&mut keep[r.row], refusal_record(step, table, r))?;
-                }
-                if !changes.is_empty() {
+                nulled.fetch_add(staged.nulled, Ordering::Relaxed);
+                if !staged.changes.is_empty() {
                     let mut all = rewritten.lock().unwrap_or_else(|e| e.into_inner());
-                    for (column, rule, changed, examples) in changes {
+                    for (column, rule, changed, examples) in staged.changes {
                         let column = format!("{table}.{column}");
                         match all
                             .iter_mut()
@@ -2061,83 +1975,8 @@ impl Session {
                         }
                     }
                 }
-                for (idx, fit) in &fits {
-                    for (r, row) in rows.iter_mut().enumerate() {
-                        let v = std::mem::replace(&mut row[*idx], Value::Null);
-                        match fit.apply(v) {
-                            Ok(v) => row[*idx] = v,
-                            Err((v, reason)) => {
-                                row[*idx] = v;
-                                reject(
-                                    &mut keep[r],
-                                    json!({
-                                        "step": step.name, "table": table, "key": key_of(row, r),
-                                        "column": p.source.columns[*idx].name, "value": excerpt(&row[*idx]),
-                                        "stage": "type", "reason": reason,
-                                    }),
-                                )?;
-                            }
-                        }
-                    }
-                }
-                let n = super::pipeline::zero_dates(
-                    &mut rows,
-                    &temporal,
-                    &names,
-                    step.zero_dates,
-                    &key_of,
-                    &mut refused,
-                );
-                nulled.fetch_add(n, Ordering::Relaxed);
-                for r in refused.drain(..) {
-                    reject(&mut keep[r.row], refusal_record(step, table, r))?;
-                }
-                for (idx, limit) in &p.mapping.max_chars {
-                    for (r, row) in rows.iter().enumerate() {
-                        if let Value::Text(text) = &row[*idx] {
-                            let n = text.chars().count();
-                            if n > *limit as usize {
-                                reject(
-                                    &mut keep[r],
-                                    json!({
-                                        "step": step.name, "table": table, "key": key_of(row, r),
-                                        "column": p.mapping.column_name(&p.source, *idx), "value": excerpt(&row[*idx]),
-                                        "stage": "cast",
-                                        "reason": format!("{n} characters, more than the target column's {limit}"),
-                                    }),
-                                )?;
-                            }
-                        }
-                    }
-                }
                 over_limit(&format!("; table {table} rolled back"))?;
-                // The key values of the rows sent to the target, taken before
-                // projection (`key_of` indexes source columns); turned into a
-                // reject record only for rows the target refuses.
-                let keys: Vec<Value> = rows
-                    .iter()
-                    .enumerate()
-                    .filter(|(r, _)| keep[*r])
-                    .flat_map(|(r, row)| key_values(row, r))
-                    .collect();
-                let mut i = 0;
-                rows.retain(|_| {
-                    i += 1;
-                    keep[i - 1]
-                });
-                if project_rows {
-                    rows = rows
-                        .into_iter()
-                        .map(|mut r| {
-                            p.mapping
-                                .keep
-                                .iter()
-                                .map(|&i| std::mem::replace(&mut r[i], Value::Null))
-                                .collect()
-                        })
-                        .collect();
-                }
-                if queue_tx.send(Prepared { rows, keys }).await.is_err() {
+                if queue_tx.send(staged.prepared).await.is_err() {
                     // The load stage stopped; its error is the one reported.
                     break;
                 }
@@ -2151,10 +1990,10 @@ impl Session {
             // (borrowed, it left both waiting on full channels forever).
             let mut done_rx = done_rx;
             let mut written = 0u64;
-            while let Some((outcome, keys)) = done_rx.recv().await {
+            while let Some((outcome, row_keys)) = done_rx.recv().await {
                 let outcome = outcome?;
                 for (i, reason) in &outcome.rejected {
-                    let key = key_json(&keys[i * key_width..(i + 1) * key_width]);
+                    let key = keys.json(&row_keys[i * key_width..(i + 1) * key_width]);
                     rejects.write(json!({
                         "step": step.name, "table": table, "key": key,
                         "column": null, "value": null, "stage": "load", "reason": reason,
