@@ -171,12 +171,23 @@ pub fn format_uuid(hi: u64, lo: u64) -> String {
 }
 
 pub fn parse_uuid(s: &str) -> Result<(u64, u64), String> {
-    let hex: String = s.chars().filter(|c| *c != '-').collect();
-    if hex.len() != 32 || s.len() != 36 {
-        return Err(format!("{s:?} is not a UUID"));
+    let bad = || format!("{s:?} is not a UUID");
+    // 8-4-4-4-12 hex digits, checked byte by byte before any slicing: a
+    // multi-byte character must be an error, not a slice off a char
+    // boundary (found by the csv_record fuzz target), and a sign, which
+    // `from_str_radix` takes, is no hex digit.
+    let b = s.as_bytes();
+    let shaped = b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        });
+    if !shaped {
+        return Err(bad());
     }
-    let hi = u64::from_str_radix(&hex[..16], 16).map_err(|_| format!("{s:?} is not a UUID"))?;
-    let lo = u64::from_str_radix(&hex[16..], 16).map_err(|_| format!("{s:?} is not a UUID"))?;
+    let hex: String = s.chars().filter(|c| *c != '-').collect();
+    let hi = u64::from_str_radix(&hex[..16], 16).map_err(|_| bad())?;
+    let lo = u64::from_str_radix(&hex[16..], 16).map_err(|_| bad())?;
     Ok((hi, lo))
 }
 
@@ -305,6 +316,26 @@ fn is_json_number(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_uuid_is_8_4_4_4_12_hex_digits() {
+        let u = "6ba7b810-9dad-11d1-80b4-00c04fd430c8";
+        let (hi, lo) = parse_uuid(u).unwrap();
+        assert_eq!(format_uuid(hi, lo), u);
+        assert!(parse_uuid(&u.to_uppercase()).is_ok());
+        for s in [
+            // Multi-byte characters used to panic (a slice off a char boundary).
+            "YD         \u{780}\u{780}Q*P\u{780}444444A",
+            "6ba7b810-9dad-11d1-80b4-00c04fd430\u{e9}",
+            "6ba7b810-9dad-11d\u{e9}-80b4-00c04fd430c",
+            "+ba7b810-9dad-11d1-80b4-00c04fd430c8",
+            "6ba7b8109-dad-11d1-80b4-00c04fd430c8",
+            "6ba7b810-9dad-11d1-80b4-00c04fd430cg",
+            "6ba7b8109dad11d180b400c04fd430c8",
+        ] {
+            assert!(parse_uuid(s).is_err(), "{s}");
+        }
+    }
 
     #[test]
     fn a_time_is_between_midnight_and_the_end_of_the_day() {
